@@ -40,10 +40,20 @@ def concrete_float(value: Any) -> float | None:
     return None
 
 
-def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or (concrete_float(value) is None and not callable(value)):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+def _is_array(value: Any) -> bool:
+    """Whether ``value`` is a jax array (possibly traced, e.g. under ``inject_hyperparams``)."""
+    import jax
+
+    return isinstance(value, (jax.Array, jax.core.Tracer))
+
+
+def _number(name: str, value: Any) -> float | None:
+    """The concrete value of a real hyperparameter; ``None`` for a traced or callable one."""
     x = concrete_float(value)
+    if x is None and (_is_array(value) or callable(value)) and not isinstance(value, bool):
+        return None
+    if isinstance(value, bool) or x is None:
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
     if x is not None and math.isnan(x):
         raise ValueError(f"{name} must not be NaN, got {value!r}")
     return x  # type: ignore[return-value]
