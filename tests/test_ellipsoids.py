@@ -1,0 +1,106 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""Diagonal ellipsoids against numpy/optax references."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from complexity_optax import (
+    Ellipsoid,
+    adagrad_ellipsoid,
+    adam_ellipsoid,
+    get_ellipsoid,
+    identity_ellipsoid,
+    rmsprop_ellipsoid,
+)
+
+_GRADS = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+
+
+def _run(ell, grads=_GRADS):
+    state = ell.init(jnp.zeros(3))
+    update = jax.jit(ell.update)
+    for g in grads:
+        state = update(jnp.asarray(g), state)
+    return state, np.asarray(ell.diagonal(state))
+
+
+def test_identity_is_ones():
+    state, diag = _run(identity_ellipsoid())
+    np.testing.assert_array_equal(diag, np.ones(3))
+
+
+@pytest.mark.parametrize("bias_correction", [False, True])
+def test_rmsprop_matches_numpy(bias_correction):
+    decay, eps = 0.8, 1e-3
+    _, diag = _run(rmsprop_ellipsoid(decay, eps, bias_correction))
+    v = np.zeros(3)
+    for g in _GRADS.astype(np.float64):
+        v = decay * v + (1 - decay) * g**2
+    if bias_correction:
+        v = v / (1 - decay ** len(_GRADS))
+    np.testing.assert_allclose(diag, np.sqrt(v) + eps, rtol=1e-5)
+
+
+def test_adam_matches_optax_second_moment():
+    decay, eps = 0.99, 1e-6
+    state, diag = _run(adam_ellipsoid(decay, eps))
+    adam = optax.scale_by_adam(b2=decay)
+    adam_state = adam.init(jnp.zeros(3))
+    for g in _GRADS:
+        _, adam_state = adam.update(jnp.asarray(g), adam_state)
+    nu_hat = np.asarray(adam_state.nu) / (1 - decay ** len(_GRADS))
+    np.testing.assert_allclose(diag, np.sqrt(nu_hat) + eps, rtol=1e-4)
+    assert int(state.count) == len(_GRADS) and state.count.dtype == jnp.int32
+
+
+def test_adagrad_matches_numpy():
+    _, diag = _run(adagrad_ellipsoid(eps=1e-4, initial_accumulator=0.5))
+    expected = np.sqrt(0.5 + np.sum(_GRADS.astype(np.float64) ** 2, axis=0)) + 1e-4
+    np.testing.assert_allclose(diag, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["identity", "rmsprop", "adam", "adagrad"])
+def test_non_finite_gradient_leaves_state_unchanged(name):
+    ell = get_ellipsoid(name)
+    params = {"a": jnp.zeros(2), "b": jnp.zeros((), jnp.bfloat16)}
+    state = ell.update({"a": jnp.array([1.0, 2.0]), "b": jnp.ones((), jnp.bfloat16)},
+                       ell.init(params))
+    bad = {"a": jnp.array([jnp.nan, 1.0]), "b": jnp.ones((), jnp.bfloat16)}
+    new = jax.jit(ell.update)(bad, state)
+    for x, y in zip(jax.tree.leaves(new), jax.tree.leaves(state)):
+        np.testing.assert_array_equal(x, y)
+        assert x.dtype == y.dtype  # stable dtypes: no recompilation under jit
+    diag = ell.diagonal(new)
+    assert jax.tree.structure(diag) == jax.tree.structure(params)
+    assert all(bool(jnp.all(d > 0)) for d in jax.tree.leaves(diag))
+    assert diag["b"].dtype == jnp.bfloat16
+
+
+def test_get_ellipsoid():
+    custom = rmsprop_ellipsoid(0.5)
+    assert get_ellipsoid(custom) is custom
+    assert isinstance(get_ellipsoid("adagrad"), Ellipsoid)
+    assert get_ellipsoid("adam").name == "adam"
+    # Equal constructions are the same object (jitted solvers keyed on them do not recompile).
+    assert get_ellipsoid("rmsprop") is rmsprop_ellipsoid()
+    assert rmsprop_ellipsoid(0.5, 1e-3) is rmsprop_ellipsoid(0.5, 1e-3)
+    with pytest.raises(ValueError, match="^ellipsoid"):
+        get_ellipsoid("sphere")
+    with pytest.raises(ValueError, match="^ellipsoid"):
+        get_ellipsoid(3)
+
+
+def test_bad_hyperparameters():
+    with pytest.raises(ValueError, match="^decay"):
+        rmsprop_ellipsoid(decay=1.0)
+    with pytest.raises(ValueError, match="^decay"):
+        adam_ellipsoid(decay=-0.1)
+    with pytest.raises(ValueError, match="^eps"):
+        adagrad_ellipsoid(eps=-1.0)
+    with pytest.raises(ValueError, match="^initial_accumulator"):
+        adagrad_ellipsoid(initial_accumulator=-1.0)
+    with pytest.raises(TypeError, match="^bias_correction"):
+        rmsprop_ellipsoid(bias_correction="yes")
