@@ -1,0 +1,245 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""Trust-region benchmark: cost ratios measured side by side in one run.
+
+    python benchmarks/trust_region.py [--quick] [--repeats N]
+
+Prints the device, then a table of ratios (median of repeats, after a warm-up call that compiles,
+every call closed by ``jax.block_until_ready``):
+
+* HVP / gradient time on a full-batch MLP loss;
+* one CG iteration / one ``hvp_fn`` call of a linearisation (slopes over the iteration count);
+* one ``trust_region`` step / (gradient + k tangent HVPs + one evaluation), k = CG iterations used;
+* scipy ``minimize(method="trust-ncg")`` (jitted JAX callbacks) / ``minimize_trust_region``
+  (scipy's constants) on Rosenbrock and a full-batch MLP, with both iteration counts;
+* temporary memory of the compiled trust-region step, in parameter-sized buffers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from complexity_optax import hvp, steihaug_cg, trust_region, value_grad_and_hvp
+from complexity_optax._src.minimize_trust_region import minimize_trust_region
+
+
+def median_time(fn: Callable[..., Any], *args: Any, repeats: int = 5) -> float:
+    """Median wall time of ``fn(*args)`` in seconds, after one warm-up (compiling) call."""
+    jax.block_until_ready(fn(*args))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------------------------------------------
+# Problems.
+
+def mlp_problem(sizes: tuple[int, ...], n: int, seed: int = 0, dtype=jnp.float32):
+    """A tanh MLP with cross-entropy on synthetic data: (loss, params, x, y)."""
+    key = jax.random.PRNGKey(seed)
+    keys = jax.random.split(key, len(sizes) + 1)
+    params = [{"w": (jax.random.normal(k, (a, b)) / np.sqrt(a)).astype(dtype),
+               "b": jnp.zeros(b, dtype)}
+              for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
+    x = jax.random.normal(keys[-1], (n, sizes[0]), dtype)
+    y = jax.random.randint(keys[-2], (n,), 0, sizes[-1])
+
+    def loss(p, xb, yb):
+        h = xb
+        for layer in p[:-1]:
+            h = jnp.tanh(h @ layer["w"] + layer["b"])
+        logits = h @ p[-1]["w"] + p[-1]["b"]
+        return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
+
+    return loss, params, x, y
+
+
+def rosenbrock(x: jax.Array) -> jax.Array:
+    """The n-dimensional Rosenbrock function (scipy's ``rosen``)."""
+    return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def param_bytes(params: Any) -> int:
+    return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(params))
+
+
+# ------------------------------------------------------------------------------------------------
+# Measurements.
+
+def hvp_over_grad(loss, params, x, y, repeats):
+    grad_fn = jax.jit(jax.grad(loss))
+    hvp_fn = jax.jit(lambda p, v, xb, yb: hvp(loss, p, v, xb, yb))
+    t_grad = median_time(grad_fn, params, x, y, repeats=repeats)
+    t_hvp = median_time(hvp_fn, params, params, x, y, repeats=repeats)
+    return t_hvp / t_grad, t_grad
+
+
+def _tangent_loop(loss, k):
+    """Linearise once, then apply hvp_fn k times (normalised power iteration)."""
+
+    @jax.jit
+    def run(p, xb, yb):
+        _, _, hvp_fn = value_grad_and_hvp(loss, p, xb, yb)
+
+        def body(_, v):
+            hv = hvp_fn(v)
+            return optax.tree.scale(1.0 / (optax.tree.norm(hv) + 1e-30), hv)
+
+        return jax.lax.fori_loop(0, k, body, p)
+
+    return run
+
+
+def _cg_solve(loss, k):
+    @jax.jit
+    def run(p, xb, yb):
+        _, grad, hvp_fn = value_grad_and_hvp(loss, p, xb, yb)
+        res = steihaug_cg(hvp_fn, grad, 1e10, max_iters=k, rtol=1e-30)  # rtol=0 is refused.
+        return res.step, res.iterations
+
+    return run
+
+
+def cg_iteration_over_hvp(loss, params, x, y, k1, k2, repeats):
+    """Per-iteration slope of CG over the per-call slope of a linearisation's hvp_fn."""
+    # A little ridge keeps the Hessian positive definite, so CG runs the k iterations asked.
+    ridged = lambda p, xb, yb: loss(p, xb, yb) + 0.05 * optax.tree.norm(p, squared=True)
+    t_cg, its = [], []
+    for k in (k1, k2):
+        fn = _cg_solve(ridged, k)
+        its.append(int(fn(params, x, y)[1]))
+        t_cg.append(median_time(fn, params, x, y, repeats=repeats))
+    t_lin = [median_time(_tangent_loop(ridged, k), params, x, y, repeats=repeats)
+             for k in (k1, k2)]
+    cg_slope = (t_cg[1] - t_cg[0]) / max(its[1] - its[0], 1)
+    tangent_slope = (t_lin[1] - t_lin[0]) / (k2 - k1)
+    return cg_slope / tangent_slope, tangent_slope, its
+
+
+def tr_step_over_parts(loss, params, x, y, t_grad, t_tangent, repeats):
+    tx = trust_region(ellipsoid="rmsprop", initial_radius=1.0, cg_rtol=0.01)
+
+    @jax.jit
+    def step(p, state, xb, yb):
+        value, grads = jax.value_and_grad(loss)(p, xb, yb)
+        updates, state = tx.update(grads, state, p, value=value, value_fn=loss, xb=xb, yb=yb)
+        return optax.apply_updates(p, updates), state
+
+    state = tx.init(params)
+    k = int(step(params, state, x, y)[1].hvp_count)
+    t_step = median_time(step, params, state, x, y, repeats=repeats)
+    t_eval = median_time(jax.jit(loss), params, x, y, repeats=repeats)
+    memory = step.lower(params, state, x, y).compile().memory_analysis()
+    return t_step / (t_grad + k * t_tangent + t_eval), k, memory
+
+
+def rosenbrock_tr_memory(n):
+    tx = trust_region(ellipsoid="rmsprop")
+    x = jnp.full((n,), 0.5, jnp.float32)
+
+    @jax.jit
+    def step(p, state):
+        value, grads = jax.value_and_grad(rosenbrock)(p)
+        return tx.update(grads, state, p, value=value, value_fn=rosenbrock)
+
+    return step.lower(x, tx.init(x)).compile().memory_analysis(), param_bytes(x)
+
+
+def scipy_vs_ours(fun, x0, max_steps, gtol):
+    """Times scipy trust-ncg with jitted callbacks and minimize_trust_region (float64)."""
+    from jax.flatten_util import ravel_pytree
+    from scipy.optimize import minimize
+
+    flat0, unravel = ravel_pytree(x0)
+    flat_fun = lambda v: fun(unravel(v))
+    f_jit = jax.jit(flat_fun)
+    g_jit = jax.jit(jax.grad(flat_fun))
+    hp_jit = jax.jit(lambda v, d: hvp(flat_fun, v, d))
+    callbacks = dict(
+        fun=lambda v: float(f_jit(v)),
+        jac=lambda v: np.asarray(g_jit(v)),
+        hessp=lambda v, d: np.asarray(hp_jit(v, d)),
+    )
+
+    def run_scipy():
+        return minimize(x0=np.asarray(flat0), method="trust-ncg",
+                        options=dict(maxiter=max_steps, gtol=gtol), **callbacks)
+
+    def run_ours():
+        return minimize_trust_region(fun, x0, max_steps=max_steps, gtol=gtol)
+
+    t_scipy = median_time(run_scipy, repeats=1)
+    t_ours = median_time(run_ours, repeats=3)
+    ours = run_ours()
+    sc = run_scipy()
+    return t_scipy / t_ours, int(sc.nit), int(ours.num_steps), float(sc.fun), float(ours.value)
+
+
+# ------------------------------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (a few seconds)")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args(argv)
+    quick = args.quick
+    repeats = args.repeats or (3 if quick else 7)
+    sizes, n_data = ((16, 16, 10), 64) if quick else ((256, 512, 512, 10), 4096)
+    k1, k2 = (2, 6) if quick else (10, 40)
+    n_rosen = 200 if quick else 20_000
+    steps_rosen, steps_mlp = (20, 5) if quick else (200, 30)
+
+    print(f"devices: {jax.devices()}")
+    if quick:
+        print("--quick: tiny sizes, the timings are dispatch noise (smoke run only)")
+    rows: list[tuple[str, float, str]] = []
+    loss, params, x, y = mlp_problem(sizes, n_data)
+    print(f"MLP {sizes}, {n_data} samples, {param_bytes(params) // 4} parameters")
+
+    r_hvp, t_grad = hvp_over_grad(loss, params, x, y, repeats)
+    rows.append(("HVP / gradient (standalone, forward-over-reverse)", r_hvp, "~2-4"))
+    r_cg, t_tangent, its = cg_iteration_over_hvp(loss, params, x, y, k1, k2, repeats)
+    rows.append((f"CG iteration / linearised hvp_fn call (iters {its})", r_cg, "<= 1.2"))
+    r_step, k, memory = tr_step_over_parts(loss, params, x, y, t_grad, t_tangent, repeats)
+    rows.append((f"TR step / (grad + {k} HVP + eval)", r_step, "<= 1.10"))
+
+    with jax.enable_x64(True):
+        x_rosen = jnp.zeros(n_rosen, jnp.float64)
+        speed, nit_s, nit_o, f_s, f_o = scipy_vs_ours(rosenbrock, x_rosen, steps_rosen, 1e-5)
+        rows.append((f"scipy trust-ncg / ours, Rosenbrock n={n_rosen} (iters {nit_s} vs "
+                     f"{nit_o}, f {f_s:.2e} vs {f_o:.2e})", speed, ">= 10"))
+        if not quick:  # (one more pair of compilations: skipped by the smoke test)
+            loss64, params64, x64, y64 = mlp_problem(sizes, n_data, dtype=jnp.float64)
+            mlp_fun = lambda p: loss64(p, x64, y64)
+            speed, nit_s, nit_o, f_s, f_o = scipy_vs_ours(mlp_fun, params64, steps_mlp, 1e-12)
+            rows.append((f"scipy trust-ncg / ours, MLP full batch (iters {nit_s} vs {nit_o}, "
+                         f"f {f_s:.4f} vs {f_o:.4f})", speed, ">= 10"))
+
+    pb = param_bytes(params)
+    if memory is not None:
+        rows.append(("MLP TR step temp memory / parameter bytes", memory.temp_size_in_bytes / pb,
+                     "activations included"))
+    rosen_memory, rosen_pb = rosenbrock_tr_memory(n_rosen)
+    if rosen_memory is not None:
+        rows.append((f"Rosenbrock n={n_rosen} TR step temp memory / parameter bytes",
+                     rosen_memory.temp_size_in_bytes / rosen_pb, "<= 10 (no Hessian)"))
+
+    width = max(len(name) for name, _, _ in rows)
+    print(f"{'quantity'.ljust(width)}  {'ratio':>9}  target")
+    for name, value, target in rows:
+        print(f"{name.ljust(width)}  {value:9.3f}  {target}")
+    return {name: value for name, value, _ in rows}
+
+
+if __name__ == "__main__":
+    main()
