@@ -1,0 +1,249 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""The demo's registry of methods: name -> how to build the optax transformation.
+
+Every entry builds an optax transformation for the same MLP and data, and says what its update
+needs besides the gradient (``value=``, the mini-batch loss; ``value_fn=``, the mini-batch loss as a
+function of the parameters) and how its backpropagations are counted.
+
+Hyperparameters. The first-order methods use mini-batches of 128 and the trust-region methods 512,
+as Kohler, Adolphs & Lucchi do. Learning rates are "tuned but honest": every first-order method got
+the same small grid, {0.03, 0.1, 0.3, 1.0} for the SGD-type methods and {1e-3, 3e-3, 1e-2, 3e-2}
+for Adam, and kept the value with the lowest final training loss after 30 epochs on training seed 0
+(the reported numbers use these fixed values for every seed). On this easy problem the largest
+value won everywhere: SGD, AnnealSGD and complexity GD use 1.0, Adam 3e-2. Their other knobs were
+tuned the same way: AnnealSGD's γ₀ in {0.01, 0.1} (0.01; with 0.1 the field swamps the gradient)
+and complexity GD's λ₀ in {1e-3, 1e-2} (1e-2; on the sphere the penalty's gradient 2λθ is radial,
+so λ only rescales the step and the two values differ in the fourth digit of the loss).
+
+Complexity GD projects onto the sphere through the initial parameters, radius ‖θ₀‖ (≈ 8.7 for this
+MLP's LeCun-normal initialisation), rather than the library's default √N ≈ 69: that default puts
+every weight at unit scale, which saturates 64 tanh units (in the tuning run it fitted the training
+set but reached only 0.88 test accuracy, against 0.98 with ‖θ₀‖).
+
+The trust-region methods use the authors' MNIST-MLP constants without any tuning: Δ₀ = 0.05 for
+the sphere and 1e-4 for the RMSProp ellipsoid (its radius is in A-norm units), Δ_max = 10,
+η₁ = 0.01, η₂ = 0.95, the radius ×1.1 after very successful steps and ÷1.5 after rejected ones,
+at most 50 CG steps, κ = 0.1. With only 3 steps per epoch the radius needs a few epochs to grow,
+so a short run (``--quick``) shows them at a disadvantage.
+
+References:
+  Richemond & Guo, Combining learning rate decay and weight decay with complexity gradient
+  descent - Part I, arXiv:1902.02881, 2019.
+  Chaudhari & Soatto, On the energy landscape of deep networks, arXiv:1511.06485, 2015.
+  Kohler, Adolphs & Lucchi, Adaptive norms for deep learning with regularized Newton methods,
+  arXiv:1905.09201, 2019.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any, Callable
+
+import jax
+import optax
+
+# Where each public constructor lives, should it not be re-exported by the package yet.
+_HOMES = {
+    "complexity_sgd": "complexity_optax._src.alias",
+    "anneal_sgd": "complexity_optax._src.alias",
+    "trust_region": "complexity_optax._src.trust_region",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildContext:
+    """What a method may depend on: its random key, the length of the run (in steps), and the
+    Euclidean norm of the initial parameters (of training seed 0: the same for every seed)."""
+
+    key: jax.Array
+    steps_per_epoch: int
+    total_steps: int
+    init_norm: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """One entry of the registry.
+
+    Attributes:
+      name: the name used on the command line.
+      label: a short human-readable label (table and figure).
+      build: ``build(ctx) -> GradientTransformation``.
+      hyperparameters: the values ``build`` uses, reported in the JSON document.
+      requires: public constructors of ``complexity_optax`` the method needs.
+      batch_size: mini-batch size.
+      pass_value: whether the update gets ``value=`` (the mini-batch loss).
+      pass_value_fn: whether the update gets ``value_fn=`` (the mini-batch loss function).
+      gradients_per_step: gradients per step for methods that do not count them in their state.
+      counts_in_state: whether gradient and HVP counts are read from the optimizer state.
+      seeded: whether ``build`` depends on ``ctx.key`` (then it is compiled once per seed).
+    """
+
+    name: str
+    label: str
+    build: Callable[[BuildContext], Any]
+    hyperparameters: dict
+    requires: tuple[str, ...] = ()
+    batch_size: int = 128
+    pass_value: bool = False
+    pass_value_fn: bool = False
+    gradients_per_step: int = 1
+    counts_in_state: bool = False
+    seeded: bool = False
+
+    def unavailable_reason(self) -> str | None:
+        """``None`` if the method can be built, else why not (a constructor is not there yet)."""
+        for name in self.requires:
+            try:
+                resolve(name)
+            except (ImportError, AttributeError) as e:
+                return f"complexity_optax.{name} is not available ({type(e).__name__}: {e})"
+        return None
+
+
+def resolve(name: str) -> Callable[..., Any]:
+    """Finds the public constructor ``complexity_optax.<name>``."""
+    package = importlib.import_module("complexity_optax")
+    if hasattr(package, name):
+        return getattr(package, name)
+    return getattr(importlib.import_module(_HOMES.get(name, "complexity_optax")), name)
+
+
+# ------------------------------------------------------------------ hyperparameters (see docstring)
+SGD_LR = 1.0
+ADAM_LR = 3e-2
+ANNEAL_LR = 1.0
+ANNEAL_SCALE = 0.01  # γ₀: each entry of the field h is N(0, 1)
+COMPLEXITY_LR = 1.0
+COMPLEXITY_STRENGTH = 1e-2  # λ₀ (the penalty is λ‖θ‖²)
+TR_SPHERE = dict(
+    ellipsoid="identity", initial_radius=0.05, max_radius=10.0, eta1=0.01, eta2=0.95,
+    increase=1.1, decrease=1 / 1.5, max_cg_iters=50, cg_rtol=0.1,
+)
+TR_RMSPROP = dict(TR_SPHERE, ellipsoid="rmsprop", initial_radius=1e-4)
+
+
+def _sgd(ctx: BuildContext):
+    del ctx
+    return optax.sgd(SGD_LR)
+
+
+def _adam(ctx: BuildContext):
+    del ctx
+    return optax.adam(ADAM_LR)
+
+
+def _anneal_sgd(ctx: BuildContext):
+    # The field decays linearly to zero over the first half of the run.
+    return resolve("anneal_sgd")(
+        ANNEAL_LR, ctx.key, ANNEAL_SCALE, max(ctx.total_steps // 2, 1), schedule="linear"
+    )
+
+
+def _complexity(annealing: str) -> Callable[[BuildContext], Any]:
+    def build(ctx: BuildContext):
+        # The sphere through the initialization (see the module docstring).
+        kwargs: dict[str, Any] = {"annealing": annealing, "radius": ctx.init_norm}
+        if annealing == "cosine":
+            # Half a cosine period over the run: λ goes from 2λ₀ down to 0 at the last step.
+            kwargs["period"] = 2 * ctx.total_steps
+        return resolve("complexity_sgd")(COMPLEXITY_LR, COMPLEXITY_STRENGTH, **kwargs)
+
+    return build
+
+
+def _trust_region(config: dict) -> Callable[[BuildContext], Any]:
+    def build(ctx: BuildContext):
+        del ctx
+        return resolve("trust_region")(**config)
+
+    return build
+
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in [
+        Method("sgd", "SGD", _sgd, {"learning_rate": SGD_LR}),
+        Method("adam", "Adam", _adam, {"learning_rate": ADAM_LR}),
+        Method(
+            "anneal_sgd", "AnnealSGD", _anneal_sgd,
+            {"learning_rate": ANNEAL_LR, "init_scale": ANNEAL_SCALE, "schedule": "linear",
+             "timescale": "half the run"},
+            requires=("anneal_sgd",), seeded=True,
+        ),
+        Method(
+            "complexity_matched", "Complexity GD (matched)", _complexity("matched"),
+            {"learning_rate": COMPLEXITY_LR, "init_strength": COMPLEXITY_STRENGTH,
+             "annealing": "matched", "radius": "norm of the initial parameters"},
+            requires=("complexity_sgd",), pass_value=True,
+        ),
+        Method(
+            "complexity_cosine", "Complexity GD (cosine)", _complexity("cosine"),
+            {"learning_rate": COMPLEXITY_LR, "init_strength": COMPLEXITY_STRENGTH,
+             "annealing": "cosine", "period": "2 x run length",
+             "radius": "norm of the initial parameters"},
+            requires=("complexity_sgd",),
+        ),
+        Method(
+            "complexity_two_step", "Complexity GD (two-step)", _complexity("two_step"),
+            {"learning_rate": COMPLEXITY_LR, "init_strength": COMPLEXITY_STRENGTH,
+             "annealing": "two_step", "two_step_schedule": "power_law",
+             "radius": "norm of the initial parameters"},
+            requires=("complexity_sgd",), pass_value=True, pass_value_fn=True,
+            gradients_per_step=2,
+        ),
+        Method(
+            "tr_sphere", "TR (sphere)", _trust_region(TR_SPHERE), dict(TR_SPHERE),
+            requires=("trust_region",), batch_size=512, pass_value=True, pass_value_fn=True,
+            counts_in_state=True,
+        ),
+        Method(
+            "tr_rmsprop", "TR (RMSProp ellipsoid)", _trust_region(TR_RMSPROP), dict(TR_RMSPROP),
+            requires=("trust_region",), batch_size=512, pass_value=True, pass_value_fn=True,
+            counts_in_state=True,
+        ),
+    ]
+}
+
+DEFAULT_METHODS: tuple[str, ...] = tuple(METHODS)
+
+
+def parse_method_list(text: str) -> list[str]:
+    """Parses ``"a,b,c"`` into registry names; raises ``ValueError`` listing the valid names.
+
+    Examples:
+      >>> parse_method_list("sgd, adam")
+      ['sgd', 'adam']
+    """
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise ValueError(f"methods must name at least one of: {', '.join(METHODS)}")
+    unknown = [n for n in names if n not in METHODS]
+    if unknown:
+        raise ValueError(
+            f"methods: unknown method(s) {', '.join(unknown)}; valid: {', '.join(METHODS)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+_GRAD_FIELDS = ("gradient_count", "num_grads", "num_gradients", "grad_count", "grads", "n_grads")
+_HVP_FIELDS = ("hvp_count", "num_hvps", "hvps", "n_hvps")
+
+
+def state_counters(opt_state: Any) -> tuple[int, int] | None:
+    """Reads ``(gradients, HVPs)`` from the first state in ``opt_state`` that counts them."""
+    stack = [opt_state]
+    while stack:
+        node = stack.pop(0)
+        fields = getattr(node, "_fields", None)
+        if fields is not None:
+            g = next((f for f in _GRAD_FIELDS if f in fields), None)
+            h = next((f for f in _HVP_FIELDS if f in fields), None)
+            if g is not None and h is not None:
+                return int(getattr(node, g)), int(getattr(node, h))
+        if isinstance(node, (tuple, list)):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            stack.extend(node.values())
+    return None

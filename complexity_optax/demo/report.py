@@ -1,0 +1,188 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""The demo's report: a results table, a JSON document of every number, and a figure.
+
+The table has one row per method: final training loss and test accuracy as mean ± standard
+deviation over seeds (population std, 0 for a single seed), gradients, HVPs and backprops per run
+(mean over seeds), and training wall time (excluding compilation, reported separately).
+The figure plots the full training loss against backprops (gradients + HVPs), log-log, one line per
+method (the mean over seeds, at each epoch's mean backprop count).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any, Sequence
+
+import numpy as np
+
+from complexity_optax.demo.train import RunResult
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+    a = np.asarray(values, dtype=np.float64)
+    return float(np.mean(a)), float(np.std(a))
+
+
+def summarize(runs: Sequence[RunResult]) -> dict[str, Any]:
+    """Mean and std over seeds of the final numbers, plus the per-epoch mean curves.
+
+    The std is the population standard deviation √(Σ(x − x̄)²/K) over the K seeds (0 for one).
+
+    Examples:
+      >>> r = RunResult("sgd", 0, [2.3, 0.5], [0, 11], [0, 0], [0.0, 0.1], 1.0, 0.9, 0.4)
+      >>> s = summarize([r])
+      >>> s["final_train_loss_mean"], s["final_train_loss_std"], s["backprops_mean"]
+      (0.5, 0.0, 11.0)
+    """
+    loss_mean, loss_std = _mean_std([r.train_loss[-1] for r in runs])
+    acc_mean, acc_std = _mean_std([r.test_accuracy for r in runs])
+    curves = np.asarray([r.train_loss for r in runs], dtype=np.float64)
+    backprops = np.asarray([r.backprops for r in runs], dtype=np.float64)
+    return {
+        "final_train_loss_mean": loss_mean,
+        "final_train_loss_std": loss_std,
+        "test_accuracy_mean": acc_mean,
+        "test_accuracy_std": acc_std,
+        "gradients_mean": float(np.mean([r.gradients[-1] for r in runs])),
+        "hvps_mean": float(np.mean([r.hvps[-1] for r in runs])),
+        "backprops_mean": float(np.mean([r.backprops[-1] for r in runs])),
+        "wall_time_mean": _mean_std([r.wall_time[-1] for r in runs])[0],
+        "compile_time_total": float(sum(r.compile_time for r in runs)),
+        "train_loss_curve_mean": curves.mean(axis=0).tolist(),
+        "backprops_curve_mean": backprops.mean(axis=0).tolist(),
+    }
+
+
+def _finite_or_none(x: Any) -> Any:
+    """JSON has no NaN/inf: they become null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite_or_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite_or_none(v) for v in x]
+    return x
+
+
+def build_document(
+    config: dict[str, Any],
+    results: dict[str, list[RunResult]],
+    method_info: dict[str, dict[str, Any]],
+    skipped: dict[str, str],
+    failed: dict[str, str],
+    figure_path: str | None,
+) -> dict[str, Any]:
+    """The JSON document: configuration, per-method summaries and per-run, per-epoch records."""
+    methods = {}
+    for name, runs in results.items():
+        methods[name] = {
+            **method_info[name],
+            "summary": summarize(runs),
+            "runs": [
+                {
+                    "seed": r.seed,
+                    "epoch": list(range(len(r.train_loss))),
+                    "train_loss": r.train_loss,
+                    "gradients": r.gradients,
+                    "hvps": r.hvps,
+                    "backprops": r.backprops,
+                    "wall_time": r.wall_time,
+                    "compile_time": r.compile_time,
+                    "test_accuracy": r.test_accuracy,
+                    "test_loss": r.test_loss,
+                }
+                for r in runs
+            ],
+        }
+    return _finite_or_none(
+        {
+            "config": config,
+            "methods": methods,
+            "skipped": skipped,
+            "failed": failed,
+            "figure": figure_path,
+        }
+    )
+
+
+def format_table(document: dict[str, Any]) -> str:
+    """The results table as fixed-width text."""
+    header = (
+        f"{'method':<24} {'final train loss':>19} {'test accuracy':>17} {'gradients':>10} "
+        f"{'HVPs':>8} {'wall time (s)':>14} {'compile (s)':>12}"
+    )
+    lines = [header, "-" * len(header)]
+
+    def pm(mean, std, digits):
+        if mean is None:
+            return "nan"
+        return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+    for name, entry in document["methods"].items():
+        s = entry["summary"]
+        lines.append(
+            f"{name:<24} {pm(s['final_train_loss_mean'], s['final_train_loss_std'], 4):>19} "
+            f"{pm(s['test_accuracy_mean'], s['test_accuracy_std'], 3):>17} "
+            f"{s['gradients_mean']:>10.0f} {s['hvps_mean']:>8.0f} {s['wall_time_mean']:>14.2f} "
+            f"{s['compile_time_total']:>12.2f}"
+        )
+    for name, why in document["skipped"].items():
+        lines.append(f"{name:<24} skipped: {why}")
+    for name, why in document["failed"].items():
+        lines.append(f"{name:<24} FAILED: {why}")
+    n_seeds = document["config"]["seeds"]
+    plural = "s" if n_seeds != 1 else ""
+    lines.append(
+        f"(mean ± std over {n_seeds} seed{plural}; gradients, HVPs and wall time per run; "
+        "wall time excludes compilation, shown on its own)"
+    )
+    return "\n".join(lines)
+
+
+def plot_losses(document: dict[str, Any], path: str) -> str:
+    """Writes the loss-vs-backprops figure (PNG, Agg backend) and returns its path."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+    styles = ("-", "--", "-.", ":")  # methods that coincide stay visible
+    plotted = 0
+    for i, (name, entry) in enumerate(document["methods"].items()):
+        s = entry["summary"]
+        x = np.asarray(s["backprops_curve_mean"], dtype=np.float64)
+        y = np.asarray([np.nan if v is None else v for v in s["train_loss_curve_mean"]])
+        keep = (x > 0) & np.isfinite(y) & (y > 0)
+        plotted += int(keep.sum())
+        ax.plot(x[keep], y[keep], marker="o", markersize=2.5, linewidth=1.5,
+                linestyle=styles[i % len(styles)], label=entry.get("label", name),
+                zorder=len(document["methods"]) - i)  # earlier lines on top
+    if plotted:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    else:
+        ax.text(0.5, 0.5, "no finite training loss to plot", ha="center", transform=ax.transAxes)
+    ax.set_xlabel("backprops (gradients + Hessian-vector products)")
+    ax.set_ylabel("full training loss (cross-entropy)")
+    n_seeds = document["config"]["seeds"]
+    ax.set_title(
+        f"Digits, 64-64-10 tanh MLP: mean over {n_seeds} seed{'s' if n_seeds != 1 else ''}, "
+        "one point per epoch"
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def write_json(document: dict[str, Any], path: str) -> str:
+    """Writes the JSON document and returns its path."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(document, f, indent=2)
+    return path
