@@ -1,0 +1,319 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""Stochastic Lanczos quadrature (SLQ): spectral density, index fraction and mean eigenvalue.
+
+For a symmetric ``A = Σ_i λ_i u_i u_iᵀ`` on ``N`` scalars and a unit random vector ``q``, the
+spectral measure ``μ_q = Σ_i (u_iᵀq)² δ_{λ_i}`` has expectation the empirical eigenvalue
+distribution ``(1/N) Σ_i δ_{λ_i}``. ``m`` Lanczos steps from ``q`` give the ``m``-point Gauss
+quadrature of ``μ_q``: nodes the Ritz values ``θ_j`` (eigenvalues of ``T``) and weights the squared
+first components ``S_{1j}²`` of the eigenvectors of ``T``; it integrates polynomials of degree
+``2m − 1`` exactly. Averaging over probes and smoothing with a Gaussian kernel gives the density.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from complexity_optax._src import checks
+from complexity_optax.landscape import _hutchinson
+from complexity_optax.landscape import _lanczos
+
+MatVec = Callable[[Any], Any]
+
+
+class SpectralQuadrature(NamedTuple):
+    """Per-probe Gauss quadrature of the spectral measure.
+
+    Attributes:
+      nodes: Ritz values, shape ``(num_probes, num_steps)``.
+      weights: squared first components of the tridiagonals' eigenvectors, same shape; each row
+        sums to one.
+    """
+
+    nodes: jax.Array
+    weights: jax.Array
+
+
+class SpectralDensity(NamedTuple):
+    """A smoothed spectral density on a grid, with the quadrature it came from.
+
+    Attributes:
+      grid: shape ``(num_points,)``.
+      density: shape ``(num_points,)``; integrates to ≈ 1 over a grid that covers the spectrum.
+      nodes: shape ``(num_probes, num_steps)``.
+      weights: shape ``(num_probes, num_steps)``.
+      sigma: the Gaussian kernel's standard deviation (a scalar).
+    """
+
+    grid: jax.Array
+    density: jax.Array
+    nodes: jax.Array
+    weights: jax.Array
+    sigma: jax.Array
+
+
+def _check_probes_and_steps(like: Any, num_probes: int, num_steps: int) -> None:
+    checks.check_int("num_probes", num_probes, minimum=1)
+    checks.check_int("num_steps", num_steps, minimum=1)
+    dimension = _lanczos.tree_dimension(like)
+    if num_steps > dimension:
+        raise ValueError(
+            f"num_steps must be at most the dimension of like ({dimension}), got {num_steps}"
+        )
+
+
+def lanczos_quadrature(
+    matvec: MatVec,
+    like: Any,
+    key: jax.Array,
+    *,
+    num_probes: int = 8,
+    num_steps: int = 64,
+    batch_size: int | None = None,
+) -> SpectralQuadrature:
+    r"""Gauss quadrature nodes and weights of the spectral measure, one row per random probe.
+
+    For probe ``p`` (a normalised standard normal vector), ``m`` Lanczos steps give
+    ``T_p = S_p Θ_p S_pᵀ``; the nodes are ``diag(Θ_p)`` and the weights ``(S_p)_{1j}²``, so that
+    ``Σ_j w_{pj} f(θ_{pj}) ≈ q_pᵀ f(A) q_p`` and ``E_p[q_pᵀ f(A) q_p] = tr f(A) / N``. Costs
+    ``num_probes × num_steps`` calls of ``matvec``.
+
+    Args:
+      matvec: a symmetric linear map ``v -> A v`` on pytrees shaped like ``like``.
+      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      key: a PRNG key.
+      num_probes: number of random start vectors.
+      num_steps: Lanczos steps per probe (at most the dimension ``N``).
+      batch_size: probes run together with ``vmap`` (``None``: one after the other, least memory).
+
+    Returns:
+      ``SpectralQuadrature(nodes, weights)``, each of shape ``(num_probes, num_steps)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> a = jnp.diag(jnp.array([-1.0, 1.0, 2.0, 4.0]))
+      >>> q = lanczos_quadrature(lambda v: a @ v, jnp.zeros(4), jax.random.key(0),
+      ...                        num_probes=2, num_steps=4)
+      >>> jnp.round(q.nodes[0], 4), jnp.round(jnp.sum(q.weights, axis=1), 4)
+      (Array([-1.,  1.,  2.,  4.], dtype=float32), Array([1., 1.], dtype=float32))
+
+    References:
+      Golub & Meurant, *Matrices, Moments and Quadrature with Applications*, 2010; Lin, Saad &
+      Yang, *Approximating spectral densities of large matrices*, SIAM Review 58(1), 2016.
+    """
+    _check_probes_and_steps(like, num_probes, num_steps)
+    if batch_size is not None:
+        checks.check_int("batch_size", batch_size, minimum=1)
+
+    def one_probe(probe_key):
+        result = _lanczos.lanczos(matvec, like, probe_key, num_steps=num_steps)
+        tridiagonal = _lanczos.tridiagonal_matrix(result.alphas, result.betas)
+        nodes, vectors = jnp.linalg.eigh(tridiagonal)
+        return nodes, vectors[0] ** 2
+
+    keys = jax.random.split(key, num_probes)
+    nodes, weights = jax.lax.map(one_probe, keys, batch_size=batch_size)
+    return SpectralQuadrature(nodes, weights)
+
+
+def gaussian_smoothed_density(
+    grid: jax.Array, nodes: jax.Array, weights: jax.Array, sigma: Any
+) -> jax.Array:
+    r"""``ρ(x) = Σ_k w_k φ_σ(x − θ_k) / Σ_k w_k`` with ``φ_σ`` the ``N(0, σ²)`` density.
+
+    ``nodes`` and ``weights`` may have any (equal) shape; they are flattened, so probe rows are
+    averaged. Dense eigenvalues with ``weights = 1/N`` give the reference smoothed histogram.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> grid = jnp.linspace(-5.0, 5.0, 1001)
+      >>> rho = gaussian_smoothed_density(grid, jnp.zeros(1), jnp.ones(1), 1.0)
+      >>> round(float(jnp.sum(rho) * (grid[1] - grid[0])), 4)
+      1.0
+
+    References:
+      Lin, Saad & Yang, *Approximating spectral densities of large matrices*, SIAM Review 58(1),
+      2016 (regularised densities with a Gaussian kernel).
+    """
+    nodes = jnp.ravel(nodes)
+    weights = jnp.ravel(weights)
+    weights = weights / jnp.sum(weights)
+    z = (grid[:, None] - nodes[None, :]) / sigma
+    kernel = jnp.exp(-0.5 * z**2) / (sigma * jnp.sqrt(2.0 * jnp.pi))
+    return kernel @ weights
+
+
+def spectral_density(
+    matvec: MatVec,
+    like: Any,
+    key: jax.Array,
+    *,
+    num_probes: int = 8,
+    num_steps: int = 64,
+    grid: jax.Array | None = None,
+    num_points: int = 1000,
+    sigma: Any = None,
+    batch_size: int | None = None,
+) -> SpectralDensity:
+    r"""The eigenvalue density of ``A`` by stochastic Lanczos quadrature with Gaussian smoothing.
+
+    .. math::
+        \rho(x) = \frac{1}{P}\sum_{p=1}^{P}\sum_{j=1}^{m} w_{pj}\,
+        \frac{1}{\sqrt{2\pi}\sigma}\exp\!\Big(-\frac{(x-\theta_{pj})^2}{2\sigma^2}\Big)
+        \;\approx\; \frac{1}{N}\sum_{i=1}^{N}\phi_\sigma(x-\lambda_i),
+
+    with ``(θ_{pj}, w_{pj})`` from :func:`lanczos_quadrature`. ``ρ`` integrates to one over the
+    real line. The smoothing width must be at least of the order of the node spacing
+    ``(λ_max − λ_min)/m`` for the curve to be smooth.
+
+    Args:
+      matvec: a symmetric linear map ``v -> A v`` on pytrees shaped like ``like``.
+      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      key: a PRNG key.
+      num_probes: number of random probes ``P``.
+      num_steps: Lanczos steps per probe ``m``.
+      grid: points where the density is evaluated; default ``num_points`` equispaced points from
+        ``min θ − 4σ`` to ``max θ + 4σ``.
+      num_points: the default grid's size (ignored when ``grid`` is given).
+      sigma: kernel width; default ``(max θ − min θ) / m`` (at least ``1e-6·(|max θ|+1)``).
+      batch_size: probes run together with ``vmap`` (``None``: one after the other).
+
+    Returns:
+      ``SpectralDensity(grid, density, nodes, weights, sigma)``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> a = jnp.diag(jnp.linspace(-1.0, 1.0, 50))
+      >>> sd = spectral_density(lambda v: a @ v, jnp.zeros(50), jax.random.key(0),
+      ...                       num_probes=4, num_steps=20, sigma=0.1)
+      >>> round(float(jnp.sum(sd.density) * (sd.grid[1] - sd.grid[0])), 2)
+      1.0
+
+    References:
+      Ghorbani, Krishnan & Xiao, *An investigation into neural net optimization via Hessian
+      eigenvalue density*, ICML 2019; Yao, Gholami, Keutzer & Mahoney, *PyHessian: neural networks
+      through the lens of the Hessian*, IEEE BigData 2020; Lin, Saad & Yang, SIAM Review 2016.
+    """
+    if grid is None:
+        checks.check_int("num_points", num_points, minimum=2)
+    if sigma is not None:
+        checks.check_positive("sigma", sigma)
+    quadrature = lanczos_quadrature(
+        matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size
+    )
+    nodes, weights = quadrature
+    low, high = jnp.min(nodes), jnp.max(nodes)
+    if sigma is None:
+        floor = 1e-6 * (jnp.maximum(jnp.abs(low), jnp.abs(high)) + 1.0)
+        sigma = jnp.maximum((high - low) / num_steps, floor)
+    sigma = jnp.asarray(sigma, nodes.dtype)
+    if grid is None:
+        grid = jnp.linspace(low - 4.0 * sigma, high + 4.0 * sigma, num_points, dtype=nodes.dtype)
+    grid = jnp.asarray(grid)
+    density = gaussian_smoothed_density(grid, nodes, weights, sigma)
+    return SpectralDensity(grid, density, nodes, weights, sigma)
+
+
+def index_fraction(
+    matvec: MatVec,
+    like: Any,
+    key: jax.Array,
+    *,
+    num_probes: int = 8,
+    num_steps: int = 64,
+    threshold: float = 0.0,
+    batch_size: int | None = None,
+) -> _hutchinson.StochasticEstimate:
+    r"""The fraction ``α`` of eigenvalues below ``threshold`` (the index, for ``threshold = 0``).
+
+    .. math::
+        \alpha = \frac{1}{N}\#\{i : \lambda_i < t\}
+        \approx \frac{1}{P}\sum_{p}\sum_{j:\,\theta_{pj} < t} w_{pj},
+
+    the SLQ estimate of ``tr 1(A < t) / N``. The quadrature of a step function converges slowly
+    in ``m`` (error ``O(1/m)`` per probe near a dense part of the spectrum), so use ``m`` of a
+    few tens or more. The standard error is over probes.
+
+    Args:
+      matvec: a symmetric linear map ``v -> A v`` on pytrees shaped like ``like``.
+      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      key: a PRNG key.
+      num_probes: number of random probes ``P``.
+      num_steps: Lanczos steps per probe ``m``.
+      threshold: the cut ``t``.
+      batch_size: probes run together with ``vmap`` (``None``: one after the other).
+
+    Returns:
+      ``StochasticEstimate(estimate, standard_error)`` (standard error ``inf`` for one probe).
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> a = jnp.diag(jnp.array([-2.0, -1.0, 1.0, 2.0, 3.0]))
+      >>> est = index_fraction(lambda v: a @ v, jnp.zeros(5), jax.random.key(0),
+      ...                      num_probes=64, num_steps=5)
+      >>> bool(abs(est.estimate - 0.4) < 4 * est.standard_error)
+      True
+
+    References:
+      Dauphin et al., *Identifying and attacking the saddle point problem in high-dimensional
+      non-convex optimization*, NeurIPS 2014 (index of critical points); Lin, Saad & Yang, SIAM
+      Review 2016 (spectral counts by SLQ).
+    """
+    quadrature = lanczos_quadrature(
+        matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size
+    )
+    below = jnp.where(quadrature.nodes < threshold, quadrature.weights, 0.0)
+    return _hutchinson.mean_and_standard_error(jnp.sum(below, axis=1))
+
+
+def mean_eigenvalue(
+    matvec: MatVec,
+    like: Any,
+    key: jax.Array,
+    *,
+    num_samples: int = 100,
+    batch_size: int | None = None,
+) -> _hutchinson.StochasticEstimate:
+    r"""The mean eigenvalue ``λ̄ = tr(A) / N``, from Hutchinson's estimator.
+
+    Args:
+      matvec: a symmetric linear map ``v -> A v`` on pytrees shaped like ``like``.
+      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      key: a PRNG key.
+      num_samples: Rademacher probes.
+      batch_size: probes run together with ``vmap`` (``None``: one after the other).
+
+    Returns:
+      ``StochasticEstimate(estimate, standard_error)``: the trace estimate and its standard error,
+      both divided by ``N``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> a = jnp.diag(jnp.array([1.0, 2.0, 6.0]))
+      >>> est = mean_eigenvalue(lambda v: a @ v, jnp.zeros(3), jax.random.key(0), num_samples=4)
+      >>> round(float(est.estimate), 4)
+      3.0
+
+    References:
+      Hutchinson, Communications in Statistics - Simulation and Computation, 1989.
+    """
+    dimension = _lanczos.tree_dimension(like)
+    trace = _hutchinson.hutchinson_trace(
+        matvec, like, key, num_samples=num_samples, batch_size=batch_size
+    )
+    return _hutchinson.StochasticEstimate(
+        trace.estimate / dimension, trace.standard_error / dimension
+    )
+
+
+__all__ = [
+    "SpectralDensity",
+    "SpectralQuadrature",
+    "gaussian_smoothed_density",
+    "index_fraction",
+    "lanczos_quadrature",
+    "mean_eigenvalue",
+    "spectral_density",
+]
