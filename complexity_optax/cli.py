@@ -86,6 +86,13 @@ def run_demo_command(args: argparse.Namespace) -> int:
     return 1 if document["failed"] else 0
 
 
+# ---------------------------------------------------------------------- spin-glass, spectrum
+def _demo_module(name: str):
+    import importlib
+
+    return importlib.import_module(f"complexity_optax.demo.{name}")
+
+
 # ------------------------------------------------------------------------------- registration
 AddArguments = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -95,6 +102,16 @@ SUBCOMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
         "train one MLP on the digits with every method; table, JSON and figure",
         add_demo_arguments,
         run_demo_command,
+    ),
+    "spin-glass": (
+        "projected GD and AnnealSGD minima on p-spin glasses vs theory; field trivialisation",
+        lambda parser: _demo_module("spin_glass").add_arguments(parser),
+        lambda args: _demo_module("spin_glass").run_command(args),
+    ),
+    "spectrum": (
+        "Hessian spectrum (SLQ) of the trained digits MLP against a Wigner semicircle",
+        lambda parser: _demo_module("spectrum").add_arguments(parser),
+        lambda args: _demo_module("spectrum").run_command(args),
     ),
 }
 

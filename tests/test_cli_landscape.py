@@ -1,0 +1,192 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""The ``spin-glass`` and ``spectrum`` subcommands, run in-process in quick mode."""
+
+import contextlib
+import io
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+from complexity_optax import cli
+from complexity_optax import landscape
+from complexity_optax.demo import spectrum as spectrum_lib
+from complexity_optax.demo import spin_glass as spin_glass_lib
+
+
+# ------------------------------------------------------------------------------- spin-glass
+@pytest.fixture(scope="module")
+def spin_glass_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("spin-glass"))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = cli.main(["spin-glass", "--quick", "--json", "--no-progress", "--output-dir", out])
+    return code, json.loads(stdout.getvalue()), stderr.getvalue(), out
+
+
+class TestSpinGlass:
+
+    def test_exit_code_files_and_tables(self, spin_glass_run):
+        code, doc, err, out = spin_glass_run
+        assert code == 0
+        png = os.path.join(out, "minima_energies.png")
+        assert os.path.getsize(png) > 10_000
+        with open(png, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+        with open(os.path.join(out, "results.json")) as f:
+            assert json.load(f)["methods"].keys() == doc["methods"].keys()
+        assert "projected GD" in err and "distinct minima" in err and "ground state" in err
+
+    def test_theory_lines_are_the_library_values(self, spin_glass_run):
+        _, doc, _, _ = spin_glass_run
+        assert doc["config"]["n"] == 50 and doc["config"]["p"] == 3
+        assert doc["theory"]["threshold"] == pytest.approx(-2 * math.sqrt(2 / 3), abs=1e-6)
+        assert doc["theory"]["ground_state"] == pytest.approx(-1.656998, abs=1e-5)
+
+    def test_minima_energies_in_the_expected_band(self, spin_glass_run):
+        _, doc, _, _ = spin_glass_run
+        e_0 = landscape.ground_state_energy(3)
+        for name, m in doc["methods"].items():
+            runs = doc["config"]["instances"] * doc["config"]["starts"]
+            assert m["runs"] == len(m["energies"]) == runs, name
+            assert m["converged"] == runs, name
+            assert -e_0 - 0.1 < m["mean"] < -1.3, name
+            assert m["best"] <= m["mean"] <= m["worst"], name
+            assert m["std"] == pytest.approx(np.std(m["energies"]), rel=1e-6)
+            assert m["gap_to_threshold"] == pytest.approx(m["mean"] + 2 * math.sqrt(2 / 3))
+
+    def test_field_trivialisation(self, spin_glass_run):
+        _, doc, _, _ = spin_glass_run
+        regimes = doc["field_regimes"]
+        assert [r["h2"] for r in regimes.values()] == pytest.approx([0.0, 1.5, 12.0])
+        assert regimes["strong"]["clusters_per_instance"] == [1]
+        assert regimes["strong"]["mean_overlap"] > 0.99
+        assert regimes["none"]["clusters_per_instance"][0] > 1
+        assert regimes["none"]["mean_overlap"] < regimes["strong"]["mean_overlap"]
+
+
+def test_cluster_minima_counts_and_overlap():
+    n = 4
+    a = np.array([1.0, 1.0, 1.0, 1.0])
+    b = np.array([1.0, -1.0, 1.0, -1.0])
+    near_a = a + np.array([1e-3, -1e-3, 0.0, 0.0])
+    clusters, overlap = spin_glass_lib.cluster_minima(np.stack([a, b, near_a]))
+    assert clusters == 2
+    q = np.array([a @ b, a @ near_a, b @ near_a]) / n
+    assert overlap == pytest.approx(q.mean())
+
+
+# --------------------------------------------------------------------------------- spectrum
+@pytest.fixture(scope="module")
+def spectrum_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("spectrum"))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = cli.main(["spectrum", "--quick", "--json", "--no-progress", "--output-dir", out])
+    return code, json.loads(stdout.getvalue()), stderr.getvalue(), out
+
+
+class TestSpectrum:
+
+    def test_exit_code_files_and_report(self, spectrum_run):
+        code, doc, err, out = spectrum_run
+        assert code == 0
+        png = os.path.join(out, "hessian_spectrum.png")
+        assert os.path.getsize(png) > 10_000
+        assert os.path.exists(os.path.join(out, "results.json"))
+        assert "index fraction" in err and "diagonal share" in err and "semicircle" in err
+        assert doc["config"]["method"] == "adam" and doc["config"]["parameters"] == 4810
+
+    def test_training_reduced_the_loss(self, spectrum_run):
+        _, doc, _, _ = spectrum_run
+        losses = doc["train_loss"]
+        assert len(losses) == spectrum_lib.QUICK["epochs"] + 1
+        assert losses[-1] < 0.1 * losses[0]
+        assert doc["loss"] == pytest.approx(losses[-1], rel=1e-3)
+
+    def test_density_integrates_to_one(self, spectrum_run):
+        _, doc, _, _ = spectrum_run
+        grid = np.asarray(doc["density"]["grid"])
+        rho = np.asarray(doc["density"]["density"])
+        assert np.all(rho >= 0)
+        assert np.sum(rho) * (grid[1] - grid[0]) == pytest.approx(1.0, abs=0.02)
+        weights = np.asarray(doc["density"]["weights"])
+        assert weights.shape == (spectrum_lib.QUICK["probes"], spectrum_lib.QUICK["lanczos_steps"])
+        np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-4)
+
+    def test_index_top_and_mean_eigenvalues(self, spectrum_run):
+        _, doc, _, _ = spectrum_run
+        assert 0.0 <= doc["index_fraction"] <= 1.0
+        top = doc["top_eigenvalues"]
+        assert len(top) == spectrum_lib.TOP_K and top == sorted(top, reverse=True)
+        assert top[0] >= doc["mean_eigenvalue"]
+        # The largest Ritz value is the largest SLQ node (both are the Hessian's top eigenvalue).
+        assert top[0] == pytest.approx(np.max(doc["density"]["nodes"]), rel=0.05)
+        # Hutchinson's tr(H)/N and the SLQ first moment estimate the same number.
+        assert doc["slq_mean"] == pytest.approx(doc["mean_eigenvalue"], rel=0.3)
+        assert 0.0 < doc["diagonal_share"] <= 1.0
+
+    def test_semicircle_has_the_slq_mean_and_variance(self, spectrum_run):
+        _, doc, _, _ = spectrum_run
+        sc = doc["semicircle"]
+        variance = doc["slq_second_moment"] - doc["slq_mean"] ** 2
+        assert sc["radius"] == pytest.approx(2 * math.sqrt(variance), rel=1e-5)
+        assert sc["caption"].startswith("SLQ puts")
+        assert ("not a semicircle" in sc["caption"]) == (
+            not sc["semicircle_like"] and sc["outliers_beyond_edge"] > 0
+        )
+
+
+def _stats_from_eigenvalues(eigenvalues, top):
+    """What ``compare_with_semicircle`` reads, for a known spectrum (dense quadrature)."""
+    eigenvalues = np.asarray(eigenvalues, np.float64)
+    grid = np.linspace(eigenvalues.min() - 0.5, eigenvalues.max() + 0.5, 4001)
+    sigma = 0.05
+    rho = np.exp(-0.5 * ((grid[:, None] - eigenvalues) / sigma) ** 2).mean(axis=1)
+    rho /= sigma * math.sqrt(2 * math.pi)
+    return dict(grid=grid, density=rho, nodes=eigenvalues[None], weights=np.full(
+        (1, eigenvalues.size), 1.0 / eigenvalues.size), m1=eigenvalues.mean(),
+        m2=np.mean(eigenvalues**2), top=np.asarray(top))
+
+
+def test_compare_with_semicircle_recognises_a_semicircle_and_a_spike():
+    # Quantiles of the unit-radius semicircle: a GOE-like spectrum.
+    u = (np.arange(2000) + 0.5) / 2000
+    x = np.linspace(-1, 1, 20001)
+    cdf = np.asarray(landscape.semicircle_cdf(x, 1.0))
+    goe = np.interp(u, cdf, x)
+    result = spectrum_lib.compare_with_semicircle(_stats_from_eigenvalues(goe, goe[::-1][:5]))
+    assert result["radius"] == pytest.approx(1.0, rel=0.01)
+    assert result["semicircle_like"] and result["outliers_beyond_edge"] == 0
+    assert "close to a semicircle" in result["caption"]
+    # A spike at 0 plus three outliers: the trained-network shape.
+    spike = np.concatenate([np.zeros(1997), [5.0, 8.0, 12.0]])
+    result = spectrum_lib.compare_with_semicircle(_stats_from_eigenvalues(spike, [12.0, 8.0, 5.0]))
+    assert not result["semicircle_like"] and result["outliers_beyond_edge"] == 3
+    assert result["mass_near_zero"] == pytest.approx(1997 / 2000)
+    assert "bulk concentrated near 0 plus a few large outliers" in result["caption"]
+
+
+# ------------------------------------------------------------------------------ bad options
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["spin-glass", "--n", "1"], "--n"),
+        (["spin-glass", "--p", "1"], "--p"),
+        (["spin-glass", "--starts", "1"], "--starts"),
+        (["spin-glass", "--instances", "0"], "--instances"),
+        (["spin-glass", "--n", "many"], "--n"),
+        (["spin-glass", "--n", "2000"], "n**p"),
+        (["spectrum", "--method", "nope"], "--method"),
+        (["spectrum", "--epochs", "0"], "--epochs"),
+        (["spectrum", "--lanczos-steps", "2"], "--lanczos-steps"),
+        (["spectrum", "--probes", "x"], "--probes"),
+    ],
+)
+def test_bad_options_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
