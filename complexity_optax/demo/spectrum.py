@@ -47,7 +47,6 @@ from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import train as train_lib
 
-HELP = "Hessian spectrum (SLQ) of the trained digits MLP against a Wigner semicircle"
 
 TOP_K = 5
 # (epochs, probes, lanczos steps, Hutchinson samples, diagonal-share columns)

@@ -51,7 +51,6 @@ import optax
 import complexity_optax as co
 from complexity_optax import landscape
 
-HELP = "minima of projected GD and AnnealSGD on p-spin glasses vs theory; field trivialisation"
 
 LEARNING_RATE = 0.1
 TOLERANCE = 1e-4  # stop when ‖∇_sph H‖/√N < TOLERANCE (H/N is then converged to ~1e-8)
