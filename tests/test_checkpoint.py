@@ -34,16 +34,13 @@ def _save_and_restore(path, params, state):
     """Saves (params, state), then restores them into a fresh object (the abstract target)."""
     storable = _to_storable({"params": params, "state": state})
     leaves, treedef = jax.tree.flatten(storable)
-    # Orbax refuses zero-size arrays (matched_annealing's window is (0,) unless
-    # smoothing="window"): they hold no data and are rebuilt from their shape and dtype.
-    stored = {str(i): x for i, x in enumerate(leaves) if np.size(x) > 0}
+    stored = {str(i): x for i, x in enumerate(leaves)}
     with ocp.StandardCheckpointer() as checkpointer:
         checkpointer.save(path, stored)
         checkpointer.wait_until_finished()
         abstract = {k: jax.ShapeDtypeStruct(np.shape(x), x.dtype) for k, x in stored.items()}
         restored = checkpointer.restore(path, abstract)
-    leaves = [restored[str(i)] if str(i) in restored else np.zeros(np.shape(x), x.dtype)
-              for i, x in enumerate(leaves)]
+    leaves = [restored[str(i)] for i in range(len(leaves))]
     tree = jax.tree.unflatten(treedef, leaves)
     tree = _from_storable(tree, {"params": params, "state": state})
     return tree["params"], tree["state"]

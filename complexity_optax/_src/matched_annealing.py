@@ -33,7 +33,8 @@ class MatchedAnnealingState(NamedTuple):
         smoothed_ratio: S_K of the clipped ratios (L_i − L*)/(L₀ − L*) so far (float32; 1 before the
             first ratio).
         window: ring buffer of the last ``memory`` clipped ratios (float32, shape ``(memory,)``) for
-            ``smoothing="window"``; shape ``(0,)`` otherwise.
+            ``smoothing="window"``; an unused shape-``(1,)`` placeholder otherwise (not empty, so that
+            checkpointers which refuse zero-size arrays, such as orbax, can save the state).
         current_strength: the current strength λ = λ₀ · smoothed_ratio (float32; λ₀ during the
             warm-up).
     """
@@ -58,7 +59,7 @@ class MatchedAnnealing:
 
     def init(self) -> MatchedAnnealingState:
         """The state before any loss value: λ = λ₀."""
-        size = self.memory if self.smoothing == "window" else 0
+        size = self.memory if self.smoothing == "window" else 1
         return MatchedAnnealingState(
             count=jnp.zeros([], jnp.int32),
             initial_loss=jnp.zeros([], jnp.float32),
