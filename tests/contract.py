@@ -167,13 +167,14 @@ REGISTRY: tuple[Entry, ...] = (
     Entry("complexity_sgd_matched", co.complexity_sgd,
           {"learning_rate": 0.1, "init_strength": 0.01, "annealing": "matched", "memory": 3},
           role=COMPLETE, extra_args=("value",),
-          # init_strength, exponent and loss_floor build a matched_annealing at construction
-          # (float() on them): they cannot be traced, so they are static here.
-          static_args=("memory", "warmup_steps", "init_strength", "exponent", "loss_floor"),
-          injectable={"learning_rate": (0.1, 0.05)}),
+          # Integer hyperparameters are static (optax's convention); the floats, the penalty
+          # strength included, can be traced.
+          static_args=("memory", "warmup_steps"),
+          injectable={"learning_rate": (0.1, 0.05), "init_strength": (0.01, 0.5)}),
     Entry("complexity_sgd_cosine", co.complexity_sgd,
           {"learning_rate": 0.1, "init_strength": 0.01, "annealing": "cosine", "period": 10.0},
-          role=COMPLETE),
+          role=COMPLETE, static_args=("memory", "warmup_steps"),
+          injectable={"init_strength": (0.01, 0.5)}),
     Entry("complexity_sgd_power_law", co.complexity_sgd,
           {"learning_rate": 0.1, "init_strength": 0.01, "annealing": "power_law",
            "momentum": 0.5, "sphere": False},

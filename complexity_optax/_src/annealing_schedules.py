@@ -60,8 +60,8 @@ def cosine_annealing(init_strength: float, period: float) -> Schedule:
     """
     check_init_strength(init_strength)
     checks.check_positive("period", period)
-    lam0 = float(init_strength)
-    omega = 2.0 * math.pi / float(period)
+    lam0 = checks.scalar(init_strength)
+    omega = 2.0 * math.pi / checks.scalar(period)
 
     def schedule(count):
         t = jnp.asarray(count, jnp.float32)
@@ -103,8 +103,8 @@ def power_law_annealing(init_strength: float, exponent: float = 0.5) -> Schedule
     if callable(exponent):
         raise TypeError(f"exponent must be a real number, got the callable {exponent!r}")
     checks.check_positive("exponent", exponent, allow_zero=True)
-    lam0 = float(init_strength)
-    eta = float(exponent)
+    lam0 = checks.scalar(init_strength)
+    eta = checks.scalar(exponent)
 
     def schedule(count):
         t = jnp.asarray(count, jnp.float32)
@@ -144,7 +144,7 @@ def lr_matched_annealing(init_strength: float, learning_rate: ScalarOrSchedule) 
         descent - Part I*, 2019 (arXiv:1902.02881), eq. (17).
     """
     check_init_strength(init_strength)
-    lam0 = float(init_strength)
+    lam0 = checks.scalar(init_strength)
     if not callable(learning_rate):
         checks.check_positive("learning_rate", learning_rate)
 

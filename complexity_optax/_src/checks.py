@@ -40,6 +40,12 @@ def concrete_float(value: Any) -> float | None:
     return None
 
 
+def scalar(value: Any) -> Any:
+    """``value`` as a Python float when concrete; a traced value (``inject_hyperparams``) as is."""
+    x = concrete_float(value)
+    return value if x is None else x
+
+
 def _is_array(value: Any) -> bool:
     """Whether ``value`` is a jax array (possibly traced, e.g. under ``inject_hyperparams``)."""
     import jax

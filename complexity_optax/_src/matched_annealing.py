@@ -120,7 +120,7 @@ def _advance(
     positive = denominator > 0
     ratio = (loss - config.loss_floor) / jnp.where(positive, denominator, 1.0)
     ratio = jnp.where(positive & ~jnp.isnan(ratio), ratio, 1.0)
-    ratio = jnp.clip(ratio, 0.0, min(config.max_ratio, _FLOAT32_MAX))
+    ratio = jnp.clip(ratio, 0.0, jnp.minimum(config.max_ratio, _FLOAT32_MAX))
 
     k = n - warmup  # index of this ratio in the smoother (≥ 1 after the warm-up)
     smoothed, window = _smooth(config, state, ratio, k)
@@ -218,10 +218,10 @@ def matched_annealing(
         raise TypeError(f"max_ratio must be a real number, got the callable {max_ratio!r}")
     checks.check_positive("max_ratio", max_ratio, allow_inf=True)
     return MatchedAnnealing(
-        init_strength=float(init_strength),
+        init_strength=checks.scalar(init_strength),
         memory=int(memory),
         smoothing=smoothing,
         warmup_steps=int(warmup_steps),
-        loss_floor=float(loss_floor),
-        max_ratio=float(max_ratio),
+        loss_floor=checks.scalar(loss_floor),
+        max_ratio=checks.scalar(max_ratio),
     )
