@@ -60,16 +60,7 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
 
     out = sys.stderr if config.as_json else sys.stdout
     registry = methods_lib.METHODS
-    chosen = [registry[name] for name in config.methods]
-    skipped = {}
-    runnable = []
-    for method in chosen:
-        reason = method.unavailable_reason()
-        if reason is None:
-            runnable.append(method)
-        else:
-            skipped[method.name] = reason
-            print(f"skipping {method.name}: {reason}", file=sys.stderr)
+    runnable = [registry[name] for name in config.methods]
 
     start = time.perf_counter()
     data = load_digits_split()
@@ -124,7 +115,6 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         },
         results=results,
         method_info=info,
-        skipped=skipped,
         failed=failed,
         figure_path=os.path.abspath(figure_path),
     )

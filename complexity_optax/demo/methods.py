@@ -39,19 +39,12 @@ References:
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from typing import Any, Callable
 
 import jax
 import optax
 
-# Where each public constructor lives, should it not be re-exported by the package yet.
-_HOMES = {
-    "complexity_sgd": "complexity_optax._src.alias",
-    "anneal_sgd": "complexity_optax._src.alias",
-    "trust_region": "complexity_optax._src.trust_region",
-}
-
+import complexity_optax as co
 
 @dataclasses.dataclass(frozen=True)
 class BuildContext:
@@ -73,7 +66,6 @@ class Method:
       label: a short human-readable label (table and figure).
       build: ``build(ctx) -> GradientTransformation``.
       hyperparameters: the values ``build`` uses, reported in the JSON document.
-      requires: public constructors of ``complexity_optax`` the method needs.
       batch_size: mini-batch size.
       pass_value: whether the update gets ``value=`` (the mini-batch loss).
       pass_value_fn: whether the update gets ``value_fn=`` (the mini-batch loss function).
@@ -86,30 +78,12 @@ class Method:
     label: str
     build: Callable[[BuildContext], Any]
     hyperparameters: dict
-    requires: tuple[str, ...] = ()
     batch_size: int = 128
     pass_value: bool = False
     pass_value_fn: bool = False
     gradients_per_step: int = 1
     counts_in_state: bool = False
     seeded: bool = False
-
-    def unavailable_reason(self) -> str | None:
-        """``None`` if the method can be built, else why not (a constructor is not there yet)."""
-        for name in self.requires:
-            try:
-                resolve(name)
-            except (ImportError, AttributeError) as e:
-                return f"complexity_optax.{name} is not available ({type(e).__name__}: {e})"
-        return None
-
-
-def resolve(name: str) -> Callable[..., Any]:
-    """Finds the public constructor ``complexity_optax.<name>``."""
-    package = importlib.import_module("complexity_optax")
-    if hasattr(package, name):
-        return getattr(package, name)
-    return getattr(importlib.import_module(_HOMES.get(name, "complexity_optax")), name)
 
 
 # ------------------------------------------------------------------ hyperparameters (see docstring)
@@ -142,7 +116,7 @@ def _adam(ctx: BuildContext):
 
 def _anneal_sgd(ctx: BuildContext):
     # The field decays linearly to zero over the first half of the run.
-    return resolve("anneal_sgd")(
+    return co.anneal_sgd(
         ANNEAL_LR, ctx.key, ANNEAL_SCALE, max(ctx.total_steps // 2, 1), schedule="linear"
     )
 
@@ -154,7 +128,7 @@ def _complexity(annealing: str) -> Callable[[BuildContext], Any]:
         if annealing == "cosine":
             # Half a cosine period over the run: λ goes from 2λ₀ down to 0 at the last step.
             kwargs["period"] = 2 * ctx.total_steps
-        return resolve("complexity_sgd")(COMPLEXITY_LR, COMPLEXITY_STRENGTH, **kwargs)
+        return co.complexity_sgd(COMPLEXITY_LR, COMPLEXITY_STRENGTH, **kwargs)
 
     return build
 
@@ -162,7 +136,7 @@ def _complexity(annealing: str) -> Callable[[BuildContext], Any]:
 def _trust_region(config: dict) -> Callable[[BuildContext], Any]:
     def build(ctx: BuildContext):
         del ctx
-        return resolve("trust_region")(**config)
+        return co.trust_region(**config)
 
     return build
 
@@ -176,37 +150,36 @@ METHODS: dict[str, Method] = {
             "anneal_sgd", "AnnealSGD", _anneal_sgd,
             {"learning_rate": ANNEAL_LR, "init_scale": ANNEAL_SCALE, "schedule": "linear",
              "timescale": "half the run"},
-            requires=("anneal_sgd",), seeded=True,
+            seeded=True,
         ),
         Method(
             "complexity_matched", "Complexity GD (matched)", _complexity("matched"),
             {"learning_rate": COMPLEXITY_LR, "init_strength": COMPLEXITY_STRENGTH,
              "annealing": "matched", "radius": "norm of the initial parameters"},
-            requires=("complexity_sgd",), pass_value=True,
+            pass_value=True,
         ),
         Method(
             "complexity_cosine", "Complexity GD (cosine)", _complexity("cosine"),
             {"learning_rate": COMPLEXITY_LR, "init_strength": COMPLEXITY_STRENGTH,
              "annealing": "cosine", "period": "2 x run length",
              "radius": "norm of the initial parameters"},
-            requires=("complexity_sgd",),
         ),
         Method(
             "complexity_two_step", "Complexity GD (two-step)", _complexity("two_step"),
             {"learning_rate": COMPLEXITY_LR, "init_strength": COMPLEXITY_STRENGTH,
              "annealing": "two_step", "two_step_schedule": "power_law",
              "radius": "norm of the initial parameters"},
-            requires=("complexity_sgd",), pass_value=True, pass_value_fn=True,
+            pass_value=True, pass_value_fn=True,
             gradients_per_step=2,
         ),
         Method(
             "tr_sphere", "TR (sphere)", _trust_region(TR_SPHERE), dict(TR_SPHERE),
-            requires=("trust_region",), batch_size=512, pass_value=True, pass_value_fn=True,
+            batch_size=512, pass_value=True, pass_value_fn=True,
             counts_in_state=True,
         ),
         Method(
             "tr_rmsprop", "TR (RMSProp ellipsoid)", _trust_region(TR_RMSPROP), dict(TR_RMSPROP),
-            requires=("trust_region",), batch_size=512, pass_value=True, pass_value_fn=True,
+            batch_size=512, pass_value=True, pass_value_fn=True,
             counts_in_state=True,
         ),
     ]

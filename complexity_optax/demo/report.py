@@ -70,7 +70,6 @@ def build_document(
     config: dict[str, Any],
     results: dict[str, list[RunResult]],
     method_info: dict[str, dict[str, Any]],
-    skipped: dict[str, str],
     failed: dict[str, str],
     figure_path: str | None,
 ) -> dict[str, Any]:
@@ -100,7 +99,6 @@ def build_document(
         {
             "config": config,
             "methods": methods,
-            "skipped": skipped,
             "failed": failed,
             "figure": figure_path,
         }
@@ -128,8 +126,6 @@ def format_table(document: dict[str, Any]) -> str:
             f"{s['gradients_mean']:>10.0f} {s['hvps_mean']:>8.0f} {s['wall_time_mean']:>14.2f} "
             f"{s['compile_time_total']:>12.2f}"
         )
-    for name, why in document["skipped"].items():
-        lines.append(f"{name:<24} skipped: {why}")
     for name, why in document["failed"].items():
         lines.append(f"{name:<24} FAILED: {why}")
     n_seeds = document["config"]["seeds"]
