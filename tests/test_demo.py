@@ -215,7 +215,7 @@ class TestHarness:
         diverged = RunResult("sgd", 0, [2.3, float("nan")], [0, 11], [0, 0], [0.0, 0.1], 0.5,
                              0.1, float("inf"))
         doc = report.build_document({"seeds": 1}, {"sgd": [diverged]}, {"sgd": {"label": "SGD"}},
-                                    {}, {}, None)
+                                    {}, None)
         json.dumps(doc, allow_nan=False)  # strict JSON
         assert doc["methods"]["sgd"]["runs"][0]["train_loss"] == [2.3, None]
         assert doc["methods"]["sgd"]["summary"]["final_train_loss_mean"] is None
