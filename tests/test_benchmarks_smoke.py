@@ -15,7 +15,7 @@ def test_trust_region_benchmark_quick(capsys):
     rows = module.main(["--quick", "--repeats", "1"])
     out = capsys.readouterr().out
     assert "devices:" in out and "ratio" in out
-    assert len(rows) == 6
+    assert len(rows) == 7
     assert all(math.isfinite(v) for v in rows.values())
     # Same iteration count as scipy (both stop at max_steps on Rosenbrock with 20 steps).
     rosen = next(name for name in rows if name.startswith("scipy trust-ncg / ours, Rosenbrock"))

@@ -27,9 +27,12 @@ def _run(ell, grads=_GRADS):
     return state, np.asarray(ell.diagonal(state))
 
 
-def test_identity_is_ones():
-    state, diag = _run(identity_ellipsoid())
-    np.testing.assert_array_equal(diag, np.ones(3))
+def test_identity_is_stateless_and_its_diagonal_is_none():
+    ell = identity_ellipsoid()
+    state = ell.init(jnp.zeros(3))
+    assert jax.tree.leaves(state) == []  # no parameter-sized buffer of ones
+    state = jax.jit(ell.update)(jnp.asarray(_GRADS[0]), state)
+    assert ell.diagonal(state) is None  # None means A = I
 
 
 @pytest.mark.parametrize("bias_correction", [False, True])
@@ -74,6 +77,9 @@ def test_non_finite_gradient_leaves_state_unchanged(name):
         np.testing.assert_array_equal(x, y)
         assert x.dtype == y.dtype  # stable dtypes: no recompilation under jit
     diag = ell.diagonal(new)
+    if name == "identity":
+        assert diag is None
+        return
     assert jax.tree.structure(diag) == jax.tree.structure(params)
     assert all(bool(jnp.all(d > 0)) for d in jax.tree.leaves(diag))
     assert diag["b"].dtype == jnp.bfloat16

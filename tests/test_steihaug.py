@@ -134,6 +134,23 @@ def test_stopping_rule_and_max_iters():
     np.testing.assert_allclose(capped.step, -t * g, rtol=1e-6)
 
 
+def test_rtol_zero_runs_exactly_max_iters():
+    """rtol=0 disables the residual test: pure truncation after max_iters CG iterations."""
+    with jax.enable_x64(True):
+        n, max_iters = 40, 10  # 40 distinct eigenvalues: CG cannot finish in 10 iterations.
+        diag = jnp.linspace(1.0, 4.0, n)  # well conditioned, SPD
+        g = jnp.ones(n)
+        res = steihaug_cg(lambda v: diag * v, g, 1e6, rtol=0.0, max_iters=max_iters)
+        assert int(res.iterations) == max_iters
+        assert not bool(res.hit_boundary) and not bool(res.negative_curvature)
+        # Residual after 10 iterations is tiny but nonzero: any rtol > 0 at this level stops
+        # earlier than 10 iterations.
+        r = np.asarray(g + diag * res.step)
+        assert 0.0 < np.linalg.norm(r) < 1e-3 * np.linalg.norm(g)
+        early = steihaug_cg(lambda v: diag * v, g, 1e6, rtol=1e-2, max_iters=max_iters)
+        assert int(early.iterations) < max_iters
+
+
 def test_non_finite_hvp_never_gives_nan_step():
     h = jnp.array([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]])
     g = jnp.array([1.0, 0.5, 0.0])
@@ -169,6 +186,6 @@ def test_bad_hyperparameters():
     with pytest.raises(TypeError, match="^max_iters"):
         steihaug_cg(lambda v: v, jnp.ones(2), 1.0, max_iters=2.5)
     with pytest.raises(ValueError, match="^rtol"):
-        steihaug_cg(lambda v: v, jnp.ones(2), 1.0, rtol=0.0)
+        steihaug_cg(lambda v: v, jnp.ones(2), 1.0, rtol=-0.1)
     with pytest.raises(ValueError, match="^theta"):
         steihaug_cg(lambda v: v, jnp.ones(2), 1.0, theta=-1.0)

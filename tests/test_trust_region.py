@@ -13,6 +13,7 @@ from complexity_optax import (
     TrustRegionState,
     get_ellipsoid,
     project_onto_sphere,
+    rmsprop_ellipsoid,
     steihaug_cg,
     trust_region,
     value_grad_and_hvp,
@@ -237,18 +238,27 @@ def test_nnx_optimizer_loop():
 
 
 # ------------------------------------------------------------------------------------------------
-# A tanh MLP 64-32-10 on scikit-learn digits, mini-batches of 256.
+# The paper's headline on real data: a tanh MLP 64-32-10 on scikit-learn digits (pixels / 16, in
+# [0, 1], not standardised, as the authors' MNIST/CIFAR inputs), mini-batches of 512 of the 1437
+# training images, the authors' constants (Δ0 = 0.05 sphere / 1e-4 RMSProp in A-norm units,
+# Δmax 10, η1 0.01, η2 0.95, ×1.1 growth, ÷1.5 sphere / ÷1.75 RMSProp shrink, β = 0.8).
 
-_STEPS, _BATCH = 100, 256
+_STEPS, _BATCH, _TARGET = 130, 512, 1e-3
+_HEADLINE = {
+    "identity": dict(ellipsoid="identity", initial_radius=0.05, decrease=1 / 1.5),
+    "rmsprop": dict(ellipsoid=rmsprop_ellipsoid(decay=0.8, eps=1e-5), initial_radius=1e-4,
+                    decrease=1 / 1.75),
+}
 
 
 @functools.lru_cache(maxsize=None)
 def _digits():
     from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
 
     x, y = load_digits(return_X_y=True)
-    x = (x - x.mean(0)) / (x.std(0) + 1e-8)
-    return jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.int32)
+    x, _, y, _ = train_test_split(x, y, test_size=0.2, random_state=0)
+    return jnp.asarray(x / 16.0, jnp.float32), jnp.asarray(y, jnp.int32)
 
 
 def _mlp_init(key, sizes=(64, 32, 10)):
@@ -266,15 +276,19 @@ def _mlp_loss(params, xb, yb):
 
 
 @functools.lru_cache(maxsize=None)
-def _trainer(ellipsoid):
-    tx = trust_region(ellipsoid=ellipsoid)
+def _trainer(name):
+    tx = trust_region(max_radius=10.0, eta1=0.01, eta2=0.95, increase=1.1, max_cg_iters=50,
+                      cg_rtol=0.1, **_HEADLINE[name])
     x_all, y_all = _digits()
 
     @jax.jit
-    def train(params, key):
+    def train(seed):
+        key = jax.random.PRNGKey(seed)
+        params = _mlp_init(jax.random.fold_in(key, 0))
+
         def body(carry, i):
             params, state = carry
-            idx = jax.random.choice(jax.random.fold_in(key, i), x_all.shape[0], (_BATCH,),
+            idx = jax.random.choice(jax.random.fold_in(key, i + 1), x_all.shape[0], (_BATCH,),
                                     replace=False)
             xb, yb = x_all[idx], y_all[idx]
             value, grads = jax.value_and_grad(_mlp_loss)(params, xb, yb)
@@ -285,30 +299,48 @@ def _trainer(ellipsoid):
 
         (params, state), history = jax.lax.scan(body, (params, tx.init(params)),
                                                 jnp.arange(_STEPS))
-        return state, history
+        return _mlp_loss(params, x_all, y_all), state, history
 
     return train
 
 
-def test_mlp_on_digits_trains_and_rmsprop_uses_fewer_hvps_per_step():
+def test_mlp_on_digits_ellipsoid_needs_fewer_hvps_than_sphere():
+    """Kohler, Adolphs & Lucchi's headline, measured: fewer HVPs to a low full-train loss.
+
+    Measured (/tmp study, 3 seeds, batch 512, 300 steps; HVPs to full-train loss 1e-3, in
+    brackets backprops = gradients + HVPs):
+
+    =========================  =================  =================  =================
+    method (Δ0)                seed 0             seed 1             seed 2
+    =========================  =================  =================  =================
+    sphere (0.05, authors)     428 (532)          481 (593)          460 (583)
+    sphere (0.5, best of 3)    426 (504)          410 (491)          343 (412)
+    RMSProp (1e-4, authors)    363 (486)          354 (476)          367 (489)
+    authors' RMSProp (1e-2)    261 (327)          309 (389)          320 (398)
+    Adagrad (0.05)             376 (454)          369 (446)          373 (451)
+    =========================  =================  =================  =================
+
+    The ellipsoids win in the stochastic regime at low loss (1e-3: ~20% fewer HVPs with the
+    authors' constants, on every seed), not early: to loss 0.1 the best sphere needs 41-60 HVPs
+    against 55-66 for the best RMSProp radius. Full batch (1437) the sphere is as good or better
+    (to 1e-3: 123-175 against 134-165 HVPs). On standardised features the sphere also wins.
+    """
     x_all, y_all = _digits()
-    params = _mlp_init(jax.random.PRNGKey(0))
-    loss0 = float(_mlp_loss(params, x_all, y_all))
-    results = {}
-    for ellipsoid in ("identity", "rmsprop"):
-        state, (hvps, losses) = _trainer(ellipsoid)(params, jax.random.PRNGKey(1))
+    loss0 = float(_mlp_loss(_mlp_init(jax.random.fold_in(jax.random.PRNGKey(0), 0)),
+                            x_all, y_all))
+    reached = {}
+    for name in _HEADLINE:
+        final, state, (hvps, losses) = _trainer(name)(0)
         hvps, losses = np.asarray(hvps), np.asarray(losses)
         assert isinstance(state, TrustRegionState)
-        target = 0.1
-        reached = int(hvps[np.argmax(losses <= target)]) if (losses <= target).any() else None
-        results[ellipsoid] = (int(state.hvp_count), int(state.accepted_count), losses[-1], reached)
-        print(f"{ellipsoid}: HVPs {int(state.hvp_count)}, gradients {int(state.gradient_count)}, "
-              f"accepted {int(state.accepted_count)}/{_STEPS}, full loss {loss0:.3f} -> "
-              f"{losses[-1]:.4f}, HVPs to loss {target}: {reached}")
-        # Full-batch training loss drops by a factor > 50 in 100 mini-batch steps.
-        assert losses[-1] < loss0 / 50
-        assert int(state.accepted_count) >= 0.8 * _STEPS
         assert int(state.gradient_count) == _STEPS
-    # The RMSProp ellipsoid also preconditions CG: fewer HVPs for the same number of steps
-    # (measured: about 2.1 against 3.1 per step).
-    assert results["rmsprop"][0] < 0.85 * results["identity"][0]
+        assert int(state.accepted_count) >= 0.7 * _STEPS
+        assert float(final) < loss0 / 1000  # trains: 2.4 -> below 2e-3 in 130 steps
+        hit = losses <= _TARGET
+        reached[name] = int(hvps[np.argmax(hit)]) if hit.any() else None
+        print(f"{name}: full loss {loss0:.3f} -> {float(final):.2e}, HVPs {int(state.hvp_count)}, "
+              f"accepted {int(state.accepted_count)}/{_STEPS}, HVPs to {_TARGET}: "
+              f"{reached[name]}")
+    # Seed 0 measured: 363 (RMSProp) against 428 (sphere).
+    assert reached["rmsprop"] is not None
+    assert reached["identity"] is None or reached["rmsprop"] < 0.9 * reached["identity"]

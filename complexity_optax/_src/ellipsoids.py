@@ -6,6 +6,9 @@ An ellipsoid is the norm :math:`\\|s\\|_A = \\sqrt{\\sum_i A_i s_i^2}` of a posi
 
     state = ellipsoid.update(grad, state)   # first fold in the new gradient,
     A = ellipsoid.diagonal(state)           # then read the diagonal for the solve.
+
+``A`` is ``None`` for the sphere (:func:`identity_ellipsoid`): the identity, which
+:func:`steihaug_cg` takes as ``preconditioner=None``, so no parameter-sized tree of ones is kept.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ class Ellipsoid(NamedTuple):
       update: ``(grad, state) -> state``; a gradient with a non-finite entry leaves the state
         unchanged.
       diagonal: ``state -> A``, the positive diagonal, a pytree with the structure and shapes of
-        the parameters.
+        the parameters, or ``None`` meaning the identity ``A = I`` (the sphere: no diagonal is
+        stored; ``steihaug_cg(..., preconditioner=None)`` is the Euclidean solve).
       name: a short name (``"identity"``, ``"rmsprop"``, ``"adam"``, ``"adagrad"`` or custom).
     """
 
@@ -38,12 +42,6 @@ class Ellipsoid(NamedTuple):
     update: Callable[[PyTree, PyTree], PyTree]
     diagonal: Callable[[PyTree], PyTree]
     name: str
-
-
-class IdentityEllipsoidState(NamedTuple):
-    """State of :func:`identity_ellipsoid`: the constant diagonal of ones."""
-
-    ones: PyTree
 
 
 class SecondMomentEllipsoidState(NamedTuple):
@@ -76,13 +74,16 @@ def _sqrt_plus_eps(moment: PyTree, eps: float) -> PyTree:
 def identity_ellipsoid() -> Ellipsoid:
     r"""The sphere: :math:`A = I`, the Euclidean trust region.
 
+    Its state is ``optax.EmptyState()`` and its ``diagonal`` is ``None``, meaning the identity
+    (no parameter-sized buffer of ones is stored).
+
     Examples:
       >>> import jax.numpy as jnp
       >>> from complexity_optax import identity_ellipsoid
       >>> ell = identity_ellipsoid()
       >>> state = ell.update(jnp.array([3.0, 4.0]), ell.init(jnp.zeros(2)))
-      >>> ell.diagonal(state)
-      Array([1., 1.], dtype=float32)
+      >>> ell.diagonal(state) is None
+      True
 
     References:
       Conn, Gould & Toint, "Trust-Region Methods", SIAM 2000, Sec. 7.7 (scaled norms).
@@ -93,9 +94,9 @@ def identity_ellipsoid() -> Ellipsoid:
 @functools.lru_cache(maxsize=None)
 def _identity_ellipsoid() -> Ellipsoid:
     return Ellipsoid(
-        init=lambda params: IdentityEllipsoidState(optax.tree.ones_like(params)),
+        init=lambda params: optax.EmptyState(),
         update=lambda grad, state: state,
-        diagonal=lambda state: state.ones,
+        diagonal=lambda state: None,
         name="identity",
     )
 

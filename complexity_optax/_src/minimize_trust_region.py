@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src import checks
-from complexity_optax._src.ellipsoids import Ellipsoid, get_ellipsoid, identity_ellipsoid
+from complexity_optax._src.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.hvp import value_grad_and_hvp
 from complexity_optax._src.steihaug import steihaug_cg
 
@@ -254,7 +254,6 @@ def _solve_impl(
     f = lambda v: jnp.asarray(v, dtype)
     max_steps = jnp.asarray(h.max_steps, jnp.int32)
     max_cg_iters = jnp.asarray(h.max_cg_iters, jnp.int32)
-    spherical = ell is identity_ellipsoid()  # skip the (all-ones) preconditioner
     value_and_grad = jax.value_and_grad(fun)
 
     def status_after(value, grad_norm, grad, num_steps):
@@ -288,7 +287,7 @@ def _solve_impl(
 
     def body(st: _LoopState) -> _LoopState:
         _, _, hvp_fn = value_grad_and_hvp(fun, st.params, *args)
-        precond = None if spherical else ell.diagonal(st.ellipsoid_state)
+        precond = ell.diagonal(st.ellipsoid_state)  # None for the sphere (identity)
         sub = steihaug_cg(
             hvp_fn,
             st.grad,

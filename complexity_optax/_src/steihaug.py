@@ -52,7 +52,7 @@ def _check_hyperparameters(max_iters: Any, rtol: Any, theta: Any) -> None:
     if isinstance(max_iters, int) or not isinstance(max_iters, jax.Array):
         checks.check_int("max_iters", max_iters, minimum=1)
     if checks.concrete_float(rtol) is not None:
-        checks.check_positive("rtol", rtol)
+        checks.check_positive("rtol", rtol, allow_zero=True)
     if checks.concrete_float(theta) is not None:
         checks.check_positive("theta", theta, allow_zero=True)
 
@@ -139,7 +139,8 @@ def steihaug_cg(
       preconditioner: ``None`` (identity) or a pytree like ``grad`` holding the positive diagonal
         ``M``.
       max_iters: maximum number of CG iterations (Hessian-vector products), ``>= 1``.
-      rtol: the forcing constant :math:`\kappa` of the residual test.
+      rtol: the forcing constant :math:`\kappa \ge 0` of the residual test; ``0`` disables it
+        (pure truncation after ``max_iters``, or an exactly zero residual).
       theta: the exponent :math:`\theta` of the residual test.
 
     Returns:

@@ -234,7 +234,6 @@ def trust_region(
     _validate(initial_radius, max_radius, eta1, eta2, increase, decrease, max_cg_iters, cg_rtol,
               cg_theta)
     radius0 = _default_initial_radius(ell) if initial_radius is None else initial_radius
-    spherical = ell.name == "identity"
 
     def init_fn(params: optax.Params) -> TrustRegionState:
         zero_i = jnp.zeros([], jnp.int32)
@@ -267,7 +266,7 @@ def trust_region(
 
         ell_state = optax.tree.where(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
-        preconditioner = None if spherical else ell.diagonal(ell_state)
+        preconditioner = ell.diagonal(ell_state)  # None for the sphere (identity)
         solve = steihaug_cg(hvp_fn, grads, state.radius, preconditioner=preconditioner,
                             max_iters=max_cg_iters, rtol=cg_rtol, theta=cg_theta)
         step = solve.step
