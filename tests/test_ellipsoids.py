@@ -110,3 +110,55 @@ def test_bad_hyperparameters():
         adagrad_ellipsoid(initial_accumulator=-1.0)
     with pytest.raises(TypeError, match="^bias_correction"):
         rmsprop_ellipsoid(bias_correction="yes")
+
+
+def test_rmsprop_authors_form_matches_hand_computation():
+    # The authors' code: G_0 = 1e-10, G_t = 0.8 G_{t-1} + 0.2 g^2, A = sqrt(G_t), no eps.
+    ell = rmsprop_ellipsoid(decay=0.8, eps=0.0, initial_accumulator=1e-10)
+    grads = _GRADS.copy()
+    grads[:, 2] = 0.0  # a coordinate that never sees a gradient keeps sqrt(0.8^t 1e-10)
+    state, diag = _run(ell, grads)
+    g_t = np.full(3, 1e-10)
+    for g in grads.astype(np.float64):
+        g_t = 0.8 * g_t + 0.2 * g**2
+    np.testing.assert_allclose(np.asarray(state.moment), g_t, rtol=1e-5)
+    np.testing.assert_allclose(diag, np.sqrt(g_t), rtol=1e-5)
+    assert diag[2] == pytest.approx(np.sqrt(0.8**4 * 1e-10), rel=1e-5)
+    assert int(state.count) == len(grads)
+
+
+_ZERO_STEPS = jax.jit(
+    lambda ell_update, state: jax.lax.fori_loop(
+        0, 1000, lambda _, s: ell_update(jnp.zeros(3), s), state),
+    static_argnums=0,
+)
+
+
+def test_rmsprop_authors_form_stays_positive_after_1000_zero_gradients():
+    ell = rmsprop_ellipsoid(decay=0.8, eps=0.0, initial_accumulator=1e-10)
+    state = _ZERO_STEPS(ell.update, ell.init(jnp.zeros(3)))
+    # 1e-10 * 0.8^1000 ~ 1e-107 underflows: the floor alone would give A = 0 ...
+    assert np.all(np.asarray(state.moment) == 0.0)
+    diag = np.asarray(ell.diagonal(state))
+    # ... the diagonal is clamped at float32's smallest normal instead.
+    np.testing.assert_array_equal(diag, np.full(3, np.finfo(np.float32).tiny, np.float32))
+    # Overflowing squared gradients are clamped at the largest finite value.
+    state = jax.jit(ell.update)(jnp.array([1e30, 1.0, 0.0]), state)
+    diag = np.asarray(ell.diagonal(state))
+    assert np.all(np.isfinite(diag)) and np.all(diag > 0)
+    assert diag[0] == np.finfo(np.float32).max
+
+
+def test_rmsprop_initial_accumulator_validation():
+    with pytest.raises(ValueError, match="^eps"):
+        rmsprop_ellipsoid(eps=0.0)  # A would start at 0
+    with pytest.raises(ValueError, match="^eps"):
+        rmsprop_ellipsoid(eps=0.0, initial_accumulator=0.0)
+    with pytest.raises(ValueError, match="^initial_accumulator"):
+        rmsprop_ellipsoid(initial_accumulator=-1e-10)
+    with pytest.raises(ValueError, match="^eps"):
+        rmsprop_ellipsoid(eps=-1e-8, initial_accumulator=1e-10)
+    # eps = 0 is fine with a positive accumulator; equal constructions are cached.
+    assert rmsprop_ellipsoid(0.8, 0.0, initial_accumulator=1e-10) is rmsprop_ellipsoid(
+        decay=0.8, eps=0.0, initial_accumulator=1e-10)
+    assert rmsprop_ellipsoid(0.8, 1e-5) is not rmsprop_ellipsoid(0.8, 1e-5, initial_accumulator=1.0)

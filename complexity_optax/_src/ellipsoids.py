@@ -71,6 +71,12 @@ def _sqrt_plus_eps(moment: PyTree, eps: float) -> PyTree:
     return jax.tree.map(lambda m: (jnp.sqrt(m) + eps).astype(m.dtype), moment)
 
 
+def _clamp_to_normal_range(x: jax.Array) -> jax.Array:
+    """Clamps to [smallest normal, largest finite] of ``x``'s dtype: strictly positive, finite."""
+    info = jnp.finfo(x.dtype)
+    return jnp.clip(x, jnp.asarray(info.tiny, x.dtype), jnp.asarray(info.max, x.dtype))
+
+
 def identity_ellipsoid() -> Ellipsoid:
     r"""The sphere: :math:`A = I`, the Euclidean trust region.
 
@@ -102,34 +108,46 @@ def _identity_ellipsoid() -> Ellipsoid:
 
 
 def rmsprop_ellipsoid(
-    decay: float = 0.9, eps: float = 1e-8, bias_correction: bool = False
+    decay: float = 0.9,
+    eps: float = 1e-8,
+    bias_correction: bool = False,
+    initial_accumulator: float = 0.0,
 ) -> Ellipsoid:
     r"""RMSProp ellipsoid: :math:`A = \sqrt{v_t} + \epsilon` with an EMA of squared gradients.
 
     .. math::
-        v_t = \beta v_{t-1} + (1-\beta) g_t^2,\quad v_0 = 0,\qquad
-        A_t = \sqrt{\hat v_t} + \epsilon,
+        v_t = \beta v_{t-1} + (1-\beta) g_t^2,\quad v_0 = \text{initial\_accumulator},\qquad
+        A_t = \max\bigl(\sqrt{\hat v_t} + \epsilon,\ a_{\min}\bigr),
 
     with :math:`\hat v_t = v_t` or, with ``bias_correction``, :math:`v_t / (1-\beta^t)`.
     :math:`\epsilon` is added after the square root (as in optax's ``scale_by_rms``); it is the
     smallest possible diagonal, so :math:`\sqrt{\epsilon}`-type floors of the paper become
-    :math:`\epsilon` here. The authors' code instead starts from :math:`v_0 = \epsilon` and uses
-    :math:`\sqrt{v_t}` with :math:`\beta = 0.8`. RMSProp ellipsoids are uniformly equivalent
-    norms (bounded above and below) when gradients are bounded, which keeps the trust-region
-    convergence theory.
+    :math:`\epsilon` here.
+
+    The authors' code has no :math:`\epsilon` after the root: it starts from
+    :math:`v_0 = 10^{-10}` and uses :math:`A = \sqrt{v_t}` with :math:`\beta = 0.8`, which is
+    exactly ``rmsprop_ellipsoid(decay=0.8, eps=0.0, initial_accumulator=1e-10)``. Its floor
+    :math:`\sqrt{\beta^t v_0}` decays geometrically and would underflow to 0 in float32 after a
+    few hundred steps of zero gradient (a dead unit), so the diagonal is clamped to
+    :math:`[a_{\min}, a_{\max}]`, the smallest normal and the largest finite number of its dtype:
+    it stays strictly positive and finite (a no-op whenever :math:`\epsilon \ge a_{\min}`).
+    RMSProp ellipsoids are uniformly equivalent norms (bounded above and below) when gradients
+    are bounded, which keeps the trust-region convergence theory.
 
     Args:
       decay: the EMA rate :math:`\beta \in [0, 1)`.
-      eps: :math:`\epsilon > 0`, added to the square root.
+      eps: :math:`\epsilon \ge 0`, added to the square root; 0 only with a positive
+        ``initial_accumulator``.
       bias_correction: divide by :math:`1-\beta^t` (Adam's correction).
+      initial_accumulator: :math:`v_0 \ge 0` (the authors use :math:`10^{-10}`).
 
     Examples:
       >>> import jax.numpy as jnp
       >>> from complexity_optax import rmsprop_ellipsoid
-      >>> ell = rmsprop_ellipsoid(decay=0.75, eps=0.0)
-      >>> state = ell.update(jnp.array([2.0, -4.0]), ell.init(jnp.zeros(2)))
-      >>> ell.diagonal(state)                     # sqrt(0.25 g^2)
-      Array([1., 2.], dtype=float32)
+      >>> ell = rmsprop_ellipsoid(decay=0.5, eps=0.0, initial_accumulator=2.0)
+      >>> state = ell.update(jnp.array([0.0, -4.0]), ell.init(jnp.zeros(2)))
+      >>> ell.diagonal(state)                     # sqrt(0.5 * 2 + 0.5 g^2)
+      Array([1., 3.], dtype=float32)
 
     References:
       Kohler, Adolphs & Lucchi, "Adaptive norms for deep learning with regularized Newton
@@ -137,9 +155,18 @@ def rmsprop_ellipsoid(
     """
     checks.check_in_interval("decay", decay, 0.0, 1.0, high_inclusive=False)
     checks.check_positive("eps", eps, allow_zero=True)
+    checks.check_positive("initial_accumulator", initial_accumulator, allow_zero=True)
     if not isinstance(bias_correction, bool):
         raise TypeError(f"bias_correction must be a bool, got {bias_correction!r}")
-    return _cached(_second_moment_ema, "rmsprop", decay, eps, bias_correction)
+    eps_value, acc_value = checks.concrete_float(eps), checks.concrete_float(initial_accumulator)
+    if eps_value == 0.0 and acc_value == 0.0:
+        raise ValueError(
+            "eps must be positive when initial_accumulator is 0 (otherwise the diagonal starts at "
+            "0); got eps=0 and initial_accumulator=0"
+        )
+    return _cached(
+        _second_moment_ema, "rmsprop", decay, eps, bias_correction, initial_accumulator
+    )
 
 
 def adam_ellipsoid(decay: float = 0.999, eps: float = 1e-8) -> Ellipsoid:
@@ -165,7 +192,7 @@ def adam_ellipsoid(decay: float = 0.999, eps: float = 1e-8) -> Ellipsoid:
     """
     checks.check_in_interval("decay", decay, 0.0, 1.0, high_inclusive=False)
     checks.check_positive("eps", eps, allow_zero=True)
-    return _cached(_second_moment_ema, "adam", decay, eps, True)
+    return _cached(_second_moment_ema, "adam", decay, eps, True, 0.0)
 
 
 def adagrad_ellipsoid(eps: float = 1e-8, initial_accumulator: float = 0.0) -> Ellipsoid:
@@ -214,9 +241,13 @@ def _cached_build(builder: Callable[..., Ellipsoid], *key: Any) -> Ellipsoid:
     return builder(*key)
 
 
-def _second_moment_ema(name: str, decay: float, eps: float, bias_correction: bool) -> Ellipsoid:
+def _second_moment_ema(
+    name: str, decay: float, eps: float, bias_correction: bool, initial_accumulator: float
+) -> Ellipsoid:
     def init(params: PyTree) -> SecondMomentEllipsoidState:
-        return SecondMomentEllipsoidState(jnp.zeros((), jnp.int32), optax.tree.zeros_like(params))
+        return SecondMomentEllipsoidState(
+            jnp.zeros((), jnp.int32), optax.tree.full_like(params, initial_accumulator)
+        )
 
     def update(grad: PyTree, state: SecondMomentEllipsoidState) -> SecondMomentEllipsoidState:
         moment = optax.tree.update_moment_per_elem_norm(grad, state.moment, decay, 2)
@@ -232,7 +263,7 @@ def _second_moment_ema(name: str, decay: float, eps: float, bias_correction: boo
             moment = optax.tree.cast_like(
                 optax.tree.bias_correction(moment, decay, count), state.moment
             )
-        return _sqrt_plus_eps(moment, eps)
+        return jax.tree.map(_clamp_to_normal_range, _sqrt_plus_eps(moment, eps))
 
     return Ellipsoid(init=init, update=update, diagonal=diagonal, name=name)
 
