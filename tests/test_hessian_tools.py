@@ -194,7 +194,9 @@ class TestLanczos:
         res = results["lanczos"]
         q = _flatten(res.basis, leading=True)  # (m, N)
         np.testing.assert_allclose(q @ q.T, np.eye(MLP_N), atol=1e-10)
-        t = np.asarray(ls._lanczos.tridiagonal_matrix(res.alphas, res.betas))
+        with jax.enable_x64(True):  # T in float64, like the run (else it is rounded to float32)
+            t = np.asarray(ls._lanczos.tridiagonal_matrix(res.alphas, res.betas))
+        assert t.dtype == np.float64
         np.testing.assert_allclose(q @ hessian @ q.T, t, atol=1e-10)
         np.testing.assert_allclose(np.linalg.eigvalsh(t), eigenvalues, atol=1e-10)
 

@@ -17,6 +17,7 @@ import numpy as np
 import optax
 
 from complexity_optax._src import checks
+from complexity_optax._src.draws import draw_like
 
 _SCHEDULES = ("linear", "exponential", "inverse")
 
@@ -189,7 +190,7 @@ def add_annealed_field(
     def init_fn(params):
         return AnnealedFieldState(
             count=jnp.zeros([], jnp.int32),
-            field=optax.tree.random_like(key, params),
+            field=draw_like(key, params),
             key=key,
         )
 
@@ -197,8 +198,7 @@ def add_annealed_field(
         del params, extra_args
         if resample:
             new_key, draw_key = jax.random.split(state.key)
-            field = optax.tree.random_like(draw_key, updates)
-            field = optax.tree.cast_like(field, state.field)
+            field = optax.tree.cast_like(draw_like(draw_key, updates), state.field)
         else:
             new_key, field = state.key, state.field
         gamma = jnp.asarray(gamma_fn(state.count), jnp.float32)

@@ -159,7 +159,8 @@ def sphere_init(
 
     with :math:`r = \sqrt N` by default (then every entry has standard deviation close to 1). The
     result has the structure, shapes and dtypes of ``params`` (whose values are ignored). The draw
-    and the norm are computed in at least float32, then cast to each leaf's dtype.
+    is made in float32 (so one key gives the same point in every dtype), the norm in at least
+    float32, then the result is cast to each leaf's dtype.
 
     Args:
       key: a ``jax.random`` key.
@@ -189,7 +190,7 @@ def sphere_init(
     draw = optax.tree.random_like(
         key,
         params,
-        sampler=lambda k, shape, dtype: jax.random.normal(k, shape, _compute_dtype(dtype)),
+        dtype=jnp.float32,  # whatever the leaf dtype: see complexity_optax._src.draws
     )
     projected = _project_tree(draw, radius, scope)
     return jax.tree.map(lambda q, p: q.astype(jnp.asarray(p).dtype), projected, params)

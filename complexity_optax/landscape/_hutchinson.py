@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src import checks
+from complexity_optax._src.draws import draw_like, rademacher
 
 MatVec = Callable[[Any], Any]
 
@@ -35,7 +36,7 @@ def rademacher_like(key: jax.Array, like: Any) -> Any:
       >>> bool(jnp.all(jnp.abs(z["a"]) == 1.0))
       True
     """
-    return optax.tree.random_like(key, like, sampler=jax.random.rademacher)
+    return draw_like(key, like, sampler=rademacher)
 
 
 def mean_and_standard_error(samples: jax.Array) -> StochasticEstimate:

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src import checks
+from complexity_optax._src.draws import draw_like
 
 MatVec = Callable[[Any], Any]
 
@@ -163,7 +164,7 @@ def lanczos(
     start_key, restart_key = jax.random.split(key)
 
     if init_vector is None:
-        init_vector = optax.tree.random_like(start_key, like)
+        init_vector = draw_like(start_key, like)
     init_vector = optax.tree.cast_like(init_vector, optax.tree.zeros_like(like))
     q0 = optax.tree.scale(1.0 / optax.tree.norm(init_vector), init_vector)
     basis = jax.tree.map(lambda x: jnp.zeros((num_steps,) + x.shape, x.dtype), like)
@@ -183,7 +184,7 @@ def lanczos(
         next_q = jax.lax.cond(
             exhausted,
             lambda: _orthogonalise(
-                basis, optax.tree.random_like(jax.random.fold_in(restart_key, j), like)
+                basis, draw_like(jax.random.fold_in(restart_key, j), like)
             ),
             lambda: w,
         )

@@ -196,7 +196,7 @@ def _check_size(n: int, p: int) -> None:
 def _field_vector(key: jax.Array, n: int, field: float, dtype) -> jax.Array:
     if field == 0.0:
         return jnp.zeros((n,), dtype)
-    g = jax.random.normal(key, (n,), dtype)
+    g = jax.random.normal(key, (n,), jnp.float32).astype(dtype)  # same draw in every dtype
     return g * (math.sqrt(n) * field / jnp.linalg.norm(g))
 
 
@@ -218,7 +218,8 @@ def pure_p_spin(
       n: number of spins N (the coupling tensor has N^p entries).
       p: degree of the interaction, >= 1.
       field: strength of the external field, >= 0 (0: no field).
-      dtype: float dtype of the couplings and field.
+      dtype: float dtype of the couplings and field (drawn in float32, then cast: one key gives
+        the same instance in every dtype).
 
     Returns:
       A :class:`PSpinHamiltonian`.
@@ -260,7 +261,8 @@ def mixed_p_spin(
       coefficients: ``{p: c_p}``, or a sequence ``[c_1, c_2, ...]`` read as c_p for p = 1, 2, ...
         Zero coefficients are dropped (no tensor is drawn for them).
       field: strength of the external field (‖h‖² = N·field²), >= 0.
-      dtype: float dtype of the couplings and field.
+      dtype: float dtype of the couplings and field (drawn in float32, then cast: one key gives
+        the same instance in every dtype).
 
     Returns:
       A :class:`PSpinHamiltonian` whose terms are ordered by increasing degree.
@@ -302,7 +304,9 @@ def mixed_p_spin(
     degrees = sorted(terms)
     keys = jax.random.split(key, len(degrees) + 1)
     couplings = tuple(
-        jax.random.normal(k, (n,) * p, dtype) for k, p in zip(keys[:-1], degrees)
+        # Drawn in float32 and cast, so that one key gives the same instance in every dtype.
+        jax.random.normal(k, (n,) * p, jnp.float32).astype(dtype)
+        for k, p in zip(keys[:-1], degrees)
     )
     coeffs = jnp.asarray([terms[p] for p in degrees], dtype)
     return PSpinHamiltonian(couplings, coeffs, _field_vector(keys[-1], n, field, dtype))

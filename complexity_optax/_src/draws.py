@@ -1,0 +1,55 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""Random draws that do not depend on the dtype they are made for.
+
+``jax.random`` samplers produce different numbers for different dtypes (a float64 normal uses 64
+random bits, a bfloat16 one 16), so a run in float64 and one in float32 from the same key would
+see different random fields or probes. The draws of this package are therefore always made in
+float32 and cast to the target dtype: one key gives the same field, probe or instance in
+bfloat16, float32 and float64, up to rounding.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def rademacher(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
+    """±1 with probability ½ each, from explicit uint32 bits.
+
+    ``jax.random.rademacher`` draws through a uniform of the dtype of ``p = 0.5``, which becomes
+    float64 when x64 is enabled, so its signs change with the x64 mode; these do not.
+
+    Examples:
+      >>> import jax
+      >>> rademacher(jax.random.key(0), (4,))
+      Array([ 1., -1., -1.,  1.], dtype=float32)
+    """
+    bits = jax.random.bits(key, shape, jnp.uint32)
+    return (2 * (bits & 1).astype(jnp.int32) - 1).astype(dtype)
+
+
+def draw_like(key: jax.Array, like: Any, sampler: Callable[..., jax.Array] = jax.random.normal):
+    """A draw with the structure, shapes and dtypes of ``like``, sampled in float32.
+
+    Args:
+      key: a ``jax.random`` key.
+      like: a pytree of floating arrays (its values are ignored).
+      sampler: ``sampler(key, shape, dtype)``, e.g. ``jax.random.normal`` (default) or
+        :func:`rademacher`.
+
+    Returns:
+      The draw, each leaf cast to the dtype of the matching leaf of ``like``.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> a = draw_like(jax.random.key(0), jnp.zeros(3, jnp.bfloat16))
+      >>> b = draw_like(jax.random.key(0), jnp.zeros(3, jnp.float32))
+      >>> bool(jnp.allclose(a.astype(jnp.float32), b, atol=1e-2)), a.dtype
+      (True, dtype(bfloat16))
+    """
+    draw = optax.tree.random_like(key, like, sampler=sampler, dtype=jnp.float32)
+    return optax.tree.cast_like(draw, like)
