@@ -381,6 +381,8 @@ INVALID_CASES: tuple[tuple[Callable[..., Any], dict, str], ...] = (
     (co.rmsprop_ellipsoid, {"decay": 1.0}, "decay"),
     (co.rmsprop_ellipsoid, {"eps": -1e-8}, "eps"),
     (co.rmsprop_ellipsoid, {"bias_correction": 1}, "bias_correction"),
+    (co.rmsprop_ellipsoid, {"eps": 0.0}, "eps"),  # eps = 0 needs initial_accumulator > 0
+    (co.rmsprop_ellipsoid, {"initial_accumulator": -1e-10}, "initial_accumulator"),
     (co.adam_ellipsoid, {"decay": -0.1}, "decay"),
     (co.adam_ellipsoid, {"eps": -1.0}, "eps"),
     (co.adagrad_ellipsoid, {"eps": -1.0}, "eps"),

@@ -1,18 +1,31 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Smoke test: the trust-region benchmark script runs end to end with --quick."""
+"""Smoke tests: the benchmark scripts run end to end with --quick."""
 
 import importlib.util
 import math
 import pathlib
 
-_SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "trust_region.py"
+_BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", _BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_transform_overhead_benchmark_quick(capsys):
+    medians = _load("transform_overhead").main(["--quick", "--rounds", "3"])
+    out = capsys.readouterr().out
+    assert "ratio to sgd" in out and "target: ratio <= 1.05" in out
+    assert set(medians) == {"optax.sgd", "complexity_sgd (matched, sphere)",
+                            "complexity_sgd (cosine, sphere)", "anneal_sgd (linear field)"}
+    assert all(0 < t < 1.0 for t in medians.values())  # seconds per step of a tiny MLP
 
 
 def test_trust_region_benchmark_quick(capsys):
-    spec = importlib.util.spec_from_file_location("_bench_trust_region", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    rows = module.main(["--quick", "--repeats", "1"])
+    rows = _load("trust_region").main(["--quick", "--repeats", "1"])
     out = capsys.readouterr().out
     assert "devices:" in out and "ratio" in out
     assert len(rows) == 7
