@@ -2,7 +2,6 @@
 """Tests of ``python -m complexity_optax demo``: the CLI, its outputs, the data and the harness."""
 
 import contextlib
-import dataclasses
 import io
 import json
 import math

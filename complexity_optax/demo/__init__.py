@@ -15,7 +15,6 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -123,15 +122,8 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
     else:
         document["figure"] = None
     document["total_time"] = time.perf_counter() - start
-    report.write_json(document, json_path)
-
-    print(report.format_table(document), file=out)
-    if document["figure"]:
-        print(f"figure: {document['figure']}", file=out)
-    print(f"results: {os.path.abspath(json_path)}", file=out)
-    if config.as_json:
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    report.publish(document, report.format_table(document), json_path, as_json=config.as_json,
+                   out=out)
     return document
 
 

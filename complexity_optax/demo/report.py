@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from typing import Any, Sequence
 
 import numpy as np
@@ -178,7 +179,21 @@ def plot_losses(document: dict[str, Any], path: str) -> str:
 
 
 def write_json(document: dict[str, Any], path: str) -> str:
-    """Writes the JSON document and returns its path."""
+    """Writes the JSON document (NaN/inf as null: strict JSON) and returns its path."""
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(document, f, indent=2)
+        json.dump(_finite_or_none(document), f, indent=2, allow_nan=False)
     return path
+
+
+def publish(document: dict[str, Any], text: str, json_path: str, *, as_json: bool,
+            out: Any) -> None:
+    """What every subcommand ends with: writes ``results.json``, prints ``text`` and the paths of
+    the figure and the JSON to ``out``, and with ``as_json`` prints the document to stdout."""
+    write_json(document, json_path)
+    print(text, file=out)
+    if document.get("figure"):
+        print(f"figure: {document['figure']}", file=out)
+    print(f"results: {os.path.abspath(json_path)}", file=out)
+    if as_json:
+        json.dump(_finite_or_none(document), sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")

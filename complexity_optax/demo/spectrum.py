@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
-import json
 import math
 import os
 import sys
@@ -45,6 +44,7 @@ import complexity_optax as co
 from complexity_optax import landscape
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
+from complexity_optax.demo import report
 from complexity_optax.demo import train as train_lib
 
 
@@ -262,15 +262,8 @@ def run_spectrum(config: SpectrumConfig) -> dict[str, Any]:
     json_path = os.path.abspath(os.path.join(config.output_dir, "results.json"))
     document["figure"] = plot_spectrum(document, figure)
     document["total_time"] = time.perf_counter() - start
-    with open(json_path, "w") as f:
-        json.dump(document, f, indent=2)
-
-    print(format_report(document), file=out)
-    print(f"figure: {figure}", file=out)
-    print(f"results: {json_path}", file=out)
-    if config.as_json:
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    report.publish(document, format_report(document), json_path, as_json=config.as_json,
+                   out=out)
     return document
 
 

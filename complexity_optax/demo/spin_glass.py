@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import os
 import sys
@@ -50,6 +49,7 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
+from complexity_optax.demo import report
 
 
 LEARNING_RATE = 0.1
@@ -285,15 +285,8 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
     json_path = os.path.abspath(os.path.join(config.output_dir, "results.json"))
     document["figure"] = plot_minima(document, figure)
     document["total_time"] = time.perf_counter() - start
-    with open(json_path, "w") as f:
-        json.dump(document, f, indent=2)
-
-    print(format_tables(document), file=out)
-    print(f"figure: {figure}", file=out)
-    print(f"results: {json_path}", file=out)
-    if config.as_json:
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+    report.publish(document, format_tables(document), json_path, as_json=config.as_json,
+                   out=out)
     return document
 
 
