@@ -13,6 +13,7 @@ import optax
 from complexity_optax._src import checks
 from complexity_optax._src.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.hvp import value_grad_and_hvp
+from complexity_optax._src.radius_update import all_finite, update_radius
 from complexity_optax._src.steihaug import steihaug_cg
 
 PyTree = Any
@@ -90,11 +91,6 @@ class _LoopState(NamedTuple):
 
 
 _INT_FIELDS = ("max_steps", "max_cg_iters")
-
-
-def _all_finite(tree: PyTree) -> jax.Array:
-    leaves = jax.tree.leaves(tree)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
 
 
 def _validate(h: _Hyper) -> None:
@@ -257,7 +253,7 @@ def _solve_impl(
     value_and_grad = jax.value_and_grad(fun)
 
     def status_after(value, grad_norm, grad, num_steps):
-        finite = jnp.isfinite(value) & _all_finite(grad)
+        finite = jnp.isfinite(value) & all_finite(grad)
         return jnp.where(
             ~finite,
             STATUS_NONFINITE,
@@ -300,18 +296,16 @@ def _solve_impl(
         predicted = sub.model_decrease
         trial = jax.tree.map(lambda x, s: (x + s).astype(x.dtype), st.params, sub.step)
         trial_value, trial_grad = value_and_grad(trial, *args)
-        trial_finite = jnp.isfinite(trial_value) & _all_finite(trial_grad)
+        trial_finite = jnp.isfinite(trial_value) & all_finite(trial_grad)
         actual = st.value - trial_value
         safe_predicted = jnp.where(predicted > 0, predicted, 1.0)
         rho = jnp.where(trial_finite, actual / safe_predicted, -jnp.inf)
         rho = jnp.where(jnp.isnan(rho), -jnp.inf, rho)
         accept = (rho >= f(h.eta1)) & (predicted > 0)
-        shrink = rho < jnp.maximum(f(h.eta1), f(h.shrink_below))
-        grow = (rho >= f(h.eta2)) & sub.hit_boundary
-        radius = jnp.where(
-            shrink,
-            f(h.decrease) * st.radius,
-            jnp.where(grow, jnp.minimum(f(h.increase) * st.radius, f(h.max_radius)), st.radius),
+        radius = update_radius(
+            st.radius, rho, sub.hit_boundary, eta1=f(h.eta1), eta2=f(h.eta2),
+            increase=f(h.increase), decrease=f(h.decrease), max_radius=f(h.max_radius),
+            shrink_below=f(h.shrink_below), grow_on_boundary_only=True,
         )
         params = optax.tree.where(accept, trial, st.params)
         value = jnp.where(accept, trial_value, st.value)

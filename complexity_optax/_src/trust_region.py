@@ -25,6 +25,7 @@ import optax
 from complexity_optax._src import checks
 from complexity_optax._src.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.hvp import value_grad_and_hvp
+from complexity_optax._src.radius_update import all_finite, update_radius
 from complexity_optax._src.steihaug import steihaug_cg
 
 # Default Δ_0 per named ellipsoid (authors' configs, parameters/method/*/fc/TR_*.txt). The
@@ -134,11 +135,6 @@ def value_fn_kwargs(value_fn: Callable[..., Any], extra_args: dict[str, Any]) ->
         and p.name != first
     }
     return {k: v for k, v in extra_args.items() if k in names}
-
-
-def _all_finite(tree: Any) -> jax.Array:
-    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]
-    return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
 
 
 def _saturating_add(count: jax.Array, increment: jax.Array) -> jax.Array:
@@ -261,7 +257,7 @@ def trust_region(
 
         lin_value, _, hvp_fn = value_grad_and_hvp(loss, params)
         value = lin_value if value is None else jnp.asarray(value)
-        inputs_finite = _all_finite(updates) & jnp.isfinite(value)
+        inputs_finite = all_finite(updates) & jnp.isfinite(value)
         grads = optax.tree.where(inputs_finite, updates, optax.tree.zeros_like(updates))
 
         ell_state = optax.tree.where(
@@ -278,14 +274,17 @@ def trust_region(
         safe_predicted = jnp.where(predicted > 0, predicted, 1.0)
         rho = jnp.where(both_tiny, 1.0, jnp.where(predicted > 0, actual / safe_predicted, -1.0))
         valid = (inputs_finite & jnp.isfinite(trial_value) & jnp.isfinite(rho)
-                 & jnp.isfinite(predicted) & _all_finite(step))
+                 & jnp.isfinite(predicted) & all_finite(step))
         accepted = valid & (rho >= eta1)
 
-        radius = state.radius
-        grown = jnp.minimum(radius * increase, max_radius)
-        shrunk = jnp.maximum(radius * decrease, MIN_RADIUS)
-        new_radius = jnp.where(accepted, jnp.where(rho >= eta2, grown, radius), shrunk)
-        new_radius = jnp.where(inputs_finite, new_radius, radius)
+        # The authors' rule: shrink only on rejection (an invalid step is one), grow on every
+        # very successful step; inputs that are not finite leave the radius as it was.
+        new_radius = update_radius(
+            state.radius, jnp.where(valid, rho, -jnp.inf), solve.hit_boundary, eta1=eta1,
+            eta2=eta2, increase=increase, decrease=decrease, max_radius=max_radius,
+            min_radius=MIN_RADIUS,
+        )
+        new_radius = jnp.where(inputs_finite, new_radius, state.radius)
 
         new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
         new_updates = optax.tree.cast_like(new_updates, updates)
