@@ -17,13 +17,18 @@ from complexity_optax.demo import spin_glass as spin_glass_lib
 
 
 # ------------------------------------------------------------------------------- spin-glass
-@pytest.fixture(scope="module")
-def spin_glass_run(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("spin-glass"))
+def _run_quick(subcommand, tmp_path_factory):
+    """Runs ``subcommand --quick --json`` in-process: (exit code, JSON document, stderr, folder)."""
+    out = str(tmp_path_factory.mktemp(subcommand))
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = cli.main(["spin-glass", "--quick", "--json", "--no-progress", "--output-dir", out])
+        code = cli.main([subcommand, "--quick", "--json", "--no-progress", "--output-dir", out])
     return code, json.loads(stdout.getvalue()), stderr.getvalue(), out
+
+
+@pytest.fixture(scope="module")
+def spin_glass_run(tmp_path_factory):
+    return _run_quick("spin-glass", tmp_path_factory)
 
 
 class TestSpinGlass:
@@ -81,11 +86,7 @@ def test_cluster_minima_counts_and_overlap():
 # --------------------------------------------------------------------------------- spectrum
 @pytest.fixture(scope="module")
 def spectrum_run(tmp_path_factory):
-    out = str(tmp_path_factory.mktemp("spectrum"))
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = cli.main(["spectrum", "--quick", "--json", "--no-progress", "--output-dir", out])
-    return code, json.loads(stdout.getvalue()), stderr.getvalue(), out
+    return _run_quick("spectrum", tmp_path_factory)
 
 
 class TestSpectrum:

@@ -42,6 +42,7 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
+from complexity_optax.cli import int_at_least, positive_int
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report
@@ -333,21 +334,6 @@ def plot_spectrum(document: dict[str, Any], path: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------- CLI
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-_positive_int = _int_at_least(1)
-
 
 def _method(text: str) -> str:
     if text not in methods_lib.METHODS:
@@ -361,19 +347,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK['epochs']} epochs, {QUICK['probes']} probes x "
                              f"{QUICK['lanczos_steps']} Lanczos steps (unless given explicitly)")
-    parser.add_argument("--epochs", type=_positive_int, default=None,
+    parser.add_argument("--epochs", type=positive_int, default=None,
                         help=f"training epochs (default {DEFAULT['epochs']}, "
                              f"{QUICK['epochs']} with --quick)")
     parser.add_argument("--method", type=_method, default="adam",
                         help=f"the demo method that trains the MLP (default adam): "
                              f"{', '.join(methods_lib.METHODS)}")
-    parser.add_argument("--probes", type=_positive_int, default=None,
+    parser.add_argument("--probes", type=positive_int, default=None,
                         help=f"SLQ probes (default {DEFAULT['probes']}, {QUICK['probes']} "
                              "with --quick)")
-    parser.add_argument("--lanczos-steps", type=_int_at_least(TOP_K), default=None,
+    parser.add_argument("--lanczos-steps", type=int_at_least(TOP_K), default=None,
                         help=f"Lanczos steps per probe, >= {TOP_K} (default "
                              f"{DEFAULT['lanczos_steps']}, {QUICK['lanczos_steps']} with --quick)")
-    parser.add_argument("--seed", type=_int_at_least(0), default=0,
+    parser.add_argument("--seed", type=int_at_least(0), default=0,
                         help="random seed (default 0)")
     parser.add_argument("--output-dir", default=os.path.join("outputs", "spectrum"),
                         help="folder for results.json and hessian_spectrum.png "

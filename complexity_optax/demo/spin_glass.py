@@ -49,6 +49,7 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
+from complexity_optax.cli import int_at_least
 from complexity_optax.demo import report
 
 
@@ -364,34 +365,21 @@ def plot_minima(document: dict[str, Any], path: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------- CLI
-def _int_at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``spin-glass``."""
     parser.add_argument("--quick", action="store_true",
                         help="N = 50, 1 instance x 16 starts (unless given explicitly)")
-    parser.add_argument("--n", type=_int_at_least(2), default=None,
+    parser.add_argument("--n", type=int_at_least(2), default=None,
                         help=f"number of spins (default {DEFAULT['n']}, {QUICK['n']} with --quick)")
-    parser.add_argument("--p", type=_int_at_least(2), default=3,
+    parser.add_argument("--p", type=int_at_least(2), default=3,
                         help="degree of the interaction (default 3)")
-    parser.add_argument("--starts", type=_int_at_least(2), default=None,
+    parser.add_argument("--starts", type=int_at_least(2), default=None,
                         help=f"random starts per instance (default {DEFAULT['starts']}, "
                              f"{QUICK['starts']} with --quick)")
-    parser.add_argument("--instances", type=_int_at_least(1), default=None,
+    parser.add_argument("--instances", type=int_at_least(1), default=None,
                         help=f"disorder instances (default {DEFAULT['instances']}, "
                              f"{QUICK['instances']} with --quick)")
-    parser.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default 0)")
     parser.add_argument("--output-dir", default=os.path.join("outputs", "spin-glass"),
                         help="folder for results.json and minima_energies.png "
                              "(default: ./outputs/spin-glass)")
