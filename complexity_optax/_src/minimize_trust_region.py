@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -218,7 +217,7 @@ def minimize_trust_region(
     ell = get_ellipsoid(ellipsoid)
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {fun!r}")
-    n = sum(math.prod(jnp.shape(x)) for x in jax.tree.leaves(x0))
+    n = optax.tree.size(x0)
     if n == 0:
         raise ValueError("x0 must hold at least one parameter")
     hyper = _Hyper(

@@ -129,17 +129,13 @@ def project_onto_sphere(
     """
     _validate(radius, scope)
 
-    def init_fn(params):
-        del params
-        return optax.EmptyState()
-
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
         if params is None:
             raise ValueError("params: project_onto_sphere needs params (pass them to update)")
         return _project_updates(updates, params, radius, scope), state
 
-    tx = optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    tx = optax.GradientTransformationExtraArgs(optax.init_empty_state, update_fn)
     if mask is not None:
         tx = optax.masked(tx, mask)
     return tx
@@ -244,10 +240,6 @@ def tangent_projection(
             g,
         )
 
-    def init_fn(params):
-        del params
-        return optax.EmptyState()
-
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
         if params is None:
@@ -256,7 +248,7 @@ def tangent_projection(
             return _remove_radial(updates, params), state
         return jax.tree.map(_remove_radial, updates, params), state
 
-    tx = optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    tx = optax.GradientTransformationExtraArgs(optax.init_empty_state, update_fn)
     if mask is not None:
         tx = optax.masked(tx, mask)
     return tx

@@ -59,7 +59,7 @@ def num_params(params: Params) -> int:
       >>> num_params(init_model(0)[1])
       4810
     """
-    return int(sum(leaf.size for leaf in jax.tree.leaves(params)))
+    return int(optax.tree.size(params))
 
 
 def make_loss_fn(graphdef: nnx.GraphDef) -> Callable[[Params, jax.Array, jax.Array], jax.Array]:

@@ -64,7 +64,7 @@ def tree_dimension(like: Any) -> int:
       >>> tree_dimension({"w": jnp.zeros((3, 4)), "b": jnp.zeros(4)})
       16
     """
-    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(like))
+    return int(optax.tree.size(like))
 
 
 def _float_dtype(like: Any) -> jnp.dtype:
