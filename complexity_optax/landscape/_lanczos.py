@@ -64,7 +64,9 @@ def tree_dimension(like: Any) -> int:
       >>> tree_dimension({"w": jnp.zeros((3, 4)), "b": jnp.zeros(4)})
       16
     """
-    return int(optax.tree.size(like))
+    # From the shapes, not optax.tree.size: ``like`` may hold jax.ShapeDtypeStruct templates,
+    # on which jnp.size is deprecated.
+    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(like))
 
 
 def _float_dtype(like: Any) -> jnp.dtype:
