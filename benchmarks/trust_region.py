@@ -27,7 +27,7 @@ import numpy as np
 import optax
 
 from complexity_optax import hvp, steihaug_cg, trust_region, value_grad_and_hvp
-from complexity_optax._src.minimize_trust_region import minimize_trust_region
+from complexity_optax._src.trust_region.minimize import minimize_trust_region
 
 
 def median_time(fn: Callable[..., Any], *args: Any, repeats: int = 5) -> float:

@@ -8,46 +8,89 @@
 """
 
 # --- weight-decay annealing (schedules, matched, two-step) ---
-from complexity_optax._src.annealing_schedules import cosine_annealing  # noqa: E402,F401
-from complexity_optax._src.annealing_schedules import lr_matched_annealing  # noqa: E402,F401
-from complexity_optax._src.annealing_schedules import power_law_annealing  # noqa: E402,F401
-from complexity_optax._src.matched_annealing import MatchedAnnealing  # noqa: E402,F401
-from complexity_optax._src.matched_annealing import MatchedAnnealingState  # noqa: E402,F401
-from complexity_optax._src.matched_annealing import matched_annealing  # noqa: E402,F401
-from complexity_optax._src.two_step import TwoStepAnnealingState  # noqa: E402,F401
-from complexity_optax._src.two_step import two_step_annealing  # noqa: E402,F401
-from complexity_optax._src.weight_decay import ComplexityWeightDecayState  # noqa: E402,F401
-from complexity_optax._src.weight_decay import complexity_weight_decay  # noqa: E402,F401
+from complexity_optax._src.complexity_annealing.schedules import cosine_annealing
+from complexity_optax._src.complexity_annealing.schedules import lr_matched_annealing
+from complexity_optax._src.complexity_annealing.schedules import power_law_annealing
+from complexity_optax._src.complexity_annealing.matched import MatchedAnnealing
+from complexity_optax._src.complexity_annealing.matched import MatchedAnnealingState
+from complexity_optax._src.complexity_annealing.matched import matched_annealing
+from complexity_optax._src.complexity_annealing.two_step import TwoStepAnnealingState
+from complexity_optax._src.complexity_annealing.two_step import two_step_annealing
+from complexity_optax._src.complexity_annealing.weight_decay import ComplexityWeightDecayState
+from complexity_optax._src.complexity_annealing.weight_decay import complexity_weight_decay
 
 # --- N-sphere and AnnealSGD field ---
-from complexity_optax._src.annealed_field import AnnealedFieldState  # noqa: E402,F401
-from complexity_optax._src.annealed_field import add_annealed_field  # noqa: E402,F401
-from complexity_optax._src.annealed_field import field_alignment  # noqa: E402,F401
-from complexity_optax._src.sphere import project_onto_sphere  # noqa: E402,F401
-from complexity_optax._src.sphere import sphere_init  # noqa: E402,F401
-from complexity_optax._src.sphere import tangent_projection  # noqa: E402,F401
+from complexity_optax._src.annealsgd.field import AnnealedFieldState
+from complexity_optax._src.annealsgd.field import add_annealed_field
+from complexity_optax._src.annealsgd.field import field_alignment
+from complexity_optax._src.complexity_annealing.sphere import project_onto_sphere
+from complexity_optax._src.complexity_annealing.sphere import sphere_init
+from complexity_optax._src.complexity_annealing.sphere import tangent_projection
 
 # --- ready-made optimizers ---
-from complexity_optax._src.alias import anneal_sgd  # noqa: E402,F401
-from complexity_optax._src.alias import complexity_sgd  # noqa: E402,F401
+from complexity_optax._src.annealsgd.anneal_sgd import anneal_sgd
+from complexity_optax._src.complexity_annealing.complexity_sgd import complexity_sgd
 
 # --- trust region ---
-from complexity_optax._src.ellipsoids import Ellipsoid  # noqa: E402,F401
-from complexity_optax._src.ellipsoids import adagrad_ellipsoid  # noqa: E402,F401
-from complexity_optax._src.ellipsoids import adam_ellipsoid  # noqa: E402,F401
-from complexity_optax._src.ellipsoids import get_ellipsoid  # noqa: E402,F401
-from complexity_optax._src.ellipsoids import identity_ellipsoid  # noqa: E402,F401
-from complexity_optax._src.ellipsoids import rmsprop_ellipsoid  # noqa: E402,F401
-from complexity_optax._src.hvp import hvp  # noqa: E402,F401
-from complexity_optax._src.hvp import value_grad_and_hvp  # noqa: E402,F401
-from complexity_optax._src.minimize_trust_region import TrustRegionResult  # noqa: E402,F401
-from complexity_optax._src.minimize_trust_region import minimize_trust_region  # noqa: E402,F401
-from complexity_optax._src.steihaug import SteihaugResult  # noqa: E402,F401
-from complexity_optax._src.steihaug import steihaug_cg  # noqa: E402,F401
-from complexity_optax._src.trust_region import TrustRegionState  # noqa: E402,F401
-from complexity_optax._src.trust_region import trust_region  # noqa: E402,F401
+from complexity_optax._src.trust_region.ellipsoids import Ellipsoid
+from complexity_optax._src.trust_region.ellipsoids import adagrad_ellipsoid
+from complexity_optax._src.trust_region.ellipsoids import adam_ellipsoid
+from complexity_optax._src.trust_region.ellipsoids import get_ellipsoid
+from complexity_optax._src.trust_region.ellipsoids import identity_ellipsoid
+from complexity_optax._src.trust_region.ellipsoids import rmsprop_ellipsoid
+from complexity_optax._src.trust_region.hvp import hvp
+from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+from complexity_optax._src.trust_region.minimize import TrustRegionResult
+from complexity_optax._src.trust_region.minimize import minimize_trust_region
+from complexity_optax._src.trust_region.steihaug import SteihaugResult
+from complexity_optax._src.trust_region.steihaug import steihaug_cg
+from complexity_optax._src.trust_region.transformation import TrustRegionState
+from complexity_optax._src.trust_region.transformation import trust_region
 
 # --- subpackages ---
-from complexity_optax import landscape  # noqa: E402,F401
+from complexity_optax import landscape
 
-__version__ = "0.1.0"
+try:
+    from importlib.metadata import PackageNotFoundError as _NotFound
+    from importlib.metadata import version as _version
+
+    __version__ = _version("complexity-optax")
+except _NotFound:  # pragma: no cover - running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "cosine_annealing",
+    "lr_matched_annealing",
+    "power_law_annealing",
+    "MatchedAnnealing",
+    "MatchedAnnealingState",
+    "matched_annealing",
+    "TwoStepAnnealingState",
+    "two_step_annealing",
+    "ComplexityWeightDecayState",
+    "complexity_weight_decay",
+    "AnnealedFieldState",
+    "add_annealed_field",
+    "field_alignment",
+    "project_onto_sphere",
+    "sphere_init",
+    "tangent_projection",
+    "anneal_sgd",
+    "complexity_sgd",
+    "Ellipsoid",
+    "adagrad_ellipsoid",
+    "adam_ellipsoid",
+    "get_ellipsoid",
+    "identity_ellipsoid",
+    "rmsprop_ellipsoid",
+    "hvp",
+    "value_grad_and_hvp",
+    "TrustRegionResult",
+    "minimize_trust_region",
+    "SteihaugResult",
+    "steihaug_cg",
+    "TrustRegionState",
+    "trust_region",
+    "landscape",
+]
+

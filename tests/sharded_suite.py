@@ -19,7 +19,7 @@ import pytest
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 import complexity_optax as co
-import contract as C
+from complexity_optax.testing import contract as C
 
 if jax.device_count() != 8:
     pytest.skip("needs 8 devices (XLA_FLAGS=--xla_force_host_platform_device_count=8)",

@@ -11,7 +11,7 @@ import pytest
 from flax import nnx
 
 import complexity_optax as co
-from complexity_optax._src.alias import _strength_schedule
+from complexity_optax._src.complexity_annealing.complexity_sgd import _strength_schedule
 
 N = 8
 A = 4.0 * jnp.linalg.qr(jax.random.normal(jax.random.key(0), (16, N)))[0]  # Hessian = I

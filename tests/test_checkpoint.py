@@ -12,7 +12,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-import contract as C
+from complexity_optax.testing import contract as C
 
 PARAMS, BATCH = C.make_problem()
 

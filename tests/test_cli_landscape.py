@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from complexity_optax import cli
+from complexity_optax.demo import cli
 from complexity_optax import landscape
 from complexity_optax.demo import spectrum as spectrum_lib
 from complexity_optax.demo import spin_glass as spin_glass_lib

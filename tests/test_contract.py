@@ -14,7 +14,7 @@ import optax
 import pytest
 from flax import nnx
 
-import contract as C
+from complexity_optax.testing import contract as C
 
 NAMES = [e.name for e in C.REGISTRY]
 INJECTABLE = [(e.name, h) for e in C.REGISTRY for h in e.injectable]
@@ -44,7 +44,7 @@ def test_registry_covers_every_public_transformation():
                    co.anneal_sgd, co.trust_region):
         assert public in factories, public.__name__
     annealings = {e.kwargs.get("annealing") for e in C.REGISTRY if e.factory is co.complexity_sgd}
-    assert annealings == set(co._src.alias.ANNEALINGS)
+    assert annealings == set(co._src.complexity_annealing.complexity_sgd.ANNEALINGS)
     assert len(NAMES) == len(set(NAMES))
 
 

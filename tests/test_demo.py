@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from complexity_optax import cli
+from complexity_optax.demo import cli
 from complexity_optax.demo import data as data_lib
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import report

@@ -24,7 +24,7 @@ import pytest
 import complexity_optax as co
 from complexity_optax import landscape
 
-import contract as C
+from complexity_optax.testing import contract as C
 
 NAMES = [e.name for e in C.REGISTRY]
 

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import complexity_optax as co
-import contract as C
+from complexity_optax.testing import contract as C
 
 PARAMS, BATCH = C.make_problem()
 CASES = [(e.name, case) for e in C.REGISTRY for case in C.FAULT_CASES]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import special
 
-from complexity_optax._src.hvp import value_grad_and_hvp
+from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax import landscape as ls
 
 GOE_N = 200
@@ -195,7 +195,7 @@ class TestLanczos:
         q = _flatten(res.basis, leading=True)  # (m, N)
         np.testing.assert_allclose(q @ q.T, np.eye(MLP_N), atol=1e-10)
         with jax.enable_x64(True):  # T in float64, like the run (else it is rounded to float32)
-            t = np.asarray(ls._lanczos.tridiagonal_matrix(res.alphas, res.betas))
+            t = np.asarray(ls.spectral.lanczos.tridiagonal_matrix(res.alphas, res.betas))
         assert t.dtype == np.float64
         np.testing.assert_allclose(q @ hessian @ q.T, t, atol=1e-10)
         np.testing.assert_allclose(np.linalg.eigvalsh(t), eigenvalues, atol=1e-10)
@@ -206,7 +206,7 @@ class TestLanczos:
         d = jnp.array([1.0, 1.0, 1.0, -2.0, -2.0, 5.0, 5.0, 5.0])
         res = jax.jit(lambda: ls.lanczos(lambda v: d * v, d, jax.random.key(1), num_steps=8))()
         assert float(res.betas[2]) == 0.0
-        t = ls._lanczos.tridiagonal_matrix(res.alphas, res.betas)
+        t = ls.spectral.lanczos.tridiagonal_matrix(res.alphas, res.betas)
         np.testing.assert_allclose(np.linalg.eigvalsh(np.asarray(t)), np.sort(d), atol=1e-5)
 
     def test_bad_arguments(self):

@@ -13,7 +13,7 @@ from complexity_optax import (
     get_ellipsoid,
     minimize_trust_region,
 )
-from complexity_optax._src import minimize_trust_region as mtr
+from complexity_optax._src.trust_region import minimize as mtr
 
 
 def _rosen(x):

@@ -42,7 +42,7 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
-from complexity_optax.cli import int_at_least, positive_int
+from complexity_optax.demo.arguments import int_at_least, positive_int
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report

@@ -49,7 +49,7 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
-from complexity_optax.cli import int_at_least
+from complexity_optax.demo.arguments import int_at_least
 from complexity_optax.demo import report
 
 

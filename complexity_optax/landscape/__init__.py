@@ -2,46 +2,90 @@
 """Loss-landscape toolkit: spherical p-spin glasses, complexity formulas, Hessian spectra."""
 
 # --- spin glasses and theory ---
-from complexity_optax.landscape._complexity import complexity  # noqa: F401
-from complexity_optax.landscape._complexity import critical_energy  # noqa: F401
-from complexity_optax.landscape._complexity import ground_state_energy  # noqa: F401
-from complexity_optax.landscape._complexity import index_at_energy  # noqa: F401
-from complexity_optax.landscape._complexity import threshold_energy  # noqa: F401
-from complexity_optax.landscape._gaussian_field import alpha_from_mean_eigenvalue  # noqa: F401
-from complexity_optax.landscape._gaussian_field import complexity_gradient  # noqa: F401
-from complexity_optax.landscape._gaussian_field import complexity_matrix  # noqa: F401
-from complexity_optax.landscape._gaussian_field import complexity_quadratic  # noqa: F401
-from complexity_optax.landscape._gaussian_field import critical_energy_scale  # noqa: F401
-from complexity_optax.landscape._gaussian_field import index_at_energy_density  # noqa: F401
-from complexity_optax.landscape._gaussian_field import p_n  # noqa: F401
-from complexity_optax.landscape._gaussian_field import q_n  # noqa: F401
-from complexity_optax.landscape._gaussian_field import seed_alpha  # noqa: F401
-from complexity_optax.landscape._gaussian_field import semicircle_cdf  # noqa: F401
-from complexity_optax.landscape._gaussian_field import semicircle_density  # noqa: F401
-from complexity_optax.landscape._spin_glass import PSpinHamiltonian  # noqa: F401
-from complexity_optax.landscape._spin_glass import mixed_p_spin  # noqa: F401
-from complexity_optax.landscape._spin_glass import p_spin_energy  # noqa: F401
-from complexity_optax.landscape._spin_glass import p_spin_energy_per_spin  # noqa: F401
-from complexity_optax.landscape._spin_glass import p_spin_gradient  # noqa: F401
-from complexity_optax.landscape._spin_glass import p_spin_spherical_gradient  # noqa: F401
-from complexity_optax.landscape._spin_glass import pure_p_spin  # noqa: F401
+from complexity_optax.landscape.physics.complexity import complexity
+from complexity_optax.landscape.physics.complexity import critical_energy
+from complexity_optax.landscape.physics.complexity import ground_state_energy
+from complexity_optax.landscape.physics.complexity import index_at_energy
+from complexity_optax.landscape.physics.complexity import threshold_energy
+from complexity_optax.landscape.physics.gaussian_field import alpha_from_mean_eigenvalue
+from complexity_optax.landscape.physics.gaussian_field import complexity_gradient
+from complexity_optax.landscape.physics.gaussian_field import complexity_matrix
+from complexity_optax.landscape.physics.gaussian_field import complexity_quadratic
+from complexity_optax.landscape.physics.gaussian_field import critical_energy_scale
+from complexity_optax.landscape.physics.gaussian_field import index_at_energy_density
+from complexity_optax.landscape.physics.gaussian_field import p_n
+from complexity_optax.landscape.physics.gaussian_field import q_n
+from complexity_optax.landscape.physics.gaussian_field import seed_alpha
+from complexity_optax.landscape.physics.gaussian_field import semicircle_cdf
+from complexity_optax.landscape.physics.gaussian_field import semicircle_density
+from complexity_optax.landscape.physics.spin_glass import PSpinHamiltonian
+from complexity_optax.landscape.physics.spin_glass import mixed_p_spin
+from complexity_optax.landscape.physics.spin_glass import p_spin_energy
+from complexity_optax.landscape.physics.spin_glass import p_spin_energy_per_spin
+from complexity_optax.landscape.physics.spin_glass import p_spin_gradient
+from complexity_optax.landscape.physics.spin_glass import p_spin_spherical_gradient
+from complexity_optax.landscape.physics.spin_glass import pure_p_spin
 
 # --- Hessian tools ---
-from complexity_optax.landscape._diagonal_share import DiagonalShare  # noqa: F401
-from complexity_optax.landscape._diagonal_share import diagonal_share  # noqa: F401
-from complexity_optax.landscape._diagonal_share import ols_diagonal_share  # noqa: F401
-from complexity_optax.landscape._diagonal_share import wigner_diagonal_share  # noqa: F401
-from complexity_optax.landscape._hutchinson import StochasticEstimate  # noqa: F401
-from complexity_optax.landscape._hutchinson import hutchinson_diagonal  # noqa: F401
-from complexity_optax.landscape._hutchinson import hutchinson_trace  # noqa: F401
-from complexity_optax.landscape._lanczos import LanczosResult  # noqa: F401
-from complexity_optax.landscape._lanczos import RitzResult  # noqa: F401
-from complexity_optax.landscape._lanczos import lanczos  # noqa: F401
-from complexity_optax.landscape._lanczos import top_eigenvalues  # noqa: F401
-from complexity_optax.landscape._spectral_density import SpectralDensity  # noqa: F401
-from complexity_optax.landscape._spectral_density import SpectralQuadrature  # noqa: F401
-from complexity_optax.landscape._spectral_density import gaussian_smoothed_density  # noqa: F401
-from complexity_optax.landscape._spectral_density import index_fraction  # noqa: F401
-from complexity_optax.landscape._spectral_density import lanczos_quadrature  # noqa: F401
-from complexity_optax.landscape._spectral_density import mean_eigenvalue  # noqa: F401
-from complexity_optax.landscape._spectral_density import spectral_density  # noqa: F401
+from complexity_optax.landscape.spectral.diagonal_share import DiagonalShare
+from complexity_optax.landscape.spectral.diagonal_share import diagonal_share
+from complexity_optax.landscape.spectral.diagonal_share import ols_diagonal_share
+from complexity_optax.landscape.spectral.diagonal_share import wigner_diagonal_share
+from complexity_optax.landscape.spectral.hutchinson import StochasticEstimate
+from complexity_optax.landscape.spectral.hutchinson import hutchinson_diagonal
+from complexity_optax.landscape.spectral.hutchinson import hutchinson_trace
+from complexity_optax.landscape.spectral.lanczos import LanczosResult
+from complexity_optax.landscape.spectral.lanczos import RitzResult
+from complexity_optax.landscape.spectral.lanczos import lanczos
+from complexity_optax.landscape.spectral.lanczos import top_eigenvalues
+from complexity_optax.landscape.spectral.density import SpectralDensity
+from complexity_optax.landscape.spectral.density import SpectralQuadrature
+from complexity_optax.landscape.spectral.density import gaussian_smoothed_density
+from complexity_optax.landscape.spectral.density import index_fraction
+from complexity_optax.landscape.spectral.density import lanczos_quadrature
+from complexity_optax.landscape.spectral.density import mean_eigenvalue
+from complexity_optax.landscape.spectral.density import spectral_density
+
+__all__ = [
+    "complexity",
+    "critical_energy",
+    "ground_state_energy",
+    "index_at_energy",
+    "threshold_energy",
+    "alpha_from_mean_eigenvalue",
+    "complexity_gradient",
+    "complexity_matrix",
+    "complexity_quadratic",
+    "critical_energy_scale",
+    "index_at_energy_density",
+    "p_n",
+    "q_n",
+    "seed_alpha",
+    "semicircle_cdf",
+    "semicircle_density",
+    "PSpinHamiltonian",
+    "mixed_p_spin",
+    "p_spin_energy",
+    "p_spin_energy_per_spin",
+    "p_spin_gradient",
+    "p_spin_spherical_gradient",
+    "pure_p_spin",
+    "DiagonalShare",
+    "diagonal_share",
+    "ols_diagonal_share",
+    "wigner_diagonal_share",
+    "StochasticEstimate",
+    "hutchinson_diagonal",
+    "hutchinson_trace",
+    "LanczosResult",
+    "RitzResult",
+    "lanczos",
+    "top_eigenvalues",
+    "SpectralDensity",
+    "SpectralQuadrature",
+    "gaussian_smoothed_density",
+    "index_fraction",
+    "lanczos_quadrature",
+    "mean_eigenvalue",
+    "spectral_density",
+]

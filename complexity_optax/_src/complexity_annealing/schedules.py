@@ -15,7 +15,7 @@ from typing import Callable, Union
 import jax
 import jax.numpy as jnp
 
-from complexity_optax._src import checks
+from complexity_optax._src.common import checks
 
 Schedule = Callable[[jax.typing.ArrayLike], jax.Array]
 ScalarOrSchedule = Union[float, Schedule]

@@ -11,16 +11,16 @@ first components ``S_{1j}²`` of the eigenvectors of ``T``; it integrates polyno
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from complexity_optax._src import checks
-from complexity_optax.landscape import _hutchinson
-from complexity_optax.landscape import _lanczos
+from complexity_optax._src.common import checks
+from complexity_optax.landscape.spectral import hutchinson as _hutchinson
+from complexity_optax.landscape.spectral import lanczos as _lanczos
 
-MatVec = Callable[[Any], Any]
+from complexity_optax._src.common.types import MatVec  # noqa: E402
 
 
 class SpectralQuadrature(NamedTuple):

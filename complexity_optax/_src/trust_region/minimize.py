@@ -9,13 +9,13 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src import checks
-from complexity_optax._src.ellipsoids import Ellipsoid, get_ellipsoid
-from complexity_optax._src.hvp import value_grad_and_hvp
-from complexity_optax._src.radius_update import all_finite, update_radius
-from complexity_optax._src.steihaug import steihaug_cg
+from complexity_optax._src.common import checks
+from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
+from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+from complexity_optax._src.trust_region.rule import all_finite, update_radius
+from complexity_optax._src.trust_region.steihaug import steihaug_cg
 
-PyTree = Any
+from complexity_optax._src.common.types import PyTree  # noqa: E402
 
 #: ``status`` codes of :class:`TrustRegionResult`.
 STATUS_CONVERGED = 0  # ||grad|| <= gtol

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import jax
 
-PyTree = Any
+from complexity_optax._src.common.types import PyTree  # noqa: E402
 
 
 def hvp(fun: Callable[..., jax.Array], params: PyTree, vector: PyTree, *args: Any) -> PyTree:

@@ -116,3 +116,16 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     choices = tuple(choices)
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+NO_PARAMS_MSG = (
+    "You are using a transformation that requires the current value of parameters, but you are "
+    "not passing `params` when calling `update`.")
+"""The error for a missing ``params`` (optax's wording, without importing ``optax._src``)."""
+
+
+def is_traced(value: Any) -> bool:
+    """Whether ``value`` is a tracer (e.g. a hyperparameter injected by ``inject_hyperparams``)."""
+    import jax
+
+    return isinstance(value, jax.core.Tracer)

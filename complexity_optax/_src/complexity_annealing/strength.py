@@ -1,7 +1,7 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """The strength λ of an L² penalty λ‖θ‖²: resolving it to a schedule, and adding its gradient 2λθ.
 
-Shared by :mod:`complexity_optax._src.weight_decay` and :mod:`complexity_optax._src.two_step`.
+Shared by :mod:`complexity_optax._src.complexity_annealing.weight_decay` and :mod:`complexity_optax._src.complexity_annealing.two_step`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from typing import Any, Callable, Union
 import jax
 import jax.numpy as jnp
 import optax
-from optax._src import base as optax_base
 
-from complexity_optax._src import checks
+from complexity_optax._src.common import checks
 
 Strength = Union[float, Callable[[jax.typing.ArrayLike], jax.typing.ArrayLike],
                  optax.schedules.StatefulSchedule]
@@ -56,9 +55,7 @@ def resolve_strength(
     return ConstantStrength(strength)
 
 
-def is_traced(value: Any) -> bool:
-    """Whether ``value`` is a tracer (a hyperparameter injected by ``optax.inject_hyperparams``)."""
-    return isinstance(value, jax.core.Tracer)
+is_traced = checks.is_traced
 
 
 def schedule_strength(
@@ -103,7 +100,7 @@ def add_penalty_gradient(updates: Any, params: Any, strength: jax.Array, mask: M
     parameter's dtype.
     """
     if params is None:
-        raise ValueError(optax_base.NO_PARAMS_MSG)
+        raise ValueError(checks.NO_PARAMS_MSG)
     tx = _add_scaled_params(2.0 * jnp.asarray(strength, jnp.float32))
     if mask is not None:
         tx = optax.masked(tx, mask)

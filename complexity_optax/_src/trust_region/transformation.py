@@ -15,18 +15,18 @@ otherwise the update is zero and the radius shrinks.
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable, NamedTuple, Optional, Union
+from typing import Any, NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src import checks
-from complexity_optax._src.ellipsoids import Ellipsoid, get_ellipsoid
-from complexity_optax._src.hvp import value_grad_and_hvp
-from complexity_optax._src.radius_update import all_finite, update_radius
-from complexity_optax._src.steihaug import steihaug_cg
+from complexity_optax._src.common import checks
+from complexity_optax._src.common.kwargs import fn_kwargs
+from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
+from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+from complexity_optax._src.trust_region.rule import all_finite, update_radius
+from complexity_optax._src.trust_region.steihaug import steihaug_cg
 
 # Default Δ_0 per named ellipsoid (authors' configs, parameters/method/*/fc/TR_*.txt). The
 # RMSProp/Adam ellipsoid has A ≈ |g|, so its radius is in A-norm units and is much smaller.
@@ -111,30 +111,7 @@ def _default_initial_radius(ell: Ellipsoid) -> float:
         f"{sorted(DEFAULT_INITIAL_RADIUS)})")
 
 
-def value_fn_kwargs(value_fn: Callable[..., Any], extra_args: dict[str, Any]) -> dict[str, Any]:
-    """The extra keyword arguments that ``value_fn`` accepts, by parameter name.
-
-    Like optax's line searches, a keyword argument of ``update`` whose name is a parameter of
-    ``value_fn`` (other than its first, the parameters) is passed on to it; if ``value_fn`` takes
-    ``**kwargs``, every extra argument is. Unlike the line searches, the others are ignored rather
-    than an error, since a trust region in an ``optax.chain`` sees the extra arguments of all its
-    siblings.
-    """
-    try:
-        signature = inspect.signature(value_fn)
-    except (TypeError, ValueError):  # builtins without a signature: pass nothing.
-        return {}
-    parameters = list(signature.parameters.values())
-    first = parameters[0].name if parameters and parameters[0].kind in (
-        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) else None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return {k: v for k, v in extra_args.items() if k != first}
-    names = {
-        p.name for p in parameters
-        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        and p.name != first
-    }
-    return {k: v for k, v in extra_args.items() if k in names}
+value_fn_kwargs = fn_kwargs
 
 
 def _saturating_add(count: jax.Array, increment: jax.Array) -> jax.Array:

@@ -21,7 +21,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src import checks
+from complexity_optax._src.common import checks
+from complexity_optax._src.common import tree as tree_lib
 
 _SCOPES = ("global", "per_leaf")
 
@@ -30,22 +31,14 @@ MaskOrFn = Any | Callable[[optax.Params], Any] | None
 
 def _validate(radius: float | None, scope: str) -> None:
     # inject_hyperparams rebuilds the transformation with a traced radius at every update.
-    if radius is not None and not isinstance(radius, jax.core.Tracer):
+    if radius is not None and not checks.is_traced(radius):
         checks.check_positive("radius", radius)
     checks.check_choice("scope", scope, _SCOPES)
 
 
-def _compute_dtype(dtype: Any) -> Any:
-    """At least float32: bfloat16/float16 are promoted, float64 is kept."""
-    return jnp.promote_types(dtype, jnp.float32)
-
-
-def _upcast(tree: Any) -> Any:
-    return jax.tree.map(lambda x: jnp.asarray(x).astype(_compute_dtype(jnp.asarray(x).dtype)), tree)
-
-
-def _tree_num_scalars(tree: Any) -> int:
-    return sum(int(x.size) for x in jax.tree.leaves(tree))
+_compute_dtype = tree_lib.compute_dtype
+_upcast = tree_lib.upcast
+_tree_num_scalars = tree_lib.tree_dimension
 
 
 def _scale_to_radius(points: Any, radius: float | None) -> Any:
@@ -186,7 +179,7 @@ def sphere_init(
     draw = optax.tree.random_like(
         key,
         params,
-        dtype=jnp.float32,  # whatever the leaf dtype: see complexity_optax._src.draws
+        dtype=jnp.float32,  # whatever the leaf dtype: see complexity_optax._src.common.draws
     )
     projected = _project_tree(draw, radius, scope)
     return jax.tree.map(lambda q, p: q.astype(jnp.asarray(p).dtype), projected, params)

@@ -28,8 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from complexity_optax._src import checks
-from complexity_optax.landscape import _gaussian_field
+from complexity_optax._src.common import checks
+from complexity_optax.landscape.physics import gaussian_field as _gaussian_field
 
 
 def _check_p(p) -> int:

@@ -13,16 +13,16 @@ Wigner matrix, ``δ(E|W|)``, and an OLS Hessian ``XᵀX`` with random inputs, ``
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src import checks
-from complexity_optax.landscape import _lanczos
+from complexity_optax._src.common import checks
+from complexity_optax.landscape.spectral import lanczos as _lanczos
 
-MatVec = Callable[[Any], Any]
+from complexity_optax._src.common.types import MatVec  # noqa: E402
 
 
 class DiagonalShare(NamedTuple):

@@ -16,8 +16,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from complexity_optax._src import checks
-from complexity_optax._src.draws import draw_like
+from complexity_optax._src.common import checks
+from complexity_optax._src.common import tree as tree_lib
+from complexity_optax._src.common.draws import draw_like
 
 _SCHEDULES = ("linear", "exponential", "inverse")
 
@@ -74,7 +75,7 @@ def annealed_field_schedule(
       A callable ``count -> γ(count)``.
 
     Examples:
-      >>> from complexity_optax._src.annealed_field import annealed_field_schedule
+      >>> from complexity_optax._src.annealsgd.field import annealed_field_schedule
       >>> print(float(annealed_field_schedule(2.0, 10.0, "linear")(5)))
       1.0
 
@@ -95,8 +96,7 @@ def _add_scaled(g: jax.Array, gamma: jax.Array, h: jax.Array) -> jax.Array:
     return out.astype(jnp.result_type(g))
 
 
-def _is_traced(value: Any) -> bool:
-    return isinstance(value, jax.core.Tracer)
+_is_traced = checks.is_traced
 
 
 def _as_key(key: Any) -> jax.Array:
@@ -267,5 +267,4 @@ def field_alignment(params: Any, state: Any) -> jax.Array:
 
 
 def _upcast(x: Any) -> jax.Array:
-    x = jnp.asarray(x)
-    return x.astype(jnp.promote_types(x.dtype, jnp.float32))
+    return tree_lib.upcast(jnp.asarray(x))

@@ -9,12 +9,7 @@ import jax
 import jax.numpy as jnp
 
 
-def all_finite(tree: Any) -> jax.Array:
-    """Whether every leaf of ``tree`` is finite (a scalar bool; ``True`` for an empty tree)."""
-    leaves = jax.tree.leaves(tree)
-    if not leaves:
-        return jnp.asarray(True)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
+from complexity_optax._src.common.tree import all_finite  # noqa: E402,F401  (re-exported)
 
 
 def update_radius(

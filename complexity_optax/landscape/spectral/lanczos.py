@@ -9,16 +9,17 @@ through ``matvec``.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src import checks
-from complexity_optax._src.draws import draw_like
+from complexity_optax._src.common import checks
+from complexity_optax._src.common import tree as tree_lib
+from complexity_optax._src.common.draws import draw_like
 
-MatVec = Callable[[Any], Any]
+from complexity_optax._src.common.types import MatVec  # noqa: E402
 
 _DGKS_RATIO = 1.0 / math.sqrt(2.0)
 
@@ -56,17 +57,7 @@ class RitzResult(NamedTuple):
     residuals: jax.Array
 
 
-def tree_dimension(like: Any) -> int:
-    """The total number of scalars in ``like`` (a static Python int).
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> tree_dimension({"w": jnp.zeros((3, 4)), "b": jnp.zeros(4)})
-      16
-    """
-    # From the shapes, not optax.tree.size: ``like`` may hold jax.ShapeDtypeStruct templates,
-    # on which jnp.size is deprecated.
-    return sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(like))
+tree_dimension = tree_lib.tree_dimension
 
 
 def _float_dtype(like: Any) -> jnp.dtype:

@@ -8,9 +8,9 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
-from optax._src import base as optax_base
 
-from complexity_optax._src import strength as strength_lib
+from complexity_optax._src.common import checks
+from complexity_optax._src.complexity_annealing import strength as strength_lib
 
 
 class ComplexityWeightDecayState(NamedTuple):
@@ -84,7 +84,7 @@ def complexity_weight_decay(
 
     def update_fn(updates, state, params=None, **extra_args):
         if params is None:
-            raise ValueError(optax_base.NO_PARAMS_MSG)
+            raise ValueError(checks.NO_PARAMS_MSG)
         lam, schedule_state = strength_lib.schedule_strength(
             schedule, state.schedule_state, state.strength, extra_args
         )

@@ -8,16 +8,16 @@ materialised, and the user's pytree is never ravelled.
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src import checks
-from complexity_optax._src.draws import draw_like, rademacher
+from complexity_optax._src.common import checks
+from complexity_optax._src.common.draws import draw_like, rademacher
 
-MatVec = Callable[[Any], Any]
+from complexity_optax._src.common.types import MatVec  # noqa: E402
 
 
 class StochasticEstimate(NamedTuple):

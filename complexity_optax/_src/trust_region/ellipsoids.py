@@ -20,9 +20,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src import checks
+from complexity_optax._src.common import checks
 
-PyTree = Any
+from complexity_optax._src.common.types import PyTree  # noqa: E402
 
 
 class Ellipsoid(NamedTuple):

@@ -22,7 +22,7 @@ from typing import Mapping, NamedTuple, Sequence, Union
 import jax
 import jax.numpy as jnp
 
-from complexity_optax._src import checks
+from complexity_optax._src.common import checks
 
 # Refuse coupling tensors that would not fit comfortably in memory (2^31 entries = 8 GiB float32).
 _MAX_COUPLINGS = 2**31

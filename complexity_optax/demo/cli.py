@@ -12,25 +12,7 @@ import argparse
 import os
 from typing import Callable, Sequence
 
-
-# ------------------------------------------------------------------------------------ helpers
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer that is at least ``minimum``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected an integer >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-positive_int = int_at_least(1)
+from complexity_optax.demo.arguments import int_at_least, positive_int  # noqa: F401
 
 
 # --------------------------------------------------------------------------------------- demo

@@ -1,5 +1,5 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Ready-made optimizers: complexity gradient descent (Algorithms 1-3) and AnnealSGD.
+"""Complexity gradient descent (Richemond & Guo 2019, Algorithms 1-3) as one optax chain.
 
 Each one is only an ``optax.chain`` of this package's pieces; the docstrings give the chain, so that
 it can be rebuilt by hand and changed.
@@ -11,31 +11,18 @@ from typing import Any
 
 import optax
 
-from complexity_optax._src import checks
-from complexity_optax._src.annealed_field import add_annealed_field
-from complexity_optax._src.annealing_schedules import cosine_annealing
-from complexity_optax._src.annealing_schedules import lr_matched_annealing
-from complexity_optax._src.annealing_schedules import power_law_annealing
-from complexity_optax._src.matched_annealing import matched_annealing
-from complexity_optax._src.sphere import project_onto_sphere
-from complexity_optax._src.two_step import two_step_annealing
-from complexity_optax._src.weight_decay import complexity_weight_decay
+from complexity_optax._src.common import checks
+from complexity_optax._src.common import sgd
+from complexity_optax._src.complexity_annealing.schedules import cosine_annealing
+from complexity_optax._src.complexity_annealing.schedules import lr_matched_annealing
+from complexity_optax._src.complexity_annealing.schedules import power_law_annealing
+from complexity_optax._src.complexity_annealing.matched import matched_annealing
+from complexity_optax._src.complexity_annealing.sphere import project_onto_sphere
+from complexity_optax._src.complexity_annealing.two_step import two_step_annealing
+from complexity_optax._src.complexity_annealing.weight_decay import complexity_weight_decay
 
 ANNEALINGS = ("matched", "cosine", "power_law", "lr_matched", "two_step")
 _STRENGTH_SCHEDULES = ("matched", "cosine", "power_law", "lr_matched")
-
-
-def _check_momentum(momentum: float | None) -> None:
-    if momentum is not None:
-        checks.check_in_interval("momentum", momentum, 0.0, 1.0, high_inclusive=False)
-
-
-def _sgd_scaling(
-    learning_rate: optax.ScalarOrSchedule, momentum: float | None
-) -> list[optax.GradientTransformation]:
-    """``[trace(momentum)], scale_by_learning_rate(lr)``: the (heavy-ball) SGD step -lr·g."""
-    links = [] if momentum is None else [optax.trace(decay=momentum)]
-    return links + [optax.scale_by_learning_rate(learning_rate)]
 
 
 def _strength_schedule(
@@ -160,7 +147,7 @@ def complexity_sgd(
     checks.check_choice("two_step_schedule", two_step_schedule, _STRENGTH_SCHEDULES)
     if not isinstance(sphere, bool):
         raise TypeError(f"sphere must be a bool, got {sphere!r}")
-    _check_momentum(momentum)
+    sgd.check_momentum(momentum)
     if annealing == "two_step" and momentum is not None:
         raise ValueError("momentum is not supported with annealing='two_step' (a complete step)")
     schedule = _strength_schedule(
@@ -181,67 +168,6 @@ def complexity_sgd(
         return optax.chain(two_step_annealing(learning_rate, schedule, mask=mask), *projection)
     return optax.chain(
         complexity_weight_decay(schedule, mask=mask),
-        *_sgd_scaling(learning_rate, momentum),
+        *sgd.sgd_scaling(learning_rate, momentum),
         *projection,
     )
-
-
-def anneal_sgd(
-    learning_rate: optax.ScalarOrSchedule,
-    key: Any,
-    init_scale: float | None,
-    timescale: float | None,
-    *,
-    schedule: str | optax.Schedule = "linear",
-    sphere: bool = False,
-    resample: bool = False,
-    momentum: float | None = None,
-    radius: float | None = None,
-) -> optax.GradientTransformationExtraArgs:
-    r"""AnnealSGD: SGD on the loss tilted by an annealed external field.
-
-    .. math::
-        \theta_{t+1} = \theta_t - \eta_t\,(\nabla L(\theta_t) + \gamma(t)\,h),
-        \qquad h \sim \mathcal N(0, I_N) \text{ drawn once},
-
-    i.e. ``optax.chain(add_annealed_field(key, init_scale, timescale, schedule=schedule,
-    resample=resample), [optax.trace(momentum)], optax.scale_by_learning_rate(learning_rate),
-    [project_onto_sphere(radius)])``. See :func:`add_annealed_field` for the schedules (with a
-    callable ``schedule``, pass ``init_scale=None, timescale=None``) and the resampled baseline.
-
-    Args:
-      learning_rate: :math:`\eta > 0` or an optax schedule.
-      key: a ``jax.random`` key (or int seed) for the field.
-      init_scale: :math:`\gamma(0) \ge 0`.
-      timescale: :math:`\tau > 0` in steps.
-      schedule: ``"linear"`` (default), ``"exponential"``, ``"inverse"`` or an optax schedule.
-      sphere: project onto the sphere after each step (the spin-glass setting).
-      resample: draw a fresh field every step (annealed-noise baseline).
-      momentum: heavy-ball momentum in [0, 1), or ``None``.
-      radius: the sphere's radius (``None``: :math:`\sqrt N`); only with ``sphere=True``.
-
-    Returns:
-      An ``optax.GradientTransformationExtraArgs``.
-
-    Examples:
-      >>> import jax, jax.numpy as jnp, optax
-      >>> import complexity_optax as co
-      >>> tx = co.anneal_sgd(0.1, jax.random.key(0), init_scale=1.0, timescale=100.0)
-      >>> params = jnp.zeros(4)
-      >>> state = tx.init(params)
-      >>> updates, state = tx.update(2.0 * params - 1.0, state, params)
-      >>> params = optax.apply_updates(params, updates)
-
-    References:
-      Chaudhari & Soatto, `On the energy landscape of deep networks
-      <https://arxiv.org/abs/1511.06485>`_, 2017 (AnnealSGD).
-    """
-    checks.check_positive("learning_rate", learning_rate)
-    if not isinstance(sphere, bool):
-        raise TypeError(f"sphere must be a bool, got {sphere!r}")
-    _check_momentum(momentum)
-    if radius is not None:
-        checks.check_positive("radius", radius)
-    field = add_annealed_field(key, init_scale, timescale, schedule=schedule, resample=resample)
-    projection = [project_onto_sphere(radius)] if sphere else []
-    return optax.chain(field, *_sgd_scaling(learning_rate, momentum), *projection)

@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, NamedTuple, Union
 
 import jax
 import jax.numpy as jnp
 import optax
-from optax._src import base as optax_base
 
-from complexity_optax._src import checks
-from complexity_optax._src import strength as strength_lib
+from complexity_optax._src.common import checks
+from complexity_optax._src.common.kwargs import fn_kwargs
+from complexity_optax._src.complexity_annealing import strength as strength_lib
 
 ScalarOrSchedule = Union[float, Callable[[jax.typing.ArrayLike], jax.typing.ArrayLike]]
 
@@ -32,15 +31,6 @@ class TwoStepAnnealingState(NamedTuple):
     schedule_state: Any
 
 
-def _fn_kwargs(fn: Callable[..., Any], extra_args: dict[str, Any]) -> dict[str, Any]:
-    """The extra arguments whose names are parameters of ``fn`` (other than its first)."""
-    try:
-        names = list(inspect.signature(fn).parameters)[1:]
-    except (TypeError, ValueError):  # no signature: pass nothing
-        return {}
-    return {k: v for k, v in extra_args.items() if k in names}
-
-
 def _scale(tree: Any, scalar: jax.Array) -> Any:
     """``scalar · tree``, each leaf in its own dtype."""
     return jax.tree.map(lambda x: scalar.astype(x.dtype) * x, tree)
@@ -49,9 +39,9 @@ def _scale(tree: Any, scalar: jax.Array) -> Any:
 def _m_step_gradient(updates, params_e, value_fn, grad_fn, extra_args):
     """∇L at the E point: from ``grad_fn``, else ``jax.grad(value_fn)``, else the reused g."""
     if grad_fn is not None:
-        grads = grad_fn(params_e, **_fn_kwargs(grad_fn, extra_args))
+        grads = grad_fn(params_e, **fn_kwargs(grad_fn, extra_args))
     elif value_fn is not None:
-        kwargs = _fn_kwargs(value_fn, extra_args)
+        kwargs = fn_kwargs(value_fn, extra_args)
         grads = jax.grad(lambda p: value_fn(p, **kwargs))(params_e)
     else:
         return updates
@@ -141,7 +131,7 @@ def two_step_annealing(
 
     def update_fn(updates, state, params=None, **extra_args):
         if params is None:
-            raise ValueError(optax_base.NO_PARAMS_MSG)
+            raise ValueError(checks.NO_PARAMS_MSG)
         value_fn = extra_args.pop("value_fn", None)
         grad_fn = extra_args.pop("grad_fn", None)
         lr = jnp.reshape(jnp.asarray(lr_fn(state.count), jnp.float32), ())
