@@ -19,7 +19,8 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -188,13 +189,77 @@ def scipy_vs_ours(fun, x0, max_steps, gtol):
     return t_scipy / t_ours, int(sc.nit), int(ours.num_steps), float(sc.fun), float(ours.value)
 
 
+def _one_problem(problem, n: int, max_steps: int, minimize) -> str:
+    """One row of `problem_set`."""
+    x0 = jnp.asarray(problem.x0(n), jnp.float64)
+    f = jax.jit(problem.fun)
+    g = jax.jit(jax.grad(problem.fun))
+    hp = jax.jit(lambda x, v: jax.jvp(jax.grad(problem.fun), (x,), (v,))[1])
+    hvps = [0]
+
+    def hessp(x, v):
+        hvps[0] += 1
+        return np.asarray(hp(x, v))
+
+    def run_scipy():
+        hvps[0] = 0
+        return minimize(lambda x: float(f(x)), np.asarray(x0), method="trust-ncg",
+                        jac=lambda x: np.asarray(g(x)), hessp=hessp,
+                        options={"gtol": 1e-5, "maxiter": max_steps})
+
+    def run_ours(ell="identity"):
+        return minimize_trust_region(problem.fun, x0, gtol=1e-5, max_steps=max_steps,
+                                     ellipsoid=ell)
+
+    jax.block_until_ready((run_ours(), f(x0), g(x0), hp(x0, x0)))  # compile all first
+    start = time.perf_counter()
+    ours = jax.block_until_ready(run_ours())
+    t_ours = time.perf_counter() - start
+    start = time.perf_counter()
+    sc = run_scipy()
+    t_scipy = time.perf_counter() - start
+    ell = run_ours("rmsprop")
+    return (f"{problem.name:26s} n={n:>7d}  scipy {sc.nit:5d} steps {hvps[0]:6d} HVPs "
+            f"| ours {int(ours.num_steps):5d} steps {int(ours.num_hvps):6d} HVPs "
+            f"status {int(ours.status)} | time scipy/ours {t_scipy / t_ours:7.1f} "
+            f"| rmsprop {int(ell.num_steps):5d} steps status {int(ell.status)}")
+
+
+def problem_set(sizes: tuple[int, ...], max_steps: int = 5000) -> list[str]:
+    """The Moré-Garbow-Hillstrom set (the tests' definitions) against scipy trust-ncg, float64.
+
+    Per problem and size: steps and HVPs of both, the time ratio scipy / ours (jitted
+    callbacks for scipy, our compile excluded), and our steps with the RMSProp ellipsoid.
+    """
+    from scipy.optimize import minimize
+
+    from complexity_optax._src.trust_region.mgh_problems import PROBLEMS
+
+    lines = []
+    for problem in PROBLEMS.values():
+        for n in (sizes if problem.scalable else (problem.n,)):
+            if problem.name == "extended_powell_singular":
+                n = 4 * max(n // 4, 1)
+            line = _one_problem(problem, n, max_steps, minimize)
+            print(line, flush=True)
+            lines.append(line)
+    return lines
+
+
 # ------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a few seconds)")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--problems", type=str, default=None,
+                        help="only the MGH problem set at these comma-separated sizes "
+                             "(e.g. 1000,100000)")
     args = parser.parse_args(argv)
+    if args.problems:
+        with jax.enable_x64(True):
+            problem_set(tuple(int(v) for v in args.problems.split(",")))
+        return {}
     quick = args.quick
     repeats = args.repeats or (3 if quick else 7)
     sizes, n_data = ((16, 16, 10), 64) if quick else ((256, 512, 512, 10), 4096)

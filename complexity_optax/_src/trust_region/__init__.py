@@ -1,7 +1,11 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """Ellipsoidal trust regions on exact Hessian-vector products (Kohler, Adolphs & Lucchi 2019).
 
-``hvp`` (HVPs via ``jax.linearize``), ``steihaug`` (the CG subproblem solver), ``ellipsoids``
-(the diagonal norms), ``rule`` (ratio, acceptance and radius update), ``transformation`` (the
-mini-batch optax transformation) and ``minimize`` (the full-batch solver).
+`hvp` (HVPs via `jax.linearize`), `steihaug` (truncated CG) and `lanczos_subproblem`
+(GLTR-style) with their dispatch `subproblem`, `ellipsoids` (the diagonal norms) and
+`shape` (the radius units), `rule` (ratio, acceptance, radius update, safeguards, validation,
+presets: one rule for every entry point), `status` (why a solve stopped), `transformation`
+(the mini-batch optax transformation), `minimize` (the full-batch solver),
+`optimistix_solver` (`TrustRegionMinimiser`, needs optimistix) and `mgh_problems` (the
+Moré-Garbow-Hillstrom test problems of the tests and the benchmark).
 """

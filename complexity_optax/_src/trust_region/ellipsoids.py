@@ -1,41 +1,41 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Diagonal trust-region shapes (ellipsoids) built from adaptive-gradient second moments.
+r"""Diagonal trust-region shapes (ellipsoids) built from adaptive-gradient second moments.
 
-An ellipsoid is the norm :math:`\\|s\\|_A = \\sqrt{\\sum_i A_i s_i^2}` of a positive diagonal
-``A`` that adapts to the gradients seen so far. Use per step::
+An ellipsoid is the norm $\|s\|_A = \sqrt{\sum_i A_i s_i^2}$ of a positive diagonal
+`A` that adapts to the gradients seen so far. Use per step:
 
     state = ellipsoid.update(grad, state)   # first fold in the new gradient,
     A = ellipsoid.diagonal(state)           # then read the diagonal for the solve.
 
-``A`` is ``None`` for the sphere (:func:`identity_ellipsoid`): the identity, which
-:func:`steihaug_cg` takes as ``preconditioner=None``, so no parameter-sized tree of ones is kept.
+`A` is `None` for the sphere (`identity_ellipsoid`): the identity, which
+`steihaug_cg` takes as `preconditioner=None`, so no parameter-sized tree of ones is kept.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
-
-from complexity_optax._src.common.types import PyTree  # noqa: E402
+from complexity_optax._src.common.types import PyTree
 
 
 class Ellipsoid(NamedTuple):
     """A diagonal trust-region shape.
 
     Attributes:
-      init: ``params -> state``.
-      update: ``(grad, state) -> state``; a gradient with a non-finite entry leaves the state
+      init: `params -> state`.
+      update: `(grad, state) -> state`; a gradient with a non-finite entry leaves the state
         unchanged.
-      diagonal: ``state -> A``, the positive diagonal, a pytree with the structure and shapes of
-        the parameters, or ``None`` meaning the identity ``A = I`` (the sphere: no diagonal is
-        stored; ``steihaug_cg(..., preconditioner=None)`` is the Euclidean solve).
-      name: a short name (``"identity"``, ``"rmsprop"``, ``"adam"``, ``"adagrad"`` or custom).
+      diagonal: `state -> A`, the positive diagonal, a pytree with the structure and shapes of
+        the parameters, or `None` meaning the identity `A = I` (the sphere: no diagonal is
+        stored; `steihaug_cg(..., preconditioner=None)` is the Euclidean solve).
+      name: a short name (`"identity"`, `"rmsprop"`, `"adam"`, `"adagrad"` or custom).
     """
 
     init: Callable[[PyTree], PyTree]
@@ -72,15 +72,15 @@ def _sqrt_plus_eps(moment: PyTree, eps: float) -> PyTree:
 
 
 def _clamp_to_normal_range(x: jax.Array) -> jax.Array:
-    """Clamps to [smallest normal, largest finite] of ``x``'s dtype: strictly positive, finite."""
+    """Clamps to [smallest normal, largest finite] of `x`'s dtype: strictly positive, finite."""
     info = jnp.finfo(x.dtype)
     return jnp.clip(x, jnp.asarray(info.tiny, x.dtype), jnp.asarray(info.max, x.dtype))
 
 
 def identity_ellipsoid() -> Ellipsoid:
-    r"""The sphere: :math:`A = I`, the Euclidean trust region.
+    """The sphere: $A = I$, the Euclidean trust region.
 
-    Its state is ``optax.EmptyState()`` and its ``diagonal`` is ``None``, meaning the identity
+    Its state is `optax.EmptyState()` and its `diagonal` is `None`, meaning the identity
     (no parameter-sized buffer of ones is stored).
 
     Examples:
@@ -97,7 +97,7 @@ def identity_ellipsoid() -> Ellipsoid:
     return _identity_ellipsoid()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _identity_ellipsoid() -> Ellipsoid:
     return Ellipsoid(
         init=lambda params: optax.EmptyState(),
@@ -113,33 +113,34 @@ def rmsprop_ellipsoid(
     bias_correction: bool = False,
     initial_accumulator: float = 0.0,
 ) -> Ellipsoid:
-    r"""RMSProp ellipsoid: :math:`A = \sqrt{v_t} + \epsilon` with an EMA of squared gradients.
+    r"""RMSProp ellipsoid: $A = \sqrt{v_t} + \epsilon$ with an EMA of squared gradients.
 
-    .. math::
-        v_t = \beta v_{t-1} + (1-\beta) g_t^2,\quad v_0 = \text{initial\_accumulator},\qquad
-        A_t = \max\bigl(\sqrt{\hat v_t} + \epsilon,\ a_{\min}\bigr),
+    $$
+    v_t = \beta v_{t-1} + (1-\beta) g_t^2,\quad v_0 = \text{initial\_accumulator},\qquad
+    A_t = \max\bigl(\sqrt{\hat v_t} + \epsilon,\ a_{\min}\bigr),
+    $$
 
-    with :math:`\hat v_t = v_t` or, with ``bias_correction``, :math:`v_t / (1-\beta^t)`.
-    :math:`\epsilon` is added after the square root (as in optax's ``scale_by_rms``); it is the
-    smallest possible diagonal, so :math:`\sqrt{\epsilon}`-type floors of the paper become
-    :math:`\epsilon` here.
+    with $\hat v_t = v_t$ or, with `bias_correction`, $v_t / (1-\beta^t)$.
+    $\epsilon$ is added after the square root (as in optax's `scale_by_rms`); it is the
+    smallest possible diagonal, so $\sqrt{\epsilon}$-type floors of the paper become
+    $\epsilon$ here.
 
-    The authors' code has no :math:`\epsilon` after the root: it starts from
-    :math:`v_0 = 10^{-10}` and uses :math:`A = \sqrt{v_t}` with :math:`\beta = 0.8`, which is
-    exactly ``rmsprop_ellipsoid(decay=0.8, eps=0.0, initial_accumulator=1e-10)``. Its floor
-    :math:`\sqrt{\beta^t v_0}` decays geometrically and would underflow to 0 in float32 after a
+    The authors' code has no $\epsilon$ after the root: it starts from
+    $v_0 = 10^{-10}$ and uses $A = \sqrt{v_t}$ with $\beta = 0.8$, which is
+    exactly `rmsprop_ellipsoid(decay=0.8, eps=0.0, initial_accumulator=1e-10)`. Its floor
+    $\sqrt{\beta^t v_0}$ decays geometrically and would underflow to 0 in float32 after a
     few hundred steps of zero gradient (a dead unit), so the diagonal is clamped to
-    :math:`[a_{\min}, a_{\max}]`, the smallest normal and the largest finite number of its dtype:
-    it stays strictly positive and finite (a no-op whenever :math:`\epsilon \ge a_{\min}`).
+    $[a_{\min}, a_{\max}]$, the smallest normal and the largest finite number of its dtype:
+    it stays strictly positive and finite (a no-op whenever $\epsilon \ge a_{\min}$).
     RMSProp ellipsoids are uniformly equivalent norms (bounded above and below) when gradients
     are bounded, which keeps the trust-region convergence theory.
 
     Args:
-      decay: the EMA rate :math:`\beta \in [0, 1)`.
-      eps: :math:`\epsilon \ge 0`, added to the square root; 0 only with a positive
-        ``initial_accumulator``.
-      bias_correction: divide by :math:`1-\beta^t` (Adam's correction).
-      initial_accumulator: :math:`v_0 \ge 0` (the authors use :math:`10^{-10}`).
+      decay: the EMA rate $\beta \in [0, 1)$.
+      eps: $\epsilon \ge 0$, added to the square root; 0 only with a positive
+        `initial_accumulator`.
+      bias_correction: divide by $1-\beta^t$ (Adam's correction).
+      initial_accumulator: $v_0 \ge 0$ (the authors use $10^{-10}$).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -172,17 +173,19 @@ def rmsprop_ellipsoid(
 def adam_ellipsoid(decay: float = 0.999, eps: float = 1e-8) -> Ellipsoid:
     r"""Adam ellipsoid: the bias-corrected RMSProp ellipsoid.
 
-    .. math::
-        v_t = \beta v_{t-1} + (1-\beta) g_t^2,\qquad A_t = \sqrt{v_t / (1-\beta^t)} + \epsilon.
+    $$
+    v_t = \beta v_{t-1} + (1-\beta) g_t^2,\qquad A_t = \sqrt{v_t / (1-\beta^t)} + \epsilon.
+    $$
 
     Args:
-      decay: Adam's :math:`\beta_2 \in [0, 1)`.
-      eps: :math:`\epsilon \ge 0`, added after the square root (as in ``optax.adam``).
+      decay: Adam's $\beta_2 \in [0, 1)$.
+      eps: $\epsilon > 0$, added after the square root (as in `optax.adam`); 0 is
+        rejected (Adam has no initial accumulator, so a zero gradient entry would give 0).
 
     Examples:
       >>> import jax.numpy as jnp
       >>> from complexity_optax import adam_ellipsoid
-      >>> ell = adam_ellipsoid(decay=0.5, eps=0.0)
+      >>> ell = adam_ellipsoid(decay=0.5, eps=1e-30)
       >>> state = ell.update(jnp.array([2.0, -4.0]), ell.init(jnp.zeros(2)))
       >>> ell.diagonal(state)                     # |g| after one bias-corrected step
       Array([2., 4.], dtype=float32)
@@ -191,28 +194,30 @@ def adam_ellipsoid(decay: float = 0.999, eps: float = 1e-8) -> Ellipsoid:
       Kohler, Adolphs & Lucchi, arXiv:1905.09201; Kingma & Ba, "Adam", ICLR 2015.
     """
     checks.check_in_interval("decay", decay, 0.0, 1.0, high_inclusive=False)
-    checks.check_positive("eps", eps, allow_zero=True)
+    checks.check_positive("eps", eps)  # eps = 0: an exactly-zero gradient entry gives A = 0
     return _cached(_second_moment_ema, "adam", decay, eps, True, 0.0)
 
 
 def adagrad_ellipsoid(eps: float = 1e-8, initial_accumulator: float = 0.0) -> Ellipsoid:
-    r"""Adagrad ellipsoid: :math:`A = \sqrt{G_t} + \epsilon` with the sum of squared gradients.
+    r"""Adagrad ellipsoid: $A = \sqrt{G_t} + \epsilon$ with the sum of squared gradients.
 
-    .. math::
-        G_t = G_{t-1} + g_t^2,\quad G_0 = \text{initial\_accumulator},\qquad
-        A_t = \sqrt{G_t} + \epsilon.
+    $$
+    G_t = G_{t-1} + g_t^2,\quad G_0 = \text{initial\_accumulator},\qquad
+    A_t = \sqrt{G_t} + \epsilon.
+    $$
 
-    :math:`G_t` grows without bound, so the ellipsoid is not uniformly equivalent to the sphere
+    $G_t$ grows without bound, so the ellipsoid is not uniformly equivalent to the sphere
     and the paper's convergence guarantee does not cover it.
 
     Args:
-      eps: :math:`\epsilon \ge 0`, added after the square root.
-      initial_accumulator: :math:`G_0 \ge 0`.
+      eps: $\epsilon \ge 0$, added after the square root; 0 only with a positive
+        `initial_accumulator`.
+      initial_accumulator: $G_0 \ge 0$.
 
     Examples:
       >>> import jax.numpy as jnp
       >>> from complexity_optax import adagrad_ellipsoid
-      >>> ell = adagrad_ellipsoid(eps=0.0)
+      >>> ell = adagrad_ellipsoid(eps=1e-30)
       >>> state = ell.init(jnp.zeros(2))
       >>> state = ell.update(jnp.array([3.0, 0.0]), state)
       >>> state = ell.update(jnp.array([4.0, 1.0]), state)
@@ -225,6 +230,10 @@ def adagrad_ellipsoid(eps: float = 1e-8, initial_accumulator: float = 0.0) -> El
     """
     checks.check_positive("eps", eps, allow_zero=True)
     checks.check_positive("initial_accumulator", initial_accumulator, allow_zero=True)
+    if checks.concrete_float(eps) == 0.0 and checks.concrete_float(initial_accumulator) == 0.0:
+        raise ValueError(
+            "eps must be positive when initial_accumulator is 0 (a unit whose gradient is exactly "
+            "zero would get A = 0 and freeze the run); got eps=0 and initial_accumulator=0")
     return _cached(_adagrad, eps, initial_accumulator)
 
 
@@ -294,11 +303,11 @@ _BY_NAME: dict[str, Callable[[], Ellipsoid]] = {
 
 
 def get_ellipsoid(spec: Ellipsoid | str) -> Ellipsoid:
-    """Returns an :class:`Ellipsoid` from an instance or a name with default hyperparameters.
+    """Returns an `Ellipsoid` from an instance or a name with default hyperparameters.
 
     Args:
-      spec: an :class:`Ellipsoid` (returned as is) or one of ``"identity"``, ``"rmsprop"``,
-        ``"adam"``, ``"adagrad"``.
+      spec: an `Ellipsoid` (returned as is) or one of `"identity"`, `"rmsprop"`,
+        `"adam"`, `"adagrad"`.
 
     Examples:
       >>> from complexity_optax import get_ellipsoid

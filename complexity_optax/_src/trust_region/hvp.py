@@ -3,18 +3,19 @@
 
 Two entry points:
 
-* :func:`hvp` computes one product ``H v`` in a single forward-over-reverse pass.
-* :func:`value_grad_and_hvp` linearises the gradient once and returns a cheap ``hvp_fn``, for
+* `hvp` computes one product `H v` in a single forward-over-reverse pass.
+* `value_grad_and_hvp` linearises the gradient once and returns a cheap `hvp_fn`, for
   solvers (truncated CG) that need many products at one point.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 
-from complexity_optax._src.common.types import PyTree  # noqa: E402
+from complexity_optax._src.common.types import PyTree
 
 
 def hvp(fun: Callable[..., jax.Array], params: PyTree, vector: PyTree, *args: Any) -> PyTree:
@@ -22,20 +23,21 @@ def hvp(fun: Callable[..., jax.Array], params: PyTree, vector: PyTree, *args: An
 
     Computes
 
-    .. math::
-        H v = \frac{d}{dt}\, \nabla_\theta f(\theta + t v, \ldots)\Big|_{t=0},
+    $$
+    H v = \frac{d}{dt}\, \nabla_\theta f(\theta + t v, \ldots)\Big|_{t=0},
+    $$
 
-    that is ``jax.jvp(jax.grad(fun), (params,), (vector,))``, with ``*args`` passed to ``fun``
-    after ``params`` (they are held fixed). The cost is a small constant times one gradient.
+    that is `jax.jvp(jax.grad(fun), (params,), (vector,))`, with `*args` passed to `fun`
+    after `params` (they are held fixed). The cost is a small constant times one gradient.
 
     Args:
-      fun: scalar function ``fun(params, *args)``.
+      fun: scalar function `fun(params, *args)`.
       params: the point (any pytree of arrays).
-      vector: the direction, a pytree with the structure, shapes and dtypes of ``params``.
-      *args: extra arguments of ``fun`` (for example a batch); not differentiated.
+      vector: the direction, a pytree with the structure, shapes and dtypes of `params`.
+      *args: extra arguments of `fun` (for example a batch); not differentiated.
 
     Returns:
-      ``H v``, a pytree like ``params``.
+      `H v`, a pytree like `params`.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -52,23 +54,25 @@ def hvp(fun: Callable[..., jax.Array], params: PyTree, vector: PyTree, *args: An
 
 
 def value_grad_and_hvp(
-    fun: Callable[..., jax.Array], params: PyTree, *args: Any
+    fun: Callable[..., jax.Array], params: PyTree, *args: Any, has_aux: bool = False
 ) -> tuple[jax.Array, PyTree, Callable[[PyTree], PyTree]]:
     r"""Value, gradient, and a reusable Hessian-vector product at one point.
 
-    Linearises :math:`\theta \mapsto (\nabla f(\theta), f(\theta))` once with ``jax.linearize``
-    (value carried as auxiliary output). The returned ``hvp_fn(v) = H v`` replays only the
+    Linearises $\theta \mapsto (\nabla f(\theta), f(\theta))$ once with `jax.linearize`
+    (value carried as auxiliary output). The returned `hvp_fn(v) = H v` replays only the
     tangent (JVP) pass over the stored residuals, so a truncated-CG solver that needs many
     products at the same point does not redo the forward and backward passes.
 
     Args:
-      fun: scalar function ``fun(params, *args)``.
+      fun: scalar function `fun(params, *args)`.
       params: the point (any pytree of arrays).
-      *args: extra arguments of ``fun``; held fixed.
+      *args: extra arguments of `fun`; held fixed.
+      has_aux: `fun` returns `(value, aux)`; then the result is
+        `(value, grad, hvp_fn, aux)`.
 
     Returns:
-      ``(value, grad, hvp_fn)``: :math:`f(\theta)`, :math:`\nabla f(\theta)` (a pytree like
-      ``params``) and the linear map :math:`v \mapsto \nabla^2 f(\theta) v`.
+      `(value, grad, hvp_fn)`: $f(\theta)$, $\nabla f(\theta)$ (a pytree like
+      `params`) and the linear map $v \mapsto \nabla^2 f(\theta) v$.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -84,6 +88,14 @@ def value_grad_and_hvp(
       Pearlmutter, "Fast exact multiplication by the Hessian", Neural Computation, 1994;
       the JAX autodiff cookbook (forward-over-reverse Hessian-vector products).
     """
+
+    if has_aux:
+        def grad_with_value_aux(p: PyTree) -> tuple[PyTree, Any]:
+            (value, aux), grad = jax.value_and_grad(fun, has_aux=True)(p, *args)
+            return grad, (value, aux)
+
+        grad, hvp_fn, (value, aux) = jax.linearize(grad_with_value_aux, params, has_aux=True)
+        return value, grad, hvp_fn, aux
 
     def grad_with_value(p: PyTree) -> tuple[PyTree, jax.Array]:
         value, grad = jax.value_and_grad(fun)(p, *args)

@@ -3,77 +3,90 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
-from complexity_optax._src.trust_region.rule import all_finite, update_radius
-from complexity_optax._src.trust_region.steihaug import steihaug_cg
+from complexity_optax._src.trust_region.rule import (
+    PRESETS,
+    StepOutcome,
+    all_finite,
+    assess_step,
+    clamp_int32,
+    radius_floor,
+    validate,
+)
+from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
+from complexity_optax._src.trust_region.status import (
+    STATUS_MESSAGES,
+    SUCCESSFUL_STATUSES,
+    TrustRegionStatus,
+    status_message,
+)
+from complexity_optax._src.trust_region.subproblem import check_subproblem, solve_subproblem
+from complexity_optax._src.trust_region.transformation import forcing_exponent, resolve_rule
 
-from complexity_optax._src.common.types import PyTree  # noqa: E402
-
-#: ``status`` codes of :class:`TrustRegionResult`.
-STATUS_CONVERGED = 0  # ||grad|| <= gtol
-STATUS_MAX_STEPS = 1  # max_steps outer iterations were used
-STATUS_NONPOSITIVE_PREDICTED_DECREASE = 2  # the subproblem predicted no decrease (m(s) >= m(0))
-STATUS_NONFINITE = 3  # the value or gradient at the starting point is not finite
+#: ``status`` codes of `TrustRegionResult` (the values of `TrustRegionStatus`).
+STATUS_CONVERGED = int(TrustRegionStatus.CONVERGED)
+STATUS_MAX_STEPS = int(TrustRegionStatus.MAX_STEPS)
+STATUS_NONPOSITIVE_PREDICTED_DECREASE = int(TrustRegionStatus.NONPOSITIVE_PREDICTED_DECREASE)
+STATUS_NONFINITE = int(TrustRegionStatus.NONFINITE)
+STATUS_PRECISION_FLOOR = int(TrustRegionStatus.PRECISION_FLOOR)
+STATUS_XTOL = int(TrustRegionStatus.XTOL)
+STATUS_FTOL = int(TrustRegionStatus.FTOL)
 _RUNNING = -1
 
-STATUS_MESSAGES = {
-    STATUS_CONVERGED: "converged: gradient norm <= gtol",
-    STATUS_MAX_STEPS: "stopped: max_steps reached",
-    STATUS_NONPOSITIVE_PREDICTED_DECREASE: "stopped: non-positive predicted decrease",
-    STATUS_NONFINITE: "stopped: non-finite value or gradient at the starting point",
-}
+__all__ = ["STATUS_MESSAGES", "TrustRegionResult", "TrustRegionStatus", "minimize_trust_region"]
 
 
 class TrustRegionResult(NamedTuple):
-    """Outcome of :func:`minimize_trust_region`.
+    """Outcome of `minimize_trust_region`.
 
     Attributes:
-      params: the last accepted point (finite whenever ``x0`` is).
-      value: ``fun(params, *args)``.
-      grad_norm: Euclidean norm of the gradient at ``params``.
+      params: the last accepted point (finite whenever `x0` is).
+      value: `fun(params, *args)`.
+      grad: the gradient at `params`.
+      grad_norm: its Euclidean norm.
       num_steps: outer iterations (subproblem solves, accepted or rejected), int32.
-      num_hvps: Hessian-vector products used by CG, int32 (the authors' backprop count).
-      num_grads: gradient evaluations, int32: one at ``x0``, one linearisation per outer step
-        and one value-and-gradient evaluation per trial point.
-      converged: ``status == STATUS_CONVERGED``.
-      status: int32; 0 converged (``grad_norm <= gtol``), 1 ``max_steps`` reached, 2
-        non-positive predicted decrease, 3 non-finite value or gradient at ``x0``
-        (see ``STATUS_MESSAGES``).
-      radius: the final trust-region radius (in the ellipsoid's norm).
+      num_accepted: accepted steps, int32.
+      num_values: function evaluations (linearisations included), int32.
+      num_grads: gradient evaluations, int32: one linearisation per outer iteration (it gives
+        the value, the gradient and the HVPs) plus the final one at `params`.
+      num_hvps: Hessian-vector products, int32 (the authors' backprop count).
+      converged: whether `status` is a successful one (gtol, xtol, ftol, precision floor).
+      status: int32, a `TrustRegionStatus`; `message` is its text.
+      radius: the final trust-region radius (in the trust-region norm).
+      aux: the auxiliary output of `fun` at `params` (`has_aux=True`), else `None`.
+      num_cg_capped: outer iterations whose CG solve stopped at `max_cg_iters`, int32.
     """
 
     params: PyTree
     value: jax.Array
+    grad: PyTree
     grad_norm: jax.Array
     num_steps: jax.Array
-    num_hvps: jax.Array
+    num_accepted: jax.Array
+    num_values: jax.Array
     num_grads: jax.Array
+    num_hvps: jax.Array
     converged: jax.Array
     status: jax.Array
     radius: jax.Array
+    aux: Any = None
+    num_cg_capped: Any = None
 
-
-class _Hyper(NamedTuple):
-    initial_radius: Any
-    max_radius: Any
-    eta1: Any
-    eta2: Any
-    increase: Any
-    decrease: Any
-    shrink_below: Any
-    max_steps: Any
-    gtol: Any
-    max_cg_iters: Any
-    cg_rtol: Any
-    cg_theta: Any
+    @property
+    def message(self) -> str:
+        """The human message of `status`."""
+        return status_message(int(self.status))
 
 
 class _LoopState(NamedTuple):
@@ -81,124 +94,133 @@ class _LoopState(NamedTuple):
     value: jax.Array
     grad: PyTree
     grad_norm: jax.Array
+    aux: Any
     ellipsoid_state: PyTree
+    fresh: jax.Array  # the point is new: fold its gradient into the ellipsoid
     radius: jax.Array
     num_steps: jax.Array
-    num_hvps: jax.Array
+    num_accepted: jax.Array
+    num_values: jax.Array
     num_grads: jax.Array
+    num_hvps: jax.Array
+    num_cg_capped: jax.Array
+    pending: jax.Array  # the status decided by the last step, final at the next linearisation
     status: jax.Array
 
 
-_INT_FIELDS = ("max_steps", "max_cg_iters")
-
-
-def _validate(h: _Hyper) -> None:
-    checks.check_positive("initial_radius", h.initial_radius)
-    checks.check_positive("max_radius", h.max_radius)
-    if h.initial_radius > h.max_radius:
-        raise ValueError(
-            f"initial_radius must be <= max_radius={h.max_radius}, got {h.initial_radius}"
-        )
-    checks.check_in_interval("eta1", h.eta1, 0.0, 1.0, high_inclusive=False)
-    checks.check_in_interval("eta2", h.eta2, 0.0, 1.0, high_inclusive=False)
-    if h.eta1 > h.eta2:
-        raise ValueError(f"eta1 must be <= eta2={h.eta2}, got {h.eta1}")
-    checks.check_positive("increase", h.increase)
-    if h.increase <= 1:
-        raise ValueError(f"increase must be > 1, got {h.increase}")
-    checks.check_in_interval(
-        "decrease", h.decrease, 0.0, 1.0, low_inclusive=False, high_inclusive=False
-    )
-    checks.check_in_interval("shrink_below", h.shrink_below, 0.0, h.eta2)
-    checks.check_int("max_steps", h.max_steps, minimum=1)
-    checks.check_positive("gtol", h.gtol, allow_zero=True)
-    checks.check_int("max_cg_iters", h.max_cg_iters, minimum=1)
-    checks.check_in_interval("cg_rtol", h.cg_rtol, 0.0, 1.0, low_inclusive=False,
-                             high_inclusive=False)
-    checks.check_positive("cg_theta", h.cg_theta, allow_zero=True)
+def _as_pytree_function(fun: Any) -> Any:
+    """`fun` as a pytree: a `functools.partial`'s arrays become traced leaves (no recompile)."""
+    if isinstance(fun, jax.tree_util.Partial):
+        return fun
+    if isinstance(fun, functools.partial):
+        return jax.tree_util.Partial(_as_pytree_function(fun.func), *fun.args, **fun.keywords)
+    return jax.tree_util.Partial(fun)
 
 
 def minimize_trust_region(
-    fun: Callable[..., jax.Array],
+    fun: Callable[..., Any],
     x0: PyTree,
     *args: Any,
+    preset: str | None = None,
     ellipsoid: Ellipsoid | str = "identity",
-    initial_radius: float = 1.0,
-    max_radius: float = 1e3,
-    eta1: float = 0.15,
-    eta2: float = 0.75,
-    increase: float = 2.0,
-    decrease: float = 0.25,
-    shrink_below: float = 0.25,
+    initial_radius: float | None = None,
+    max_radius: float | None = None,
+    eta1: float | None = None,
+    eta2: float | None = None,
+    increase: float | None = None,
+    decrease: float | None = None,
+    shrink_below: float | None = None,
     max_steps: int | None = None,
     gtol: float = 1e-5,
+    xtol: float = 0.0,
+    ftol: float = 0.0,
     max_cg_iters: int | None = None,
-    cg_rtol: float = 0.5,
-    cg_theta: float = 0.5,
+    cg_rtol: float | None = None,
+    cg_forcing_exponent: float | None = None,
+    cg_stop: str | None = None,
+    radius_norm: str = "scaled",
+    diagonal_floor: float = 1e-3,
+    subproblem: str = "steihaug",
+    has_aux: bool = False,
+    hessp: Callable[..., PyTree] | None = None,
+    callback: Callable[[dict], Any] | None = None,
+    callback_every: int = 1,
+    throw: bool = False,
+    cg_theta: float | None = None,
 ) -> TrustRegionResult:
     r"""Minimises a smooth function by an (ellipsoidal) trust-region Newton-CG method.
 
-    At the iterate :math:`\theta_k` with gradient :math:`g_k`, exact Hessian products
-    :math:`H_k v` and the diagonal :math:`A_k` of the ellipsoid, a step solves approximately
+    At the iterate $\theta_k$ one linearisation gives $f(\theta_k)$, the gradient $g_k$ and
+    exact Hessian products $H_k v$ (or the user's `hessp`); with $D_k$ the trust-region norm
+    built from the ellipsoid (`radius_norm`), a step solves approximately
 
-    .. math::
-        \min_s\; m_k(s) = f(\theta_k) + g_k^\top s + \tfrac12 s^\top H_k s
-        \quad\text{s.t.}\quad \|s\|_{A_k} \le \Delta_k
+    $$
+    \min_s\; m_k(s) = f(\theta_k) + g_k^\top s + \tfrac12 s^\top H_k s
+    \quad\text{s.t.}\quad \|s\|_{D_k} \le \Delta_k
+    $$
 
-    by preconditioned Steihaug-Toint CG (:func:`steihaug_cg`, forcing term
-    :math:`\|r\| \le \|g\| \min(\text{cg\_rtol}, \|g\|^{\text{cg\_theta}})`), then
+    by preconditioned Steihaug-Toint CG (or the Lanczos solver), evaluates $f(\theta_k + s)$ and
+    applies the one rule `assess_step` shared with `trust_region`. Defaults (`preset=None` or
+    `"scipy"`) are scipy's `minimize(method="trust-ncg")`: $\Delta_0 = 1$,
+    $\Delta_{max} = 1000$, accept on $\rho > 0.15$, shrink by 1/4 if $\rho < 1/4$, grow by 2 if
+    $\rho > 3/4$ on the boundary, CG forcing $\min(0.5, \sqrt{\|g\|})\|g\|$, so step counts match
+    scipy's step for step on the sphere where rounding allows. `preset="kohler2019"` is the
+    authors' rule.
 
-    .. math::
-        \rho_k = \frac{f(\theta_k) - f(\theta_k + s)}{m_k(0) - m_k(s)},\qquad
-        \theta_{k+1} = \theta_k + s \text{ if } \rho_k \ge \eta_1 \text{ else } \theta_k,
+    Precision-safe: a decrease below the resolution of f is not read as a ratio; a step that
+    rounds back to $\theta$ grows the radius; the radius never falls below
+    $\epsilon_\theta\|\theta\|_D$, so any run of rejections (non-finite trial points) recovers.
+    When no resolvable decrease is left the solve stops with status `PRECISION_FLOOR`
+    (successful), distinct from `NONPOSITIVE_PREDICTED_DECREASE` (a bad model).
 
-    and the radius is updated by the rule of Nocedal & Wright's Algorithm 4.1 (scipy's
-    ``trust-ncg`` with its defaults): :math:`\Delta \leftarrow \text{decrease}\cdot\Delta` if
-    :math:`\rho < \max(\eta_1, \text{shrink\_below})` (always on rejection; with
-    ``shrink_below=0`` only on rejection, as in the authors' code);
-    :math:`\Delta \leftarrow \min(\text{increase}\cdot\Delta, \Delta_{\max})` if
-    :math:`\rho \ge \eta_2` and ``s`` is on the boundary; unchanged otherwise. With the
-    defaults this is scipy's ``minimize(method="trust-ncg")`` (which accepts on
-    :math:`\rho > \eta` rather than :math:`\ge`), so step counts are comparable.
+    Radius units: for the sphere, $\|s\|$; for an ellipsoid with `radius_norm="scaled"`
+    (default) $\|s\|_D$ with $D = \max(A/\bar A, d_{min})$, in the same units as the sphere, so
+    the defaults work whatever the scale of the gradients; with `"ellipsoid"` the raw
+    $\|s\|_A$ of the authors.
 
-    A non-finite value or gradient at the trial point makes :math:`\rho = -\infty`: the step is
-    rejected and the radius shrinks. A non-positive predicted decrease ends the solve (status
-    2), as does a non-finite start (status 3). The ellipsoid is updated with each new gradient
-    (at ``x0`` and at every accepted point), then its diagonal shapes the next solves; a
-    rejected step does not feed the same gradient twice. Started exactly at a stationary point
-    (:math:`g = 0`, a saddle included) the solve returns at once with status 0: Steihaug CG
-    needs a nonzero gradient to find a negative-curvature direction.
-
-    Per outer step: one :func:`value_grad_and_hvp` linearisation at the current point, the CG
-    products on it, and one value-and-gradient evaluation at the trial point (reused when the
-    step is accepted). The whole solve is one ``lax.while_loop`` inside one ``jax.jit``,
-    compiled once per ``fun``, ellipsoid, and argument shapes/dtypes (pass the same ``fun``
-    object to reuse the compilation; hyperparameters are traced, not static).
+    The whole solve is one `lax.while_loop` in one `jax.jit`. `fun` is passed as a pytree
+    (`jax.tree_util.Partial`): a `functools.partial` with new array arguments, or new
+    `*args`, reuse the compilation; a new Python function object compiles once more.
 
     Args:
-      fun: scalar function ``fun(params, *args)``, twice differentiable.
+      fun: scalar function `fun(params, *args)` (or `(value, aux)` with `has_aux`).
       x0: starting point, any pytree of float arrays.
-      *args: extra arguments of ``fun`` (held fixed).
-      ellipsoid: an :class:`Ellipsoid` or ``"identity"``, ``"rmsprop"``, ``"adam"``,
-        ``"adagrad"``. The radii are in the ellipsoid's norm.
-      initial_radius: :math:`\Delta_0`, in ``(0, max_radius]``.
-      max_radius: :math:`\Delta_{\max} > 0`.
-      eta1: acceptance threshold :math:`\eta_1 \in [0, 1)`.
-      eta2: growth threshold :math:`\eta_2 \in [\eta_1, 1)`.
-      increase: growth factor ``> 1``.
-      decrease: shrink factor in ``(0, 1)``.
-      shrink_below: the radius also shrinks for accepted steps with
-        :math:`\rho <` ``shrink_below`` (scipy: 0.25), in ``[0, eta2]``.
-      max_steps: maximum outer iterations, ``>= 1``; default ``200 * n`` (scipy's ``maxiter``)
-        with ``n`` the number of parameters.
-      gtol: stop when :math:`\|g\| \le` ``gtol``, ``>= 0``.
-      max_cg_iters: CG iterations (Hessian-vector products) per step, ``>= 1``; default
-        ``min(2 n, 1000)`` (scipy: unbounded; the authors' default ``2 n``).
-      cg_rtol: forcing constant of CG in ``(0, 1)`` (scipy's trust-ncg: 0.5; the authors: 0.1).
-      cg_theta: forcing exponent of CG (0.5 in both).
+      *args: extra arguments of `fun` (held fixed).
+      preset: `None`/`"scipy"` or `"kohler2019"`; explicit arguments override it.
+      ellipsoid: an `Ellipsoid` or `"identity"`, `"rmsprop"`, `"adam"`,
+        `"adagrad"`.
+      initial_radius: $\Delta_0$, in `(0, max_radius]`.
+      max_radius: $\Delta_{\max}$, finite.
+      eta1: acceptance threshold $\eta_1 \in [0, 1)$.
+      eta2: growth threshold $\eta_2 \in [\eta_1, 1)$.
+      increase: growth factor `> 1`.
+      decrease: shrink factor in `(0, 1)`.
+      shrink_below: shrink also accepted steps with $\rho$ below it (scipy: 0.25).
+      max_steps: maximum outer iterations; default `200 n` (scipy), clamped to int32.
+      gtol: stop when $\|g\| \le$ `gtol`.
+      xtol: stop when an accepted step has $\|s\| \le$ `xtol` $(\text{xtol} + \|\theta\|)$ (0: off).
+      ftol: stop when an accepted step decreases f by at most `ftol` $|f|$ (0: off).
+      max_cg_iters: CG iterations per step; default `max(10 n, 100)` clamped to int32
+        (scipy has no cap); solves that hit it are counted in `num_cg_capped`.
+      cg_rtol: forcing constant $\kappa$ (scipy 0.5).
+      cg_forcing_exponent: forcing exponent (0.5).
+      cg_stop: `"residual"` or `"model_gain"`.
+      radius_norm: `"scaled"` or `"ellipsoid"` (see above).
+      diagonal_floor: lower bound of the scaled diagonal (`"scaled"`), or of $A$ relative to
+        its maximum (`"ellipsoid"`).
+      subproblem: `"steihaug"` or `"lanczos"`.
+      has_aux: `fun` returns `(value, aux)`; the result carries `aux` at `params`.
+      hessp: optional `hessp(params, v, *args) -> H v`; then the gradient comes from
+        `jax.value_and_grad` and the products from `hessp`.
+      callback: optional host function called with a dict (`step`, `value`, `grad_norm`,
+        `radius`, `params`: the point before that step) every `callback_every` steps
+        (`jax.debug.callback`).
+      callback_every: the period of `callback`.
+      throw: raise a `RuntimeError` with the message when the status is not successful.
+      cg_theta: deprecated alias of `cg_forcing_exponent`.
 
     Returns:
-      A :class:`TrustRegionResult`.
+      A `TrustRegionResult`.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -206,143 +228,197 @@ def minimize_trust_region(
       >>> def rosen(x):
       ...     return jnp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
       >>> res = minimize_trust_region(rosen, jnp.array([-1.2, 1.0]), gtol=1e-4)
-      >>> bool(res.converged), res.params.round(3)
-      (True, Array([1., 1.], dtype=float32))
+      >>> bool(res.converged), res.params.round(3), res.message
+      (True, Array([1., 1.], dtype=float32), 'converged: gradient norm <= gtol')
 
     References:
-      Kohler, Adolphs & Lucchi, "Adaptive norms for deep learning with regularized Newton
-      methods", arXiv:1905.09201; Nocedal & Wright, "Numerical Optimization", 2nd ed., 2006,
-      Alg. 4.1 and 7.2; Conn, Gould & Toint, "Trust-Region Methods", SIAM 2000.
+      Kohler, Adolphs & Lucchi, [Adaptive norms for deep learning with regularized Newton
+      methods](https://arxiv.org/abs/1905.09201); Nocedal & Wright, *Numerical Optimization*,
+      2nd ed., 2006, Alg. 4.1 and 7.2; Conn, Gould & Toint, *Trust-Region Methods*, SIAM 2000.
     """
     ell = get_ellipsoid(ellipsoid)
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {fun!r}")
+    if hessp is not None and not callable(hessp):
+        raise TypeError(f"hessp must be callable, got {hessp!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {callback!r}")
     n = optax.tree.size(x0)
     if n == 0:
         raise ValueError("x0 must hold at least one parameter")
-    hyper = _Hyper(
-        initial_radius=initial_radius,
-        max_radius=max_radius,
-        eta1=eta1,
-        eta2=eta2,
-        increase=increase,
-        decrease=decrease,
-        shrink_below=shrink_below,
-        max_steps=200 * n if max_steps is None else max_steps,
-        gtol=gtol,
-        max_cg_iters=min(2 * n, 1000) if max_cg_iters is None else max_cg_iters,
-        cg_rtol=cg_rtol,
-        cg_theta=cg_theta,
-    )
-    _validate(hyper)
-    # Fixed Python kinds, so that e.g. radius 1 vs 1.0 does not change the traced dtypes.
-    hyper = _Hyper(*(int(v) if k in _INT_FIELDS else float(v) for k, v in hyper._asdict().items()))
+    exponent = forcing_exponent(cg_forcing_exponent, cg_theta)
+    rule = resolve_rule(preset, PRESETS["scipy"], initial_radius=initial_radius,
+                        max_radius=max_radius, eta1=eta1, eta2=eta2, increase=increase,
+                        decrease=decrease, shrink_below=shrink_below,
+                        max_cg_iters=max_cg_iters, cg_rtol=cg_rtol,
+                        cg_forcing_exponent=exponent, cg_stop=cg_stop)
+    if rule.initial_radius is None:
+        rule = rule._replace(initial_radius=1.0)
+    validate(initial_radius=rule.initial_radius, max_radius=rule.max_radius, eta1=rule.eta1,
+             eta2=rule.eta2, increase=rule.increase, decrease=rule.decrease,
+             shrink_below=rule.shrink_below, max_cg_iters=rule.max_cg_iters,
+             cg_rtol=rule.cg_rtol, cg_forcing_exponent=rule.cg_forcing_exponent,
+             cg_stop=rule.cg_stop)
+    check_radius_norm(radius_norm, diagonal_floor)
+    check_subproblem(subproblem)
+    if max_steps is not None:
+        checks.check_int("max_steps", max_steps, minimum=1)
+    checks.check_positive("gtol", gtol, allow_zero=True)
+    checks.check_positive("xtol", xtol, allow_zero=True)
+    checks.check_positive("ftol", ftol, allow_zero=True)
+    checks.check_int("callback_every", callback_every, minimum=1)
+    if not isinstance(has_aux, bool):
+        raise TypeError(f"has_aux must be a bool, got {has_aux!r}")
+    steps = clamp_int32(200 * n if max_steps is None else max_steps)
+    cg_iters = clamp_int32(max(10 * n, 100) if rule.max_cg_iters is None else rule.max_cg_iters)
+    rule = rule._replace(max_cg_iters=None, initial_radius=float(rule.initial_radius))
+    floats = {k: float(getattr(rule, k)) for k in (
+        "eta1", "eta2", "increase", "decrease", "shrink_below", "tiny_decrease",
+        "initial_radius", "max_radius", "cg_rtol", "cg_forcing_exponent")}
+    floats.update(gtol=float(gtol), xtol=float(xtol), ftol=float(ftol))
+    krylov_dim = cg_iters if subproblem == "lanczos" else None  # static: the T_k arrays' size
+    static = (rule.grow_on_boundary_only, rule.strict_acceptance, rule.cg_stop, radius_norm,
+              float(diagonal_floor), subproblem, bool(has_aux), callback, int(callback_every),
+              krylov_dim)
     x0 = jax.tree.map(jnp.asarray, x0)
-    return _solve(fun, ell, x0, args, hyper)
+    hessp_tree = None if hessp is None else _as_pytree_function(hessp)
+    result = _solve(_as_pytree_function(fun), hessp_tree, ell, static, x0, args, floats,
+                    jnp.asarray(steps, jnp.int32), jnp.asarray(cg_iters, jnp.int32))
+    if throw and not checks.is_traced(result.status):
+        status = TrustRegionStatus(int(result.status))
+        if status not in SUCCESSFUL_STATUSES:
+            raise RuntimeError(f"minimize_trust_region: {STATUS_MESSAGES[status]} "
+                               f"(after {int(result.num_steps)} steps, f = {float(result.value)}, "
+                               f"||g|| = {float(result.grad_norm)})")
+    return result
 
 
-def _solve_impl(
-    fun: Callable[..., jax.Array], ell: Ellipsoid, x0: PyTree, args: tuple, h: _Hyper
-) -> TrustRegionResult:
+def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tuple,
+                h: dict, max_steps: jax.Array, max_cg_iters: jax.Array) -> TrustRegionResult:
+    (grow_on_boundary_only, strict, cg_stop, radius_norm, diagonal_floor, subproblem, has_aux,
+     callback, callback_every, krylov_dim) = static
+    if krylov_dim is not None:
+        max_cg_iters = krylov_dim
     leaves = jax.tree.leaves(x0)
     dtype = jnp.result_type(*leaves)
     f = lambda v: jnp.asarray(v, dtype)
-    max_steps = jnp.asarray(h.max_steps, jnp.int32)
-    max_cg_iters = jnp.asarray(h.max_cg_iters, jnp.int32)
-    value_and_grad = jax.value_and_grad(fun)
+    rule = PRESETS["scipy"]._replace(
+        eta1=f(h["eta1"]), eta2=f(h["eta2"]), increase=f(h["increase"]),
+        decrease=f(h["decrease"]), shrink_below=f(h["shrink_below"]),
+        grow_on_boundary_only=grow_on_boundary_only, strict_acceptance=strict,
+        tiny_decrease=h["tiny_decrease"], max_radius=f(h["max_radius"]), max_cg_iters=None,
+        cg_stop=cg_stop)
 
-    def status_after(value, grad_norm, grad, num_steps):
-        finite = jnp.isfinite(value) & all_finite(grad)
-        return jnp.where(
-            ~finite,
-            STATUS_NONFINITE,
-            jnp.where(
-                grad_norm <= f(h.gtol),
-                STATUS_CONVERGED,
-                jnp.where(num_steps >= max_steps, STATUS_MAX_STEPS, _RUNNING),
-            ),
-        ).astype(jnp.int32)
+    def value_only(p):
+        out = fun(p, *args)
+        return out[0] if has_aux else out
 
-    value0, grad0 = value_and_grad(x0, *args)
-    grad_norm0 = optax.tree.norm(grad0).astype(dtype)
-    ell_state0 = ell.update(grad0, ell.init(x0))
+    def linearise(p):
+        if hessp is None:
+            if has_aux:
+                return value_grad_and_hvp(fun, p, *args, has_aux=True)
+            value, grad, hvp_fn = value_grad_and_hvp(fun, p, *args)
+            return value, grad, hvp_fn, None
+        (value, aux), grad = jax.value_and_grad(
+            lambda q: fun(q, *args) if has_aux else (fun(q, *args), None), has_aux=True)(p)
+        return value, grad, (lambda v: hessp(p, v, *args)), aux
+
+    aux_shape = jax.eval_shape(lambda p: linearise(p)[3], x0)
+    aux0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), aux_shape)
     zero = jnp.zeros((), jnp.int32)
     init = _LoopState(
-        params=x0,
-        value=value0,
-        grad=grad0,
-        grad_norm=grad_norm0,
-        ellipsoid_state=ell_state0,
-        radius=f(h.initial_radius),
-        num_steps=zero,
-        num_hvps=zero,
-        num_grads=jnp.ones((), jnp.int32),
-        status=status_after(value0, grad_norm0, grad0, zero),
-    )
+        params=x0, value=jnp.zeros((), dtype), grad=optax.tree.zeros_like(x0),
+        grad_norm=jnp.zeros((), dtype), aux=aux0, ellipsoid_state=ell.init(x0),
+        fresh=jnp.asarray(True), radius=f(h["initial_radius"]), num_steps=zero,
+        num_accepted=zero, num_values=zero, num_grads=zero, num_hvps=zero, num_cg_capped=zero,
+        pending=jnp.asarray(_RUNNING, jnp.int32), status=jnp.asarray(_RUNNING, jnp.int32))
 
     def body(st: _LoopState) -> _LoopState:
-        _, _, hvp_fn = value_grad_and_hvp(fun, st.params, *args)
-        precond = ell.diagonal(st.ellipsoid_state)  # None for the sphere (identity)
-        sub = steihaug_cg(
-            hvp_fn,
-            st.grad,
-            st.radius,
-            preconditioner=precond,
-            max_iters=max_cg_iters,
-            rtol=h.cg_rtol,
-            theta=h.cg_theta,
-        )
-        predicted = sub.model_decrease
-        trial = jax.tree.map(lambda x, s: (x + s).astype(x.dtype), st.params, sub.step)
-        trial_value, trial_grad = value_and_grad(trial, *args)
-        trial_finite = jnp.isfinite(trial_value) & all_finite(trial_grad)
-        actual = st.value - trial_value
-        safe_predicted = jnp.where(predicted > 0, predicted, 1.0)
-        rho = jnp.where(trial_finite, actual / safe_predicted, -jnp.inf)
-        rho = jnp.where(jnp.isnan(rho), -jnp.inf, rho)
-        accept = (rho >= f(h.eta1)) & (predicted > 0)
-        radius = update_radius(
-            st.radius, rho, sub.hit_boundary, eta1=f(h.eta1), eta2=f(h.eta2),
-            increase=f(h.increase), decrease=f(h.decrease), max_radius=f(h.max_radius),
-            shrink_below=f(h.shrink_below), grow_on_boundary_only=True,
-        )
-        params = optax.tree.where(accept, trial, st.params)
-        value = jnp.where(accept, trial_value, st.value)
-        grad = optax.tree.where(accept, trial_grad, st.grad)
-        grad_norm = jnp.where(accept, optax.tree.norm(trial_grad).astype(dtype), st.grad_norm)
-        ell_state = optax.tree.where(
-            accept, ell.update(trial_grad, st.ellipsoid_state), st.ellipsoid_state
-        )
-        num_steps = st.num_steps + 1
-        status = status_after(value, grad_norm, grad, num_steps)
-        status = jnp.where(
-            ~(predicted > 0), STATUS_NONPOSITIVE_PREDICTED_DECREASE, status
-        ).astype(jnp.int32)
+        value, grad, hvp_fn, aux = linearise(st.params)
+        value = jnp.asarray(value).astype(dtype)
+        grad_norm = tree_norm_in(grad, None).astype(dtype)
+        finite = jnp.isfinite(value) & all_finite(grad)
+        first = st.num_grads == 0
+        ell_state = optax.tree.where(st.fresh, ell.update(grad, st.ellipsoid_state),
+                                     st.ellipsoid_state)
+        head_status = jnp.where(
+            first & ~finite, STATUS_NONFINITE,
+            jnp.where(grad_norm <= f(h["gtol"]), STATUS_CONVERGED,
+                      jnp.where(st.pending != _RUNNING, st.pending,
+                                jnp.where(st.num_steps >= max_steps, STATUS_MAX_STEPS,
+                                          _RUNNING)))).astype(jnp.int32)
+        if callback is not None:
+            def report(_):
+                jax.debug.callback(lambda step, v, g, r, x: callback(
+                    {"step": int(step), "value": float(v), "grad_norm": float(g),
+                     "radius": float(r), "params": x}),
+                    st.num_steps, value, grad_norm, st.radius, st.params, ordered=True)
+            jax.lax.cond((st.num_steps % callback_every == 0) & (head_status == _RUNNING),
+                         report, lambda _: None, None)
+
+        stop = head_status != _RUNNING
+
+        def attempt(_):
+            diag = norm_diagonal(ell.diagonal(ell_state), radius_norm, diagonal_floor)
+            sub = solve_subproblem(subproblem, hvp_fn, grad, st.radius, preconditioner=diag,
+                                   max_iters=max_cg_iters, rtol=f(h["cg_rtol"]),
+                                   theta=f(h["cg_forcing_exponent"]), stop=cg_stop)
+            step = optax.tree.cast_like(sub.step, st.params)
+            trial = optax.apply_updates(st.params, step)
+            trial_value = jnp.asarray(value_only(trial)).astype(dtype)
+            floor = radius_floor(tree_norm_in(st.params, diag), dtype, dtype)
+            verdict = assess_step(
+                value=value, trial_value=trial_value, predicted=sub.model_decrease, step=step,
+                params=st.params, trial_params=trial, radius=st.radius,
+                hit_boundary=sub.hit_boundary, min_radius=floor, rule=rule)
+            accepted = verdict.accepted
+            actual = value - trial_value
+            step_norm = tree_norm_in(step, None).astype(dtype)
+            pending = jnp.where(
+                verdict.at_precision_floor, STATUS_PRECISION_FLOOR,
+                jnp.where(((verdict.outcome == StepOutcome.REJECTED) & ~(sub.model_decrease > 0))
+                          | (verdict.outcome == StepOutcome.STATIONARY),
+                          STATUS_NONPOSITIVE_PREDICTED_DECREASE,
+                          jnp.where(accepted & (step_norm <= f(h["xtol"]) * (
+                              f(h["xtol"]) + tree_norm_in(st.params, None).astype(dtype))),
+                              STATUS_XTOL,
+                              jnp.where(accepted & (actual <= f(h["ftol"]) * jnp.abs(value)),
+                                        STATUS_FTOL, _RUNNING)))).astype(jnp.int32)
+            capped = (sub.iterations >= max_cg_iters).astype(jnp.int32)
+            return trial, accepted, verdict.radius, sub.iterations, capped, pending
+
+        def skip(_):
+            return (st.params, jnp.asarray(False), st.radius, zero, zero,
+                    jnp.asarray(_RUNNING, jnp.int32))
+
+        trial, accepted, radius, iterations, capped, pending = jax.lax.cond(
+            stop, skip, attempt, None)
+        moved = accepted & ~stop
         return _LoopState(
-            params=params,
-            value=value,
-            grad=grad,
-            grad_norm=grad_norm,
+            params=optax.tree.where(moved, trial, st.params),
+            value=value, grad=grad, grad_norm=grad_norm, aux=aux,
             ellipsoid_state=ell_state,
-            radius=jnp.where(~(predicted > 0), st.radius, radius),
-            num_steps=num_steps,
-            num_hvps=st.num_hvps + sub.iterations,
-            num_grads=st.num_grads + 2,
-            status=status,
+            fresh=moved,
+            radius=radius,
+            num_steps=st.num_steps + (~stop).astype(jnp.int32),
+            num_accepted=st.num_accepted + moved.astype(jnp.int32),
+            num_values=st.num_values + 1 + (~stop).astype(jnp.int32),
+            num_grads=st.num_grads + 1,
+            num_hvps=st.num_hvps + iterations,
+            num_cg_capped=st.num_cg_capped + capped,
+            pending=pending,
+            status=head_status,
         )
 
     final = jax.lax.while_loop(lambda st: st.status == _RUNNING, body, init)
+    successful = ((final.status == STATUS_CONVERGED) | (final.status == STATUS_PRECISION_FLOOR)
+                  | (final.status == STATUS_XTOL) | (final.status == STATUS_FTOL))
     return TrustRegionResult(
-        params=final.params,
-        value=final.value,
-        grad_norm=final.grad_norm,
-        num_steps=final.num_steps,
-        num_hvps=final.num_hvps,
-        num_grads=final.num_grads,
-        converged=final.status == STATUS_CONVERGED,
-        status=final.status,
-        radius=final.radius,
-    )
+        params=final.params, value=final.value, grad=final.grad, grad_norm=final.grad_norm,
+        num_steps=final.num_steps, num_accepted=final.num_accepted,
+        num_values=final.num_values, num_grads=final.num_grads, num_hvps=final.num_hvps,
+        converged=successful, status=final.status, radius=final.radius,
+        aux=final.aux if has_aux else None, num_cg_capped=final.num_cg_capped)
 
 
-_solve = jax.jit(_solve_impl, static_argnums=(0, 1))
+_solve = jax.jit(_solve_impl, static_argnums=(2, 3))

@@ -1,15 +1,161 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""The trust-region radius rule shared by ``minimize_trust_region`` and ``trust_region``."""
+r"""The one trust-region rule: ratio, acceptance, radius update, safeguards, validation, presets.
+
+Both entry points, the mini-batch transformation `trust_region` and the full-batch solver
+`minimize_trust_region` (and the optimistix solver `TrustRegionMinimiser`), call
+`assess_step` once per outer iteration and validate their hyperparameters with `validate`.
+
+Two named presets reproduce published constants:
+
+* `"kohler2019"`: the authors' code (jonaskohler/AdaptiveNormsNewton, `trust_region.py`, the
+  RMSProp MLP configs): $\eta_1 = 0.01$, $\eta_2 = 0.95$, $\gamma_{inc} = 1.1$,
+  $\gamma_{dec} = 1/1.75$, shrink only on rejection, grow on every very successful step,
+  $\rho = 1$ whenever $|f(\theta) - f(\theta + s)| < 10^{-15}$ and $|m(0) - m(s)| < 10^{-15}$,
+  at most 50 CG iterations stopped by the relative model-decrease gain
+  (`precon_stopping_criterion`) with $\kappa = 0.1$, $\Delta_{max} = 10$.
+* `"scipy"`: `scipy.optimize.minimize(method="trust-ncg")`: $\eta = 0.15$ with strict
+  acceptance $\rho > \eta$, shrink by $1/4$ when $\rho < 1/4$, grow by 2 when $\rho > 3/4$ and
+  the step is on the boundary, $\Delta_0 = 1$, $\Delta_{max} = 1000$, CG forcing
+  $\min(0.5, \sqrt{\|g\|})\,\|g\|$ with no iteration cap.
+
+On top of either preset, the rule is precision-safe (neither preset is, as published): a decrease
+that the float type of $f$ cannot resolve is not read as a ratio, a step that rounds back to
+$\theta$ is detected (it makes the radius grow instead of shrink), and the radius never falls
+below $\epsilon_\theta \|\theta\|$ (the resolution of the parameters, in the trust-region norm).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
+from complexity_optax._src.common import checks
+from complexity_optax._src.common.tree import all_finite
 
-from complexity_optax._src.common.tree import all_finite  # noqa: E402,F401  (re-exported)
+__all__ = [
+    "PRESETS",
+    "StepAssessment",
+    "StepOutcome",
+    "TrustRegionPreset",
+    "assess_step",
+    "get_preset",
+    "radius_floor",
+    "update_radius",
+    "validate",
+]
+
+_INT32_MAX = int(jnp.iinfo(jnp.int32).max)
+
+
+class TrustRegionPreset(NamedTuple):
+    """Constants of a trust-region rule (see `PRESETS`).
+
+    Attributes:
+      eta1: acceptance threshold $\\eta_1$.
+      eta2: very-successful threshold $\\eta_2$.
+      increase: $\\gamma_{inc} > 1$.
+      decrease: $\\gamma_{dec} \\in (0, 1)$, a factor that multiplies the radius.
+      shrink_below: shrink also accepted steps with $\\rho$ below this (scipy: 0.25).
+      grow_on_boundary_only: grow only when the step reached the boundary (scipy).
+      strict_acceptance: accept on $\\rho > \\eta_1$ (scipy) instead of $\\ge$ (the authors).
+      tiny_decrease: the authors' absolute safeguard ($\\rho = 1$ when both decreases are
+        below it in absolute value); 0 disables it. The precision-safe relative safeguard is
+        applied in any case.
+      initial_radius: $\\Delta_0$ (`None`: per ellipsoid, see `trust_region`).
+      max_radius: $\\Delta_{max}$.
+      max_cg_iters: the CG cap (`None`: as many as the problem needs, clamped to int32).
+      cg_rtol: $\\kappa$ of the CG stopping rule.
+      cg_forcing_exponent: $\\theta$ of the residual rule $\\|r\\| \\le \\|g\\| \\min(\\kappa,
+        \\|g\\|^\\theta)$.
+      cg_stop: `"residual"` (that rule) or `"model_gain"` (the authors' relative model-decrease
+        gain rule, with $\\min(\\sqrt{\\|g\\|}, \\kappa)$).
+    """
+
+    eta1: float
+    eta2: float
+    increase: float
+    decrease: float
+    shrink_below: float
+    grow_on_boundary_only: bool
+    strict_acceptance: bool
+    tiny_decrease: float
+    initial_radius: float | None
+    max_radius: float
+    max_cg_iters: int | None
+    cg_rtol: float
+    cg_forcing_exponent: float
+    cg_stop: str
+
+
+#: The named presets. ``"kohler2019"`` is the authors' code with the RMSProp-run shrink factor
+#: 1/1.75 (their sphere runs divide by 1.5, their Adagrad runs by 1.25); ``"scipy"`` is
+#: ``scipy.optimize.minimize(method="trust-ncg")``.
+PRESETS: dict[str, TrustRegionPreset] = {
+    "kohler2019": TrustRegionPreset(
+        eta1=0.01, eta2=0.95, increase=1.1, decrease=1.0 / 1.75, shrink_below=0.0,
+        grow_on_boundary_only=False, strict_acceptance=False, tiny_decrease=1e-15,
+        initial_radius=None, max_radius=10.0, max_cg_iters=50, cg_rtol=0.1,
+        cg_forcing_exponent=0.5, cg_stop="model_gain"),
+    "scipy": TrustRegionPreset(
+        eta1=0.15, eta2=0.75, increase=2.0, decrease=0.25, shrink_below=0.25,
+        grow_on_boundary_only=True, strict_acceptance=True, tiny_decrease=0.0,
+        initial_radius=1.0, max_radius=1000.0, max_cg_iters=None, cg_rtol=0.5,
+        cg_forcing_exponent=0.5, cg_stop="residual"),
+}
+
+
+def get_preset(name: str) -> TrustRegionPreset:
+    """The preset called `name` (`"kohler2019"` or `"scipy"`).
+
+    Examples:
+      >>> get_preset("scipy").eta1
+      0.15
+    """
+    checks.check_choice("preset", name, tuple(PRESETS))
+    return PRESETS[name]
+
+
+class StepOutcome(enum.IntEnum):
+    """What the rule made of one trial step (`TrustRegionState.last_outcome`)."""
+
+    ACCEPTED = 0  #: accepted on its ratio.
+    REJECTED = 1  #: rejected on its ratio (or a non-positive predicted decrease).
+    NONFINITE = 2  #: non-finite trial value, step or model decrease: rejected.
+    NO_MOVE = 3  #: the step rounds back to the current parameters: nothing to accept.
+    UNRESOLVED = 4  #: both decreases are below the resolution of f: accepted with rho = 1.
+    STATIONARY = 5  #: a zero step (zero gradient): nothing to do.
+    SKIPPED = 6  #: non-finite inputs (gradient or value): the step was not attempted.
+
+
+class StepAssessment(NamedTuple):
+    """Output of `assess_step`."""
+
+    rho: jax.Array  #: the ratio (0 when not finite).
+    accepted: jax.Array  #: whether to move to the trial point.
+    radius: jax.Array  #: the next radius.
+    outcome: jax.Array  #: a `StepOutcome` (int32).
+    at_precision_floor: jax.Array  #: no resolvable progress is possible at this radius.
+
+
+def radius_floor(params_norm: jax.Array, params_dtype: Any, radius_dtype: Any) -> jax.Array:
+    r"""The smallest radius the rule uses: $\epsilon_\theta \|\theta\|$, in the trust-region norm.
+
+    $\epsilon_\theta$ is the machine epsilon of the parameters' dtype (bfloat16: $2^{-7}$),
+    so a step of this length can still change $\theta$; the smallest normal number of the
+    radius dtype keeps it positive at $\theta = 0$.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> float(radius_floor(jnp.float32(2.0), jnp.bfloat16, jnp.float32))
+      0.015625
+    """
+    eps = jnp.finfo(params_dtype).eps
+    tiny = jnp.finfo(radius_dtype).tiny
+    return jnp.maximum(jnp.asarray(eps, radius_dtype) * params_norm.astype(radius_dtype),
+                       jnp.asarray(tiny, radius_dtype) * 4)
 
 
 def update_radius(
@@ -26,39 +172,34 @@ def update_radius(
     grow_on_boundary_only: bool = False,
     min_radius: Any = 0.0,
 ) -> jax.Array:
-    r"""The next trust-region radius from the ratio :math:`\rho` = actual / predicted decrease.
+    r"""The next trust-region radius from the ratio $\rho$ = actual / predicted decrease.
 
-    .. math::
-        \Delta' = \begin{cases}
-          \max(\gamma_{dec}\,\Delta,\ \Delta_{min}) & \rho < \max(\eta_1, \rho_{shrink}) \\
-          \min(\gamma_{inc}\,\Delta,\ \Delta_{max}) & \rho \ge \eta_2
-            \ (\text{and the step reached the boundary, if required}) \\
-          \Delta & \text{otherwise.}
-        \end{cases}
+    $$
+    \Delta' = \begin{cases}
+      \max(\gamma_{dec}\,\Delta,\ \Delta_{min}) & \rho < \max(\eta_1, \rho_{shrink}) \\
+      \min(\gamma_{inc}\,\Delta,\ \Delta_{max}) & \rho \ge \eta_2
+        \ (\text{and the step reached the boundary, if required}) \\
+      \Delta & \text{otherwise.}
+    \end{cases}
+    $$
 
-    Shrinking takes precedence. A rejected step (:math:`\rho < \eta_1`) always shrinks; a
-    non-finite :math:`\rho` should be passed as :math:`-\infty` (a rejection).
-
-    * scipy's ``trust-ncg`` (Nocedal & Wright, Alg. 4.1) is ``shrink_below=0.25`` with
-      ``grow_on_boundary_only=True``;
-    * the authors' stochastic rule (Kohler, Adolphs & Lucchi) is ``shrink_below=0`` (shrink only on
-      rejection) with growth on every very successful step.
+    Shrinking takes precedence; a non-finite $\rho$ should be passed as $-\infty$.
 
     Args:
-      radius: the current radius :math:`\Delta`.
-      rho: the ratio :math:`\rho`.
+      radius: the current radius $\Delta$.
+      rho: the ratio $\rho$.
       hit_boundary: whether the step reached the boundary of the region.
-      eta1: acceptance threshold :math:`\eta_1`.
-      eta2: very-successful threshold :math:`\eta_2`.
-      increase: growth factor :math:`\gamma_{inc} > 1`.
-      decrease: shrink factor :math:`0 < \gamma_{dec} < 1`.
-      max_radius: :math:`\Delta_{max}`.
-      shrink_below: :math:`\rho_{shrink}`, shrink also when accepted with a ratio below it.
+      eta1: acceptance threshold $\eta_1$.
+      eta2: very-successful threshold $\eta_2$.
+      increase: growth factor $\gamma_{inc} > 1$.
+      decrease: shrink factor $0 < \gamma_{dec} < 1$.
+      max_radius: $\Delta_{max}$.
+      shrink_below: $\rho_{shrink}$, shrink also when accepted with a ratio below it.
       grow_on_boundary_only: grow only when the step reached the boundary.
-      min_radius: :math:`\Delta_{min}`, a floor for the shrunk radius.
+      min_radius: $\Delta_{min}$, a floor for the shrunk radius.
 
     Returns:
-      The new radius, in the dtype of ``radius``.
+      The new radius, in the dtype of `radius`.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -77,3 +218,167 @@ def update_radius(
         jnp.where(grow, jnp.minimum(increase * radius, max_radius), radius),
     )
     return new_radius.astype(radius.dtype)
+
+
+def _tree_any_differs(a: Any, b: Any) -> jax.Array:
+    leaves = [jnp.any(x != y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b))]
+    return jnp.any(jnp.stack(leaves)) if leaves else jnp.asarray(False)
+
+
+def assess_step(
+    *,
+    value: jax.Array,
+    trial_value: jax.Array,
+    predicted: jax.Array,
+    step: Any,
+    params: Any,
+    trial_params: Any,
+    radius: jax.Array,
+    hit_boundary: jax.Array,
+    min_radius: jax.Array,
+    rule: TrustRegionPreset,
+    max_radius: Any = None,
+    increase: Any = None,
+) -> StepAssessment:
+    r"""Ratio, acceptance and next radius of one trial step, precision-safe.
+
+    With $a = f(\theta) - f(\theta + s)$ and $p = m(0) - m(s)$ and the resolution
+    $\tau_f = 4\epsilon_f \max(|f(\theta)|, |f(\theta+s)|)$ of $f$ (and the preset's
+    absolute `tiny_decrease`):
+
+    * non-finite $f(\theta+s)$, $p$ or $s$: rejected, the radius shrinks (not below the floor);
+    * $s = 0$: stationary, nothing changes;
+    * $\theta + s = \theta$ in the parameters' dtype: the step is below their resolution; nothing
+      is accepted and the radius grows by $\max(\gamma_{inc}, 2)$ (at least to the floor);
+    * $|a| \le \tau$ and $p \le \tau$: the decrease is unresolvable, $\rho = 1$ (accepted);
+    * otherwise $\rho = a / p$ ($-\infty$ when $p \le 0$) and the preset's rule applies.
+
+    `at_precision_floor` is true when no resolvable progress is possible: the step was
+    unresolvable or did not move $\theta$, and it was not limited by the radius (interior, or
+    the radius is at $\Delta_{max}$); or it was rejected with the radius already at the floor
+    (its ratio is rounding noise).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> out = assess_step(value=jnp.float32(1.0), trial_value=jnp.float32(0.5),
+      ...     predicted=jnp.float32(0.5), step=jnp.ones(1), params=jnp.zeros(1),
+      ...     trial_params=jnp.ones(1), radius=jnp.float32(1.0), hit_boundary=True,
+      ...     min_radius=jnp.float32(1e-7), rule=get_preset("scipy"))
+      >>> float(out.rho), bool(out.accepted), float(out.radius)
+      (1.0, True, 2.0)
+    """
+    dtype = radius.dtype
+    max_radius = rule.max_radius if max_radius is None else max_radius
+    increase = rule.increase if increase is None else increase
+    value = jnp.asarray(value)
+    fdtype = jnp.result_type(value.dtype, jnp.float32)
+    value = value.astype(fdtype)
+    trial_value = jnp.asarray(trial_value).astype(fdtype)
+    predicted = jnp.asarray(predicted).astype(fdtype)
+    actual = value - trial_value
+    finite = jnp.isfinite(trial_value) & jnp.isfinite(predicted) & all_finite(step)
+    nonzero = _tree_any_differs(step, jax.tree.map(jnp.zeros_like, step))
+    moved = _tree_any_differs(trial_params, params)
+    resolution = 4 * jnp.finfo(fdtype).eps * jnp.maximum(
+        jnp.abs(value), jnp.where(jnp.isfinite(trial_value), jnp.abs(trial_value), 0.0))
+    threshold = jnp.maximum(resolution, jnp.asarray(rule.tiny_decrease, fdtype))
+    unresolved = (jnp.abs(actual) <= threshold) & (jnp.abs(predicted) <= threshold)
+    rho = jnp.where(predicted > 0, actual / jnp.where(predicted > 0, predicted, 1.0), -jnp.inf)
+    rho = jnp.where(unresolved, 1.0, rho)
+    rho = jnp.where(finite & ~jnp.isnan(rho), rho, -jnp.inf)
+
+    eta1 = jnp.asarray(rule.eta1, fdtype)
+    accept_ratio = (rho > eta1) if rule.strict_acceptance else (rho >= eta1)
+    ruled = update_radius(
+        radius, rho, hit_boundary, eta1=rule.eta1, eta2=rule.eta2, increase=increase,
+        decrease=rule.decrease, max_radius=max_radius, shrink_below=rule.shrink_below,
+        grow_on_boundary_only=rule.grow_on_boundary_only, min_radius=min_radius)
+    grown = jnp.minimum(jnp.maximum(jnp.maximum(increase, 2.0) * radius, min_radius),
+                        max_radius).astype(dtype)
+    no_move = finite & nonzero & ~moved
+    stationary = finite & ~nonzero
+    new_radius = jnp.where(stationary, radius, jnp.where(no_move, grown, ruled))
+    new_radius = jnp.maximum(new_radius, jnp.minimum(min_radius, max_radius)).astype(dtype)
+    accepted = finite & nonzero & moved & accept_ratio
+
+    outcome = jnp.where(
+        ~finite, StepOutcome.NONFINITE,
+        jnp.where(stationary, StepOutcome.STATIONARY,
+                  jnp.where(no_move, StepOutcome.NO_MOVE,
+                            jnp.where(unresolved, StepOutcome.UNRESOLVED,
+                                      jnp.where(accepted, StepOutcome.ACCEPTED,
+                                                StepOutcome.REJECTED))))).astype(jnp.int32)
+    limited = hit_boundary & (radius < max_radius)
+    # Rejected at the floor radius: the step is a few units in the last place of theta, so its
+    # ratio is rounding noise and shrinking further is impossible.
+    stuck = finite & nonzero & ~accepted & (radius <= 2 * min_radius)
+    at_floor = (finite & nonzero & (no_move | unresolved) & ~limited) | stuck
+    return StepAssessment(
+        rho=jnp.where(jnp.isfinite(rho), rho, 0.0).astype(jnp.float32),
+        accepted=accepted, radius=new_radius, outcome=outcome, at_precision_floor=at_floor)
+
+
+def _is_int_array(value: Any) -> bool:
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and jnp.issubdtype(dtype, jnp.integer) and jnp.ndim(value) == 0
+
+
+def clamp_int32(value: int) -> int:
+    """`value` clamped to the int32 range (step and iteration limits are int32 in the loops)."""
+    return int(min(max(int(value), 1), _INT32_MAX))
+
+
+def validate(
+    *,
+    initial_radius: Any,
+    max_radius: Any,
+    eta1: Any,
+    eta2: Any,
+    increase: Any,
+    decrease: Any,
+    shrink_below: Any = 0.0,
+    max_cg_iters: Any = None,
+    cg_rtol: Any = 0.1,
+    cg_forcing_exponent: Any = 0.5,
+    cg_stop: str = "residual",
+) -> None:
+    """The one construction-time validation of the rule's hyperparameters.
+
+    Messages start with the parameter's name; traced values (`inject_hyperparams`) and
+    schedules pass unchecked.
+
+    Examples:
+      >>> validate(initial_radius=1.0, max_radius=float("inf"), eta1=0.1, eta2=0.5,
+      ...          increase=2.0, decrease=0.5)
+      Traceback (most recent call last):
+      ...
+      ValueError: max_radius must be finite, got inf
+    """
+    if initial_radius is not None:
+        checks.check_positive("initial_radius", initial_radius)
+    checks.check_positive("max_radius", max_radius)
+    checks.check_in_interval("eta1", eta1, 0.0, 1.0, high_inclusive=False)
+    checks.check_in_interval("eta2", eta2, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    checks.check_positive("increase", increase)
+    inc = checks.concrete_float(increase)
+    if inc is not None and inc <= 1.0:
+        raise ValueError(f"increase must be > 1, got {increase!r}")
+    checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
+                             high_inclusive=False)
+    e1, e2 = checks.concrete_float(eta1), checks.concrete_float(eta2)
+    if e1 is not None and e2 is not None and e1 > e2:
+        raise ValueError(f"eta1 must be <= eta2, got eta1={eta1!r} > eta2={eta2!r}")
+    checks.check_in_interval("shrink_below", shrink_below, 0.0, 1.0, high_inclusive=False)
+    sb = checks.concrete_float(shrink_below)
+    if sb is not None and e2 is not None and sb > e2:
+        raise ValueError(f"shrink_below must be <= eta2, got {shrink_below!r} > {eta2!r}")
+    if max_cg_iters is not None and not _is_int_array(max_cg_iters):
+        checks.check_int("max_cg_iters", max_cg_iters, minimum=1)
+    checks.check_in_interval("cg_rtol", cg_rtol, 0.0, 1.0, low_inclusive=False,
+                             high_inclusive=False)
+    checks.check_positive("cg_forcing_exponent", cg_forcing_exponent, allow_zero=True)
+    checks.check_choice("cg_stop", cg_stop, ("residual", "model_gain"))
+    r0, rmax = checks.concrete_float(initial_radius), checks.concrete_float(max_radius)
+    if r0 is not None and rmax is not None and r0 > rmax:
+        raise ValueError(
+            f"initial_radius must be <= max_radius, got {initial_radius!r} > {max_radius!r}")

@@ -3,26 +3,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
-
-from complexity_optax._src.common.types import PyTree  # noqa: E402
+from complexity_optax._src.common.types import PyTree
 
 
 class SteihaugResult(NamedTuple):
-    """Outcome of :func:`steihaug_cg`.
+    """Outcome of `steihaug_cg`.
 
     Attributes:
-      step: the step ``s``, a pytree like the gradient.
-      model_decrease: ``m(0) - m(s) = -(g^T s + 1/2 s^T H s) >= 0``.
+      step: the step `s`, a pytree like the gradient.
+      model_decrease: `m(0) - m(s) = -(g^T s + 1/2 s^T H s) >= 0`.
       iterations: number of Hessian-vector products used (int32).
-      hit_boundary: whether ``s`` lies on the trust-region boundary ``||s||_M = radius``.
-      negative_curvature: whether a direction with ``p^T H p <= 0`` (or a non-finite product)
+      hit_boundary: whether `s` lies on the trust-region boundary `||s||_M = radius`.
+      negative_curvature: whether a direction with `p^T H p <= 0` (or a non-finite product)
         was met.
     """
 
@@ -38,8 +38,8 @@ class _CGState(NamedTuple):
     r: PyTree  # model gradient at s: g + H s
     p: PyTree  # search direction
     rv: jax.Array  # r^T M^{-1} r
-    s_m_s: jax.Array  # ||s||_M^2
-    s_m_p: jax.Array  # s^T M p
+    s_m_s: jax.Array  # ||s||_M^2 / radius^2 (scaled, so that no square overflows)
+    s_m_p: jax.Array  # s^T M p / radius
     p_m_p: jax.Array  # ||p||_M^2
     decrease: jax.Array  # m(0) - m(s)
     iterations: jax.Array
@@ -48,28 +48,29 @@ class _CGState(NamedTuple):
     negative_curvature: jax.Array
 
 
-def _check_hyperparameters(max_iters: Any, rtol: Any, theta: Any) -> None:
+def _check_hyperparameters(max_iters: Any, rtol: Any, theta: Any, stop: str) -> None:
     if isinstance(max_iters, int) or not isinstance(max_iters, jax.Array):
         checks.check_int("max_iters", max_iters, minimum=1)
     if checks.concrete_float(rtol) is not None:
         checks.check_positive("rtol", rtol, allow_zero=True)
     if checks.concrete_float(theta) is not None:
         checks.check_positive("theta", theta, allow_zero=True)
+    checks.check_choice("stop", stop, ("residual", "model_gain"))
 
 
 def _axpy(x: PyTree, a: jax.Array, y: PyTree) -> PyTree:
-    """``x + a y`` leaf by leaf, keeping the dtypes of ``x``."""
+    """`x + a y` leaf by leaf, keeping the dtypes of `x`."""
     return jax.tree.map(lambda xi, yi: (xi + a * yi).astype(xi.dtype), x, y)
 
 
 def boundary_root(s_m_s: jax.Array, s_m_p: jax.Array, p_m_p: jax.Array, radius: jax.Array):
-    r"""Positive root ``tau`` of ``||s + tau p||_M = radius`` for ``||s||_M <= radius``.
+    r"""Positive root `tau` of `||s + tau p||_M = radius` for `||s||_M <= radius`.
 
-    Solves :math:`p_{Mp} \tau^2 + 2 s_{Mp} \tau + (s_{Ms} - \Delta^2) = 0` for its non-negative
+    Solves $p_{Mp} \tau^2 + 2 s_{Mp} \tau + (s_{Ms} - \Delta^2) = 0$ for its non-negative
     root, in the cancellation-free form
-    :math:`\tau = (\Delta^2 - s_{Ms}) / (s_{Mp} + \sqrt{d})` when :math:`s_{Mp} \ge 0` and
-    :math:`\tau = (\sqrt{d} - s_{Mp}) / p_{Mp}` otherwise, with
-    :math:`d = s_{Mp}^2 + p_{Mp} (\Delta^2 - s_{Ms})`.
+    $\tau = (\Delta^2 - s_{Ms}) / (s_{Mp} + \sqrt{d})$ when $s_{Mp} \ge 0$ and
+    $\tau = (\sqrt{d} - s_{Mp}) / p_{Mp}$ otherwise, with
+    $d = s_{Mp}^2 + p_{Mp} (\Delta^2 - s_{Ms})$.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -96,55 +97,66 @@ def steihaug_cg(
     max_iters: int = 50,
     rtol: Any = 0.1,
     theta: Any = 0.5,
+    stop: str = "residual",
 ) -> SteihaugResult:
     r"""Approximately solves the trust-region subproblem by preconditioned Steihaug-Toint CG.
 
-    Minimises the quadratic model over the ellipsoid of the diagonal ``M``,
+    Minimises the quadratic model over the ellipsoid of the diagonal `M`,
 
-    .. math::
-        \min_s\; m(s) = g^\top s + \tfrac12 s^\top H s \quad\text{s.t.}\quad
-        \|s\|_M = \sqrt{\textstyle\sum_i M_i s_i^2} \le \Delta,
+    $$
+    \min_s\; m(s) = g^\top s + \tfrac12 s^\top H s \quad\text{s.t.}\quad
+    \|s\|_M = \sqrt{\textstyle\sum_i M_i s_i^2} \le \Delta,
+    $$
 
-    by conjugate gradients preconditioned with the same ``M`` (Conn, Gould & Toint, Alg. 7.5.1),
-    which makes :math:`\|s_k\|_M` increase monotonically along the iterates. The quantities
-    :math:`s_k^\top M p_k`, :math:`p_k^\top M p_k` and :math:`\|s_k\|_M^2` follow the
+    by conjugate gradients preconditioned with the same `M` (Conn, Gould & Toint, Alg. 7.5.1),
+    which makes $\|s_k\|_M$ increase monotonically along the iterates. The quantities
+    $s_k^\top M p_k$, $p_k^\top M p_k$ and $\|s_k\|_M^2$ follow the
     recurrences (CGT 7.5.5-7.5.7)
 
-    .. math::
-        \|s_k + \alpha p_k\|_M^2 = \|s_k\|_M^2 + 2\alpha\, s_k^\top M p_k + \alpha^2 p_k^\top M p_k,
-        \quad s_{k+1}^\top M p_{k+1} = \beta_k (s_k^\top M p_k + \alpha_k p_k^\top M p_k),
-        \quad p_{k+1}^\top M p_{k+1} = r_{k+1}^\top M^{-1} r_{k+1} + \beta_k^2 p_k^\top M p_k,
+    $$
+    \|s_k + \alpha p_k\|_M^2 = \|s_k\|_M^2 + 2\alpha\, s_k^\top M p_k + \alpha^2 p_k^\top M p_k,
+    \quad s_{k+1}^\top M p_{k+1} = \beta_k (s_k^\top M p_k + \alpha_k p_k^\top M p_k),
+    \quad p_{k+1}^\top M p_{k+1} = r_{k+1}^\top M^{-1} r_{k+1} + \beta_k^2 p_k^\top M p_k,
+    $$
 
     so that no extra reductions are needed. The loop stops
 
-    * on non-positive curvature :math:`p^\top H p \le 0`: the step goes to the boundary along
-      ``p`` (positive root of :math:`\|s + \tau p\|_M = \Delta`);
+    * on non-positive curvature $p^\top H p \le 0$: the step goes to the boundary along
+      `p` (positive root of $\|s + \tau p\|_M = \Delta$);
     * when the next iterate would leave the region: the step stops on the boundary (positive
       root);
     * when the Euclidean residual satisfies
-      :math:`\|r_k\| \le \|r_0\| \min(\mathrm{rtol}, \|r_0\|^\theta)` (interior solution);
-    * after ``max_iters`` Hessian-vector products (current iterate).
+      $\|r_k\| \le \|r_0\| \min(\mathrm{rtol}, \|r_0\|^\theta)$ (interior solution);
+    * with `stop="model_gain"` instead of the residual test (the authors'
+      `precon_stopping_criterion`): when the last iteration added at most
+      $\min(\sqrt{\|g\|}, \mathrm{rtol})$ of the model decrease accumulated before it;
+    * after `max_iters` Hessian-vector products (current iterate).
 
-    A zero gradient gives the zero step with 0 iterations. A non-finite ``p^T H p`` stops the
+    The $M$-norm quantities are kept divided by $\Delta$ ($\|s\|_M^2/\Delta^2$,
+    $s^\top M p/\Delta$), so any finite radius works: no $\Delta^2$ is ever formed (a radius
+    above $\sqrt{\text{float max}}$ no longer overflows).
+
+    A zero gradient gives the zero step with 0 iterations. A non-finite `p^T H p` stops the
     loop with the current iterate (counted as negative curvature), so the step is never NaN.
     The model decrease is accumulated along the iterations (no extra product).
 
-    This is plain Steihaug CG on :math:`\hat s = M^{1/2} s`, :math:`\hat g = M^{-1/2} g`,
-    :math:`\hat H = M^{-1/2} H M^{-1/2}` with a spherical constraint.
+    This is plain Steihaug CG on $\hat s = M^{1/2} s$, $\hat g = M^{-1/2} g$,
+    $\hat H = M^{-1/2} H M^{-1/2}$ with a spherical constraint.
 
     Args:
-      hvp_fn: ``v -> H v`` on pytrees like ``grad``.
-      grad: the model gradient ``g``.
-      radius: the trust-region radius :math:`\Delta > 0` (finite), in ``M``-norm units.
-      preconditioner: ``None`` (identity) or a pytree like ``grad`` holding the positive diagonal
-        ``M``.
-      max_iters: maximum number of CG iterations (Hessian-vector products), ``>= 1``.
-      rtol: the forcing constant :math:`\kappa \ge 0` of the residual test; ``0`` disables it
-        (pure truncation after ``max_iters``, or an exactly zero residual).
-      theta: the exponent :math:`\theta` of the residual test.
+      hvp_fn: `v -> H v` on pytrees like `grad`.
+      grad: the model gradient `g`.
+      radius: the trust-region radius $\Delta > 0$ (finite), in `M`-norm units.
+      preconditioner: `None` (identity) or a pytree like `grad` holding the positive diagonal
+        `M`.
+      max_iters: maximum number of CG iterations (Hessian-vector products), `>= 1`.
+      rtol: the forcing constant $\kappa \ge 0$ of the residual test; `0` disables it
+        (pure truncation after `max_iters`, or an exactly zero residual).
+      theta: the exponent $\theta$ of the residual test.
+      stop: `"residual"` (the test above) or `"model_gain"` (the authors' rule).
 
     Returns:
-      A :class:`SteihaugResult`.
+      A `SteihaugResult`.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -161,13 +173,14 @@ def steihaug_cg(
       Kohler, Adolphs & Lucchi, "Adaptive norms for deep learning with regularized Newton
       methods", arXiv:1905.09201.
     """
-    _check_hyperparameters(max_iters, rtol, theta)
+    _check_hyperparameters(max_iters, rtol, theta, stop)
     leaves = jax.tree.leaves(grad)
     dtype = jnp.result_type(*leaves) if leaves else jnp.float32
     radius = jnp.asarray(radius, dtype)
     rtol = jnp.asarray(rtol, dtype)
     theta = jnp.asarray(theta, dtype)
     zero = jnp.zeros((), dtype)
+    model_gain = stop == "model_gain"
 
     if preconditioner is None:
         precondition = lambda r: r
@@ -175,7 +188,11 @@ def steihaug_cg(
         precondition = lambda r: optax.tree.cast_like(optax.tree.div(r, preconditioner), r)
 
     r0_norm = optax.tree.norm(grad).astype(dtype)
-    tol = r0_norm * jnp.minimum(rtol, r0_norm**theta)
+    if model_gain:
+        gain_tol = jnp.minimum(jnp.sqrt(r0_norm), rtol)
+        tol = zero
+    else:
+        tol = r0_norm * jnp.minimum(rtol, r0_norm**theta)
     v0 = precondition(grad)
     rv0 = optax.tree.vdot(grad, v0).astype(dtype)
     init = _CGState(
@@ -199,37 +216,41 @@ def steihaug_cg(
         finite = jnp.isfinite(p_h_p)
         nonpositive = finite & (p_h_p <= 0)
         alpha = st.rv / jnp.where(p_h_p > 0, p_h_p, 1.0)
-        s_m_s_next = st.s_m_s + 2 * alpha * st.s_m_p + alpha**2 * st.p_m_p
-        outside = finite & ~nonpositive & (s_m_s_next >= radius**2)
+        a = alpha / radius  # alpha in radius units
+        s_m_s_next = st.s_m_s + 2 * a * st.s_m_p + a * a * st.p_m_p
+        outside = finite & ~nonpositive & ~(s_m_s_next < 1)
         to_boundary = nonpositive | outside
-        # Boundary step s + tau p; model change -tau r^T v + tau^2/2 p^T H p (r^T p = -r^T v).
-        tau = boundary_root(st.s_m_s, st.s_m_p, st.p_m_p, radius)
+        # Boundary step s + tau p (tau = radius * t); model change -tau r^T v + tau^2/2 p^T H p.
+        t = boundary_root(st.s_m_s, st.s_m_p, st.p_m_p, jnp.ones((), dtype))
+        tau = t * radius
         tau = jnp.where(jnp.isfinite(tau), tau, 0.0)  # e.g. an infinite radius: stay at s.
         tau_p_h_p = jnp.where(finite, p_h_p, 0.0)
-        boundary_decrease = st.decrease + tau * st.rv - 0.5 * tau**2 * tau_p_h_p
+        boundary_decrease = st.decrease + tau * (st.rv - 0.5 * tau * tau_p_h_p)
         # Interior step s + alpha p.
         step = jnp.where(to_boundary, tau, jnp.where(finite, alpha, 0.0))
         s = _axpy(st.s, step, st.p)
-        decrease = jnp.where(
-            to_boundary,
-            boundary_decrease,
-            jnp.where(finite, st.decrease + 0.5 * alpha * st.rv, st.decrease),
-        )
+        interior_decrease = jnp.where(finite, st.decrease + 0.5 * alpha * st.rv, st.decrease)
+        decrease = jnp.where(to_boundary, boundary_decrease, interior_decrease)
         r = _axpy(st.r, alpha, hp)
         v = precondition(r)
         rv = optax.tree.vdot(r, v).astype(dtype)
-        r_norm = optax.tree.norm(r).astype(dtype)
         beta = rv / jnp.where(st.rv > 0, st.rv, 1.0)
         iterations = st.iterations + 1
-        converged = ~(r_norm > tol)  # also true for a non-finite residual
+        if model_gain:
+            gained = decrease - st.decrease
+            converged = (st.iterations > 0) & ~(gained > gain_tol * st.decrease)
+            converged = converged | ~(rv > 0)
+        else:
+            r_norm = optax.tree.norm(r).astype(dtype)
+            converged = ~(r_norm > tol)  # also true for a non-finite residual
         done = to_boundary | ~finite | converged | (iterations >= max_iters)
         return _CGState(
             s=s,
             r=r,
             p=_axpy(optax.tree.scale(-1.0, v), beta, st.p),
             rv=rv,
-            s_m_s=jnp.where(to_boundary, radius**2, s_m_s_next),
-            s_m_p=beta * (st.s_m_p + alpha * st.p_m_p),
+            s_m_s=jnp.where(to_boundary, jnp.ones((), dtype), s_m_s_next),
+            s_m_p=beta * (st.s_m_p + a * st.p_m_p),
             p_m_p=rv + beta**2 * st.p_m_p,
             decrease=decrease,
             iterations=iterations,

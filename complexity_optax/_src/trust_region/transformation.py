@@ -1,21 +1,22 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Mini-batch (ellipsoidal) trust region as an optax ``GradientTransformationExtraArgs``.
+"""Mini-batch (ellipsoidal) trust region as an optax `GradientTransformationExtraArgs`.
 
-One call of ``update`` is one outer iteration of the stochastic trust-region method of Kohler,
+One call of `update` is one outer iteration of the stochastic trust-region method of Kohler,
 Adolphs & Lucchi (2019), Algorithm 1, as implemented in the authors' code: the ellipsoid is updated
 with the gradient, the subproblem
 
     min_s  m(s) = f + gᵀs + ½ sᵀHs   subject to   ‖s‖_A = sqrt(Σ A s²) ≤ Δ
 
 is solved approximately by preconditioned Steihaug–Toint CG (preconditioner M = A) on exact
-Hessian-vector products of ``value_fn`` at ``params``, the trial point is evaluated on the same
+Hessian-vector products of `value_fn` at `params`, the trial point is evaluated on the same
 batch, and the step is returned if the ratio ρ = (f(θ) − f(θ+s)) / (m(0) − m(s)) is large enough;
 otherwise the update is zero and the radius shrinks.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional, Union
+import warnings
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -23,40 +24,70 @@ import optax
 
 from complexity_optax._src.common import checks
 from complexity_optax._src.common.kwargs import fn_kwargs
-from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
+from complexity_optax._src.common.tree import compute_dtype, upcast
+from complexity_optax._src.trust_region.ellipsoids import (
+    Ellipsoid,
+    get_ellipsoid,
+    rmsprop_ellipsoid,
+)
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
-from complexity_optax._src.trust_region.rule import all_finite, update_radius
-from complexity_optax._src.trust_region.steihaug import steihaug_cg
+from complexity_optax._src.trust_region.rule import (
+    PRESETS,
+    StepOutcome,
+    TrustRegionPreset,
+    all_finite,
+    assess_step,
+    radius_floor,
+    validate,
+)
+from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
+from complexity_optax._src.trust_region.subproblem import check_subproblem, solve_subproblem
 
 # Default Δ_0 per named ellipsoid (authors' configs, parameters/method/*/fc/TR_*.txt). The
-# RMSProp/Adam ellipsoid has A ≈ |g|, so its radius is in A-norm units and is much smaller.
+# RMSProp/Adam ellipsoid has A ≈ |g|, so its radius in the raw A-norm is much smaller.
 DEFAULT_INITIAL_RADIUS = {"identity": 0.05, "adagrad": 0.05, "rmsprop": 1e-4, "adam": 1e-4}
 
-# Authors' safeguard: if both the actual and the predicted decrease are below this in absolute
-# value, the step is treated as perfectly predicted (ρ = 1).
+#: The authors' absolute safeguard (kept for reference; the rule now uses it only in the
+#: ``"kohler2019"`` preset, on top of the precision-relative one).
 _TINY_DECREASE = 1e-15
 
-# The radius never shrinks below this, so that Δ² stays a normal float32 number and a run that
-# was rejected many times in a row can still recover (Δ = 0 would be a fixed point).
+#: Kept for compatibility: the absolute lower bound of the radius. The rule's floor is now
+#: relative, ``eps(params dtype) * ||params||`` in the trust-region norm (`radius_floor`).
 MIN_RADIUS = 1e-18
 
 _INT32_MAX = jnp.iinfo(jnp.int32).max
 
+#: The library defaults of `trust_region` (no ``preset``): the authors' sphere constants for
+#: their MNIST MLP with their code's default residual CG rule (``precon_stopping_criterion``
+#: off). ``preset="kohler2019"`` gives their RMSProp configs instead.
+LIBRARY_DEFAULTS = TrustRegionPreset(
+    eta1=0.01, eta2=0.95, increase=1.1, decrease=1.0 / 1.5, shrink_below=0.0,
+    grow_on_boundary_only=False, strict_acceptance=False, tiny_decrease=0.0,
+    initial_radius=None, max_radius=10.0, max_cg_iters=50, cg_rtol=0.1,
+    cg_forcing_exponent=0.5, cg_stop="residual")
+
+#: The authors' RMSProp ellipsoid: v_0 = 1e-10, v_t = 0.8 v_{t-1} + 0.2 g^2, A = sqrt(v_t).
+AUTHORS_RMSPROP = {"decay": 0.8, "eps": 0.0, "initial_accumulator": 1e-10}
+
 
 class TrustRegionState(NamedTuple):
-    """State of :func:`trust_region`.
+    """State of `trust_region`.
 
     Attributes:
-      radius: current trust-region radius Δ (float32 scalar), in the norm of the ellipsoid.
+      radius: current trust-region radius Δ (float32 scalar), in the trust-region norm
+        (see `radius_norm`).
       ellipsoid_state: the ellipsoid's own state (e.g. the RMSProp second moment).
-      step_count: number of ``update`` calls (int32).
+      step_count: number of `update` calls (int32, saturating).
       accepted_count: number of accepted steps (int32).
-      gradient_count: number of gradients consumed, one per ``update`` call (int32).
-      hvp_count: number of Hessian-vector products used by the CG solves (int32).
-        Backpropagations in the authors' accounting are ``gradient_count + hvp_count``
+      gradient_count: number of gradients computed, one linearisation per `update` (int32).
+      hvp_count: number of Hessian-vector products used by the subproblem solves (int32).
+        Backpropagations in the authors' accounting are `gradient_count + hvp_count`
         (one HVP counted as one backprop); the trial evaluation is one forward pass per step.
       last_rho: ρ of the last step (float32); 0 when the last step had non-finite values.
       last_model_decrease: m(0) − m(s) of the last step (float32, ≥ 0).
+      last_outcome: a `StepOutcome` code (int32) of the last step: accepted, rejected,
+        non-finite, no move (below the parameters' resolution), unresolved (below f's
+        resolution, accepted with ρ = 1), stationary, skipped.
     """
 
     radius: jax.Array
@@ -67,48 +98,17 @@ class TrustRegionState(NamedTuple):
     hvp_count: jax.Array
     last_rho: jax.Array
     last_model_decrease: jax.Array
+    last_outcome: jax.Array
 
 
-def _is_concrete_int_array(value: Any) -> bool:
-    """True for a (possibly traced) integer jax/numpy array, as ``inject_hyperparams`` passes."""
-    dtype = getattr(value, "dtype", None)
-    return dtype is not None and jnp.issubdtype(dtype, jnp.integer) and jnp.ndim(value) == 0
-
-
-def _validate(
-    initial_radius, max_radius, eta1, eta2, increase, decrease, max_cg_iters, cg_rtol, cg_theta
-) -> None:
-    """Construction-time checks; values that are not concrete (traced) pass unchecked."""
-    if initial_radius is not None:
-        checks.check_positive("initial_radius", initial_radius)
-    checks.check_positive("max_radius", max_radius, allow_inf=True)
-    checks.check_in_interval("eta1", eta1, 0.0, 1.0, high_inclusive=False)
-    checks.check_positive("eta2", eta2)
-    checks.check_positive("increase", increase)
-    checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
-                             high_inclusive=False)
-    checks.check_in_interval("cg_rtol", cg_rtol, 0.0, 1.0, low_inclusive=False)
-    checks.check_positive("cg_theta", cg_theta, allow_zero=True)
-    if not _is_concrete_int_array(max_cg_iters):
-        checks.check_int("max_cg_iters", max_cg_iters, minimum=1)
-    inc = checks.concrete_float(increase)
-    if inc is not None and inc <= 1.0:
-        raise ValueError(f"increase must be > 1, got {increase!r}")
-    e1, e2 = checks.concrete_float(eta1), checks.concrete_float(eta2)
-    if e1 is not None and e2 is not None and e1 > e2:
-        raise ValueError(f"eta1 must be <= eta2, got eta1={eta1!r} > eta2={eta2!r}")
-    r0, rmax = checks.concrete_float(initial_radius), checks.concrete_float(max_radius)
-    if r0 is not None and rmax is not None and r0 > rmax:
-        raise ValueError(
-            f"initial_radius must be <= max_radius, got {initial_radius!r} > {max_radius!r}")
-
-
-def _default_initial_radius(ell: Ellipsoid) -> float:
+def _default_initial_radius(ell: Ellipsoid, radius_norm: str) -> float:
+    if radius_norm == "scaled":
+        return DEFAULT_INITIAL_RADIUS["identity"]
     if ell.name in DEFAULT_INITIAL_RADIUS:
         return DEFAULT_INITIAL_RADIUS[ell.name]
     raise ValueError(
         f"initial_radius must be given for the ellipsoid {ell.name!r} (defaults exist only for "
-        f"{sorted(DEFAULT_INITIAL_RADIUS)})")
+        f"{sorted(DEFAULT_INITIAL_RADIUS)}, or with radius_norm='scaled')")
 
 
 value_fn_kwargs = fn_kwargs
@@ -120,67 +120,137 @@ def _saturating_add(count: jax.Array, increment: jax.Array) -> jax.Array:
         jnp.int32)
 
 
+def resolve_rule(preset: str | None, base: TrustRegionPreset, **given: Any) -> TrustRegionPreset:
+    """The rule: explicit arguments over the named `preset` over `base` (library defaults)."""
+    if preset is not None:
+        checks.check_choice("preset", preset, tuple(PRESETS))
+        base = PRESETS[preset]
+    return base._replace(**{k: v for k, v in given.items() if v is not None})
+
+
+def forcing_exponent(cg_forcing_exponent: Any, cg_theta: Any) -> Any:
+    """`cg_forcing_exponent`, or the deprecated `cg_theta` with a `DeprecationWarning`."""
+    if cg_theta is None:
+        return cg_forcing_exponent
+    warnings.warn("cg_theta is deprecated (removed in the next release): use "
+                  "cg_forcing_exponent", DeprecationWarning, stacklevel=3)
+    if cg_forcing_exponent is not None:
+        raise TypeError("cg_theta: give cg_forcing_exponent or its deprecated alias cg_theta, "
+                        "not both")
+    checks.check_positive("cg_theta", cg_theta, allow_zero=True)
+    return cg_theta
+
+
+def _is_masked_node(x: Any) -> bool:
+    return isinstance(x, optax.MaskedNode)
+
+
+def _has_masked_nodes(tree: Any) -> bool:
+    return any(_is_masked_node(x) for x in jax.tree.leaves(tree, is_leaf=_is_masked_node))
+
+
+def fill_masked(params: Any, full_params: Any) -> Any:
+    """`params` with its `optax.MaskedNode` leaves taken from `full_params` (held fixed).
+
+    Examples:
+      >>> import jax.numpy as jnp, optax
+      >>> fill_masked({"a": jnp.ones(1), "b": optax.MaskedNode()},
+      ...             {"a": jnp.zeros(1), "b": jnp.array([2.0])})
+      {'a': Array([1.], dtype=float32), 'b': Array([2.], dtype=float32)}
+    """
+    return jax.tree.map(
+        lambda p, f: jax.lax.stop_gradient(f) if _is_masked_node(p) else p,
+        params, full_params, is_leaf=_is_masked_node)
+
+
 def trust_region(
     *,
-    ellipsoid: Union[str, Ellipsoid] = "rmsprop",
-    initial_radius: Optional[float] = None,
-    max_radius: float = 10.0,
-    eta1: float = 0.01,
-    eta2: float = 0.95,
-    increase: float = 1.1,
-    decrease: float = 1.0 / 1.5,
-    max_cg_iters: int = 50,
-    cg_rtol: float = 0.1,
-    cg_theta: float = 0.5,
+    preset: str | None = None,
+    ellipsoid: str | Ellipsoid | None = None,
+    initial_radius: float | None = None,
+    max_radius: float | None = None,
+    eta1: float | None = None,
+    eta2: float | None = None,
+    increase: float | None = None,
+    decrease: float | None = None,
+    max_cg_iters: int | None = None,
+    cg_rtol: float | None = None,
+    cg_forcing_exponent: float | None = None,
+    cg_stop: str | None = None,
+    radius_norm: str = "ellipsoid",
+    diagonal_floor: float = 0.0,
+    subproblem: str = "steihaug",
+    cg_theta: float | None = None,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Stochastic ellipsoidal trust region (Steihaug–Toint CG on exact Hessian-vector products).
 
-    Each ``update`` is one outer iteration on the batch that ``value_fn`` closes over (or receives
-    through extra keyword arguments). With g the gradient, H the Hessian of ``value_fn`` at θ and
-    A the positive diagonal of the ellipsoid (updated with g first, as the authors do):
+    Each `update` is one outer iteration on the batch that `value_fn` closes over (or receives
+    through extra keyword arguments). One linearisation of `value_fn` at θ gives the value f,
+    the gradient g and the Hessian-vector products $Hv$; with $A$ the ellipsoid's diagonal
+    (updated with g first, as the authors do) and $D$ the trust-region norm built from it
+    (`radius_norm`):
 
-    .. math::
+    $$
+    s \approx \arg\min_{\|s\|_D \le \Delta} m(s) = f + g^\top s + \tfrac12 s^\top H s,
+    \qquad \rho = \frac{f(\theta) - f(\theta + s)}{m(0) - m(s)}.
+    $$
 
-      s \approx \arg\min_{\|s\|_A \le \Delta} m(s) = f(\theta) + g^\top s + \tfrac12 s^\top H s,
-      \qquad \rho = \frac{f(\theta) - f(\theta + s)}{m(0) - m(s)},
+    The update is `s` if accepted, else zero. Ratio, acceptance and radius update are the one
+    rule `assess_step` shared with `minimize_trust_region`: precision-safe (a decrease below the
+    resolution of f counts as ρ = 1, a step that rounds back to θ grows the radius, the radius
+    never falls below $\epsilon_\theta \|\theta\|_D$), so no sequence of rejections can stall
+    the run. With bfloat16/float16 parameters the solver works in float32 (value_fn receives
+    float32 parameters) and the trial point is the rounded $\theta + s$ that the caller gets.
 
-    where the subproblem is solved by preconditioned Steihaug–Toint CG with preconditioner A and
-    :math:`\|s\|_A = \sqrt{\sum_i A_i s_i^2}`. If both decreases are below 1e-15 in absolute value,
-    ρ = 1 (the authors' safeguard). The update is ``s`` if ρ ≥ η₁ (accepted), else zero. Radius:
-    Δ ← min(γ_inc Δ, Δ_max) if ρ ≥ η₂ (whether or not s is on the boundary, as in the authors'
-    code; scipy grows only on the boundary), unchanged if η₁ ≤ ρ < η₂, Δ ← γ_dec Δ on rejection
-    (``decrease`` is a factor < 1 that multiplies the radius, as in ``minimize_trust_region``;
-    the authors' code divides by 1.25–1.75, i.e. ``decrease`` = 0.8–0.57).
+    Defaults (no `preset`): the authors' sphere constants for their MNIST MLP (η₁ = 0.01,
+    η₂ = 0.95, γ_inc = 1.1, γ_dec = 1/1.5, Δ_max = 10, 50 CG iterations stopped by the residual
+    rule with κ = 0.1, the default of their code). `preset="kohler2019"` is their RMSProp
+    configs exactly: γ_dec = 1/1.75, the relative model-decrease-gain CG stop
+    (`precon_stopping_criterion`), their absolute ρ safeguard 1e-15 (on top of the relative
+    one) and their ellipsoid `rmsprop_ellipsoid(decay=0.8, eps=0, initial_accumulator=1e-10)`.
+    `preset="scipy"` is scipy trust-ncg's rule. Explicit arguments override the preset.
 
-    A non-finite trial value f(θ + s) is a rejection (the radius shrinks). A non-finite gradient or
-    ``value`` skips the step altogether: zero update, the ellipsoid and the radius are unchanged.
+    A non-finite incoming gradient or `value` skips the step (zero update, ellipsoid and
+    radius kept); a non-finite trial value is a rejection.
 
-    ``update(updates, state, params, *, value=None, value_fn, **extra_args)``:
+    `update(updates, state, params, *, value=None, value_fn, full_params=None, **extra_args)`:
 
-    * ``updates`` is the gradient of ``value_fn`` at ``params`` (on the same batch); ``value``,
-      if given, is ``value_fn(params)`` (otherwise it comes from the linearisation).
-    * ``value_fn(params, **kw)`` returns the scalar loss on the current batch; it is linearised
-      once per step (``jax.linearize`` of its gradient) so each CG iteration costs one tangent pass.
-    * extra keyword arguments whose names are parameters of ``value_fn`` are passed on to it
-      (e.g. ``batch=``); the others are ignored.
+    * `updates`: only checked to be finite. The model's gradient comes from the same
+      linearisation as its HVPs (one gradient per step), so a step is always the trust-region
+      step of `value_fn`; a caller that does not need the gradient itself may pass
+      `optax.tree.zeros_like(params)`. Consequently transformations chained before this one
+      (clipping) and `optax.MultiSteps` accumulation do not change the step: MultiSteps makes
+      one trust-region step on the last batch every k calls. To limit steps, use `max_radius`.
+    * `value_fn(params, **kw)` returns the scalar loss on the current batch; extra keyword
+      arguments whose names are parameters of `value_fn` are passed on (e.g. `batch=`).
+    * Under `optax.masked` or `optax.multi_transform` the trainable subset arrives with
+      `optax.MaskedNode` leaves: pass `full_params=` (all parameters); the frozen leaves are
+      taken from it and held fixed, and the curvature is that of the trainable subset.
 
     Args:
+      preset: `None` (library defaults above), `"kohler2019"` or `"scipy"`.
       ellipsoid: "rmsprop" (default), "adam", "adagrad", "identity" (spherical trust region), or
-        an ``Ellipsoid``.
-      initial_radius: Δ₀ in the ellipsoid's norm. ``None`` picks the authors' value: 0.05 for
-        "identity" and "adagrad", 1e-4 for "rmsprop" and "adam" (A ≈ |g| there, so the A-norm of
-        a step is much smaller than its Euclidean norm); required for a custom ellipsoid.
-      max_radius: Δ_max.
+        an `Ellipsoid`.
+      initial_radius: Δ₀. `None` picks the authors' value: 0.05 for "identity" and "adagrad",
+        1e-4 for "rmsprop" and "adam" in the raw A-norm; 0.05 with `radius_norm="scaled"`.
+      max_radius: Δ_max, finite.
       eta1: acceptance threshold η₁ ∈ [0, 1).
-      eta2: "very successful" threshold η₂ ≥ η₁.
+      eta2: "very successful" threshold η₂ ∈ [η₁, 1).
       increase: γ_inc > 1 multiplying the radius after a very successful step.
       decrease: γ_dec ∈ (0, 1) multiplying the radius after a rejection.
       max_cg_iters: cap on CG iterations (HVPs) per step.
-      cg_rtol: κ in the CG stopping rule ‖r_k‖ ≤ ‖r_0‖ min(κ, ‖r_0‖^θ).
-      cg_theta: θ in that rule.
+      cg_rtol: κ in the CG stopping rule.
+      cg_forcing_exponent: θ in the residual rule ‖r_k‖ ≤ ‖r_0‖ min(κ, ‖r_0‖^θ).
+      cg_stop: "residual" or "model_gain" (the authors' relative model-decrease gain).
+      radius_norm: "ellipsoid" (raw ‖s‖_A, the authors') or "scaled" (‖s‖_D with D = A/mean(A):
+        parameter units, the same as the sphere's).
+      diagonal_floor: lower bound of D relative to its mean ("scaled") or to its maximum
+        ("ellipsoid"); 0 keeps A as it is.
+      subproblem: "steihaug" (truncated CG) or "lanczos" (GLTR-style).
+      cg_theta: deprecated alias of `cg_forcing_exponent`.
 
     Returns:
-      A ``GradientTransformationExtraArgs`` whose state is a :class:`TrustRegionState`.
+      A `GradientTransformationExtraArgs` whose state is a `TrustRegionState`.
 
     Examples:
       >>> import jax, jax.numpy as jnp, optax
@@ -199,14 +269,32 @@ def trust_region(
       (True, 1)
 
     References:
-      Kohler, Adolphs & Lucchi, `Adaptive norms for deep learning with regularized Newton methods
-      <https://arxiv.org/abs/1905.09201>`_, 2019 (Algorithm 1; code: jonaskohler/AdaptiveNormsNewton).
-      Conn, Gould & Toint, *Trust-Region Methods*, SIAM 2000 (Algorithm 7.5.1).
+      Kohler, Adolphs & Lucchi, [Adaptive norms for deep learning with regularized Newton
+      methods](https://arxiv.org/abs/1905.09201), 2019 (Algorithm 1; code:
+      jonaskohler/AdaptiveNormsNewton). Conn, Gould & Toint, *Trust-Region Methods*, SIAM 2000
+      (Algorithm 7.5.1).
     """
+    exponent = forcing_exponent(cg_forcing_exponent, cg_theta)
+    rule = resolve_rule(preset, LIBRARY_DEFAULTS, initial_radius=initial_radius,
+                        max_radius=max_radius, eta1=eta1, eta2=eta2, increase=increase,
+                        decrease=decrease, max_cg_iters=max_cg_iters, cg_rtol=cg_rtol,
+                        cg_forcing_exponent=exponent, cg_stop=cg_stop)
+    if ellipsoid is None:
+        ellipsoid = rmsprop_ellipsoid(**AUTHORS_RMSPROP) if preset == "kohler2019" else "rmsprop"
     ell = get_ellipsoid(ellipsoid)
-    _validate(initial_radius, max_radius, eta1, eta2, increase, decrease, max_cg_iters, cg_rtol,
-              cg_theta)
-    radius0 = _default_initial_radius(ell) if initial_radius is None else initial_radius
+    validate(initial_radius=rule.initial_radius, max_radius=rule.max_radius, eta1=rule.eta1,
+             eta2=rule.eta2, increase=rule.increase, decrease=rule.decrease,
+             shrink_below=rule.shrink_below, max_cg_iters=rule.max_cg_iters,
+             cg_rtol=rule.cg_rtol, cg_forcing_exponent=rule.cg_forcing_exponent,
+             cg_stop=rule.cg_stop)
+    check_radius_norm(radius_norm, diagonal_floor)
+    check_subproblem(subproblem)
+    radius0 = (_default_initial_radius(ell, radius_norm) if rule.initial_radius is None
+               else rule.initial_radius)
+    r0, rmax = checks.concrete_float(radius0), checks.concrete_float(rule.max_radius)
+    if r0 is not None and rmax is not None and r0 > rmax:
+        raise ValueError(f"initial_radius must be <= max_radius, got {radius0!r} > {rmax!r}")
+    max_iters = rule.max_cg_iters
 
     def init_fn(params: optax.Params) -> TrustRegionState:
         zero_i = jnp.zeros([], jnp.int32)
@@ -220,52 +308,59 @@ def trust_region(
             hvp_count=zero_i,
             last_rho=zero_f,
             last_model_decrease=zero_f,
+            last_outcome=jnp.asarray(StepOutcome.SKIPPED, jnp.int32),
         )
 
-    def update_fn(updates, state, params=None, *, value=None, value_fn=None, **extra_args):
+    def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
+                  **extra_args):
         if params is None:
             raise ValueError("params: trust_region.update needs the current parameters")
         if value_fn is None:
             raise ValueError("value_fn: trust_region.update needs value_fn=, the loss on the batch")
         kwargs = value_fn_kwargs(value_fn, extra_args)
+        if _has_masked_nodes(params):
+            if full_params is None:
+                raise ValueError(
+                    "full_params: trust_region under optax.masked/multi_transform receives only "
+                    "the trainable parameters (MaskedNode for the others); pass "
+                    "full_params=<all parameters> so that value_fn sees the frozen ones")
+            complete = lambda p: fill_masked(p, full_params)
+        else:
+            complete = lambda p: p
+        param_dtypes = jax.tree.map(lambda x: x.dtype, params)
+        low_precision = any(compute_dtype(d) != d for d in jax.tree.leaves(param_dtypes))
 
         def loss(p):
-            return value_fn(p, **kwargs)
+            return value_fn(complete(p), **kwargs)
 
-        lin_value, _, hvp_fn = value_grad_and_hvp(loss, params)
-        value = lin_value if value is None else jnp.asarray(value)
-        inputs_finite = all_finite(updates) & jnp.isfinite(value)
-        grads = optax.tree.where(inputs_finite, updates, optax.tree.zeros_like(updates))
+        work = upcast(params) if low_precision else params
+        lin_value, grads, hvp_fn = value_grad_and_hvp(loss, work)
+        inputs_finite = (all_finite(updates) & all_finite(grads) & jnp.isfinite(lin_value)
+                         & (True if value is None else jnp.isfinite(jnp.asarray(value))))
+        grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
 
         ell_state = optax.tree.where(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
-        preconditioner = ell.diagonal(ell_state)  # None for the sphere (identity)
-        solve = steihaug_cg(hvp_fn, grads, state.radius, preconditioner=preconditioner,
-                            max_iters=max_cg_iters, rtol=cg_rtol, theta=cg_theta)
-        step = solve.step
-        trial_value = loss(optax.apply_updates(params, step))
-
-        actual = value - trial_value
-        predicted = solve.model_decrease
-        both_tiny = (jnp.abs(actual) < _TINY_DECREASE) & (jnp.abs(predicted) < _TINY_DECREASE)
-        safe_predicted = jnp.where(predicted > 0, predicted, 1.0)
-        rho = jnp.where(both_tiny, 1.0, jnp.where(predicted > 0, actual / safe_predicted, -1.0))
-        valid = (inputs_finite & jnp.isfinite(trial_value) & jnp.isfinite(rho)
-                 & jnp.isfinite(predicted) & all_finite(step))
-        accepted = valid & (rho >= eta1)
-
-        # The authors' rule: shrink only on rejection (an invalid step is one), grow on every
-        # very successful step; inputs that are not finite leave the radius as it was.
-        new_radius = update_radius(
-            state.radius, jnp.where(valid, rho, -jnp.inf), solve.hit_boundary, eta1=eta1,
-            eta2=eta2, increase=increase, decrease=decrease, max_radius=max_radius,
-            min_radius=MIN_RADIUS,
-        )
-        new_radius = jnp.where(inputs_finite, new_radius, state.radius)
-
+        diag = norm_diagonal(ell.diagonal(ell_state), radius_norm, diagonal_floor)
+        solve = solve_subproblem(subproblem, hvp_fn, grads, state.radius, preconditioner=diag,
+                                 max_iters=max_iters, rtol=rule.cg_rtol,
+                                 theta=rule.cg_forcing_exponent, stop=rule.cg_stop)
+        step = optax.tree.cast_like(solve.step, params)
+        trial = optax.apply_updates(params, step)
+        trial_value = loss(upcast(trial) if low_precision else trial)
+        floor = radius_floor(tree_norm_in(work, diag), jnp.result_type(*jax.tree.leaves(params)),
+                             jnp.float32)
+        verdict = assess_step(
+            value=lin_value, trial_value=trial_value, predicted=solve.model_decrease, step=step,
+            params=params, trial_params=trial, radius=state.radius,
+            hit_boundary=solve.hit_boundary, min_radius=floor, rule=rule,
+            max_radius=rule.max_radius, increase=rule.increase)
+        accepted = inputs_finite & verdict.accepted
+        new_radius = jnp.where(inputs_finite, verdict.radius, state.radius)
         new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
         new_updates = optax.tree.cast_like(new_updates, updates)
         iterations = jnp.where(inputs_finite, solve.iterations, 0)
+        valid = inputs_finite & (verdict.outcome != StepOutcome.NONFINITE)
         new_state = TrustRegionState(
             radius=new_radius.astype(state.radius.dtype),
             ellipsoid_state=optax.tree.cast_like(ell_state, state.ellipsoid_state),
@@ -273,9 +368,11 @@ def trust_region(
             accepted_count=_saturating_add(state.accepted_count, accepted),
             gradient_count=_saturating_add(state.gradient_count, 1),
             hvp_count=_saturating_add(state.hvp_count, iterations),
-            last_rho=jnp.where(valid, rho, 0.0).astype(state.last_rho.dtype),
-            last_model_decrease=jnp.where(valid, predicted, 0.0).astype(
+            last_rho=jnp.where(valid, verdict.rho, 0.0).astype(state.last_rho.dtype),
+            last_model_decrease=jnp.where(valid, solve.model_decrease, 0.0).astype(
                 state.last_model_decrease.dtype),
+            last_outcome=jnp.where(inputs_finite, verdict.outcome,
+                                   StepOutcome.SKIPPED).astype(jnp.int32),
         )
         return new_updates, new_state
 
