@@ -1,0 +1,466 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+r"""Adaptive cubic regularisation (ARC): an optax transformation and a full-batch solver.
+
+One iteration at $\theta$ with gradient $g$, Hessian $H$ (through Hessian-vector products) and
+the positive diagonal $A$ of an ellipsoid (the identity for the sphere) computes the step $s$ of
+`cubic_subproblem` for the model
+
+$$
+m(s) = f(\theta) + g^\top s + \tfrac12 s^\top H s + \tfrac{\sigma}{3}\|s\|_A^3 ,
+$$
+
+the ratio $\rho = (f(\theta) - f(\theta + s)) / (f(\theta) - m(s))$, accepts the step if
+$\rho \ge \eta_1$ and updates $\sigma$ by `update_sigma`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from complexity_optax._src.common import checks
+from complexity_optax._src.common.kwargs import fn_kwargs
+from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
+from complexity_optax._src.common.types import PyTree
+from complexity_optax._src.regularized_newton import result as R
+from complexity_optax._src.regularized_newton.cubic_subproblem import cubic_subproblem
+from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
+from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+
+__all__ = [
+    "CubicRegularizationState", "cubic_regularization", "minimize_cubic", "update_sigma",
+]
+
+_INT32_MAX = int(jnp.iinfo(jnp.int32).max)
+
+
+def saturating_add(count: jax.Array, increment: Any) -> jax.Array:
+    """`count + increment` in int32, saturating at the largest int32."""
+    increment = jnp.asarray(increment, jnp.int32)
+    return jnp.where(count <= _INT32_MAX - increment, count + increment, _INT32_MAX).astype(
+        jnp.int32)
+
+
+def sigma_bounds(min_sigma: Any) -> tuple[Any, jax.Array]:
+    """`(σ_min, σ_max)`: σ never leaves them; σ_max = √(float32 max) keeps σ‖s‖³ finite."""
+    return min_sigma, jnp.sqrt(jnp.asarray(jnp.finfo(jnp.float32).max, jnp.float32))
+
+
+def update_sigma(
+    sigma: jax.Array,
+    rho: jax.Array,
+    *,
+    eta1: Any = 0.1,
+    eta2: Any = 0.9,
+    increase: Any = 2.0,
+    decrease: Any = 0.5,
+    min_sigma: Any = 1e-8,
+) -> jax.Array:
+    r"""The next cubic weight $\sigma$ from the ratio $\rho$ (Cartis, Gould & Toint's rule).
+
+    $$
+    \sigma' = \begin{cases}
+      \max(\gamma_{dec}\,\sigma,\ \sigma_{\min}) & \rho > \eta_2 \text{ (very successful)} \\
+      \sigma & \eta_1 \le \rho \le \eta_2 \text{ (successful)} \\
+      \min(\gamma_{inc}\,\sigma,\ \sigma_{\max}) & \rho < \eta_1 \text{ (unsuccessful)}
+    \end{cases}
+    $$
+
+    with $\sigma_{\max} = \sqrt{\text{float32 max}}$ (so the cubic term stays finite). A
+    non-finite $\rho$ must be passed as $-\infty$ (an unsuccessful step).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> [float(update_sigma(jnp.float32(1.0), jnp.float32(r))) for r in (0.95, 0.5, 0.0)]
+      [0.5, 1.0, 2.0]
+    """
+    lo, hi = sigma_bounds(min_sigma)
+    new = jnp.where(
+        rho > eta2, jnp.maximum(decrease * sigma, lo),
+        jnp.where(rho >= eta1, sigma, jnp.minimum(increase * sigma, hi)))
+    return new.astype(sigma.dtype)
+
+
+def _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kappa) -> None:
+    checks.check_positive("initial_sigma", initial_sigma)
+    checks.check_positive("min_sigma", min_sigma)
+    checks.check_in_interval("eta1", eta1, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    checks.check_in_interval("eta2", eta2, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    e1, e2 = checks.concrete_float(eta1), checks.concrete_float(eta2)
+    if e1 is not None and e2 is not None and e1 > e2:
+        raise ValueError(f"eta1 must be <= eta2, got eta1={eta1!r} > eta2={eta2!r}")
+    checks.check_positive("increase", increase)
+    inc = checks.concrete_float(increase)
+    if inc is not None and inc <= 1.0:
+        raise ValueError(f"increase must be > 1, got {increase!r}")
+    checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
+                             high_inclusive=False)
+    checks.check_in_interval("kappa", kappa, 0.0, 1.0, low_inclusive=False)
+    s0, smin = checks.concrete_float(initial_sigma), checks.concrete_float(min_sigma)
+    if s0 is not None and smin is not None and s0 < smin:
+        raise ValueError(f"initial_sigma must be >= min_sigma={min_sigma!r}, got {initial_sigma!r}")
+
+
+def _ratio(value, trial_value, predicted):
+    """ρ, with ρ = 1 when both decreases are below the resolution of f (dtype-relative)."""
+    tol = 4.0 * jnp.finfo(value.dtype).eps * jnp.abs(value)
+    actual = value - trial_value
+    both_tiny = (jnp.abs(actual) <= tol) & (jnp.abs(predicted) <= tol)
+    safe = jnp.where(predicted > 0, predicted, 1.0)
+    rho = jnp.where(both_tiny, 1.0, jnp.where(predicted > 0, actual / safe, -jnp.inf))
+    return jnp.where(jnp.isfinite(rho), rho, -jnp.inf)
+
+
+class CubicRegularizationState(NamedTuple):
+    r"""State of `cubic_regularization`.
+
+    Attributes:
+      sigma: the cubic weight $\sigma$ (float32 scalar).
+      ellipsoid_state: the ellipsoid's own state.
+      step_count: `update` calls (int32).
+      accepted_count: accepted steps (int32).
+      gradient_count: gradients consumed, one per `update` (int32).
+      hvp_count: Hessian-vector products (Lanczos columns) used (int32).
+      last_rho: $\rho$ of the last step (float32; 0 when the step had non-finite values).
+      last_model_decrease: $f - m(s)$ of the last step (float32, $\ge 0$).
+    """
+
+    sigma: jax.Array
+    ellipsoid_state: Any
+    step_count: jax.Array
+    accepted_count: jax.Array
+    gradient_count: jax.Array
+    hvp_count: jax.Array
+    last_rho: jax.Array
+    last_model_decrease: jax.Array
+
+
+def cubic_regularization(
+    *,
+    ellipsoid: str | Ellipsoid = "identity",
+    initial_sigma: float = 1.0,
+    min_sigma: float = 1e-8,
+    eta1: float = 0.1,
+    eta2: float = 0.9,
+    increase: float = 2.0,
+    decrease: float = 0.5,
+    max_krylov: int = 20,
+    kappa: float = 0.1,
+) -> optax.GradientTransformationExtraArgs:
+    r"""Stochastic adaptive cubic regularisation (ARC) on exact Hessian-vector products.
+
+    Each `update` is one ARC iteration on the batch `value_fn` sees: with $g$ the gradient
+    passed as `updates`, $H$ the Hessian of `value_fn` at `params` and $A$ the ellipsoid's
+    diagonal (updated with $g$ first),
+
+    $$
+    s \approx \arg\min_s\ g^\top s + \tfrac12 s^\top H s + \tfrac{\sigma}{3}\|s\|_A^3,\qquad
+    \rho = \frac{f(\theta) - f(\theta + s)}{f(\theta) - m(s)},
+    $$
+
+    the model minimised in a Lanczos subspace of at most `max_krylov` columns
+    (`cubic_subproblem`). The update is $s$ if $\rho \ge \eta_1$, else zero; $\sigma$ follows
+    `update_sigma` (halved after a very successful step, doubled after an unsuccessful one: the
+    defaults $\eta_1 = 0.1$, $\eta_2 = 0.9$, $\gamma = 2$, $\sigma_0 = 1$ are those of the
+    numerical section of Cartis, Gould & Toint, Part I, as also used by Kohler & Lucchi's
+    sub-sampled ARC).
+
+    `update(updates, state, params, *, value=None, value_fn, **extra_args)`: ``value_fn(params,
+    **kw)` is the loss on the current batch (extra keyword arguments it names, e.g. `batch=``,
+    are passed on; others are ignored). `value` is optional: a non-finite `value` skips the
+    step, but $\rho$ always uses the value of the linearisation, computed in the same precision
+    (at least float32) as the trial value. A non-finite gradient or value skips the step (zero
+    update, $\sigma$ and the ellipsoid unchanged); a non-finite trial value is an unsuccessful
+    step ($\sigma$ doubles, parameters unchanged).
+
+    Args:
+      ellipsoid: `"identity"` (default, the Euclidean norm), `"rmsprop"`, `"adam"`,
+        `"adagrad"` or an `Ellipsoid`.
+      initial_sigma: $\sigma_0 > 0$.
+      min_sigma: $\sigma_{\min} > 0$, the floor of the decreases.
+      eta1: success threshold $\eta_1 \in (0, 1)$.
+      eta2: very-successful threshold $\eta_2 \in [\eta_1, 1)$.
+      increase: $\gamma_{inc} > 1$, the factor of $\sigma$ after an unsuccessful step.
+      decrease: $\gamma_{dec} \in (0, 1)$, the factor after a very successful step.
+      max_krylov: Lanczos columns (HVPs) per step, an int $\ge 1$ (static: it sizes the basis,
+        `max_krylov` parameter-sized vectors).
+      kappa: $\kappa$ of the subspace stopping rule
+        $\|\nabla m(s)\| \le \kappa \min(1, \|s\|_A)\|g\|$, in $(0, 1]$.
+
+    Returns:
+      A `GradientTransformationExtraArgs` with a `CubicRegularizationState`.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp, optax
+      >>> import complexity_optax as co
+      >>> def loss(p, batch):
+      ...   return jnp.mean((batch @ p['w'] - 1.0) ** 2)
+      >>> batch = jnp.array([[1.0, 2.0], [3.0, 1.0]])
+      >>> params = {'w': jnp.zeros(2)}
+      >>> opt = co.cubic_regularization()
+      >>> state = opt.init(params)
+      >>> value, grads = jax.value_and_grad(loss)(params, batch)
+      >>> updates, state = opt.update(grads, state, params, value_fn=loss, batch=batch)
+      >>> params = optax.apply_updates(params, updates)
+      >>> bool(loss(params, batch) < value), int(state.accepted_count), int(state.hvp_count)
+      (True, 1, 2)
+
+    References:
+      Cartis, Gould & Toint, "Adaptive cubic regularisation methods for unconstrained
+      optimization. Part I: motivation, convergence and numerical results", Math. Program. 127,
+      2011; Nesterov & Polyak, "Cubic regularization of Newton method and its global
+      performance", Math. Program. 108, 2006; Kohler & Lucchi, "Sub-sampled cubic
+      regularization for non-convex optimization", ICML 2017; Kohler, Adolphs & Lucchi,
+      "Adaptive norms for deep learning with regularized Newton methods", arXiv:1905.09201
+      (the ellipsoids).
+    """
+    ell = get_ellipsoid(ellipsoid)
+    _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kappa)
+    if not (getattr(max_krylov, "dtype", None) is not None and jnp.ndim(max_krylov) == 0
+            and jnp.issubdtype(max_krylov.dtype, jnp.integer)):
+        checks.check_int("max_krylov", max_krylov, minimum=1)
+    max_krylov = int(max_krylov)
+
+    def init_fn(params: optax.Params) -> CubicRegularizationState:
+        zero_i = jnp.zeros([], jnp.int32)
+        zero_f = jnp.zeros([], jnp.float32)
+        return CubicRegularizationState(
+            sigma=jnp.asarray(initial_sigma, jnp.float32),
+            ellipsoid_state=ell.init(params),
+            step_count=zero_i, accepted_count=zero_i, gradient_count=zero_i, hvp_count=zero_i,
+            last_rho=zero_f, last_model_decrease=zero_f,
+        )
+
+    def update_fn(updates, state, params=None, *, value=None, value_fn=None, **extra_args):
+        if params is None:
+            raise ValueError(checks.NO_PARAMS_MSG)
+        if value_fn is None:
+            raise ValueError("value_fn: cubic_regularization.update needs value_fn=, the loss")
+        kwargs = fn_kwargs(value_fn, extra_args)
+        loss = lambda p: value_fn(p, **kwargs)
+        point = upcast(params)
+        lin_value, _, hvp_fn = value_grad_and_hvp(loss, point)
+        lin_value = jnp.asarray(lin_value)
+        grads = upcast(updates)
+        inputs_finite = all_finite(grads) & jnp.isfinite(lin_value)
+        if value is not None:
+            inputs_finite = inputs_finite & jnp.isfinite(jnp.asarray(value))
+        grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
+        ell_state = optax.tree.where(
+            inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
+        sub = cubic_subproblem(hvp_fn, grads, state.sigma, diagonal=ell.diagonal(ell_state),
+                               max_iters=max_krylov, kappa=kappa)
+        trial_value = jnp.asarray(loss(jax.tree.map(jnp.add, point, optax.tree.cast_like(
+            sub.step, point))))
+        value_c = lin_value.astype(compute_dtype(lin_value.dtype))
+        rho = _ratio(value_c, trial_value.astype(value_c.dtype), sub.model_decrease)
+        valid = inputs_finite & jnp.isfinite(trial_value) & all_finite(sub.step) & (
+            rho > -jnp.inf)
+        accepted = valid & (rho >= eta1)
+        sigma = update_sigma(state.sigma, jnp.where(valid, rho, -jnp.inf), eta1=eta1,
+                             eta2=eta2, increase=increase, decrease=decrease,
+                             min_sigma=min_sigma)
+        sigma = jnp.where(inputs_finite, sigma, state.sigma)
+        new_updates = optax.tree.where(accepted, sub.step, optax.tree.zeros_like(sub.step))
+        new_updates = optax.tree.cast_like(new_updates, updates)
+        new_state = CubicRegularizationState(
+            sigma=sigma.astype(jnp.float32),
+            ellipsoid_state=optax.tree.cast_like(ell_state, state.ellipsoid_state),
+            step_count=saturating_add(state.step_count, 1),
+            accepted_count=saturating_add(state.accepted_count, accepted),
+            gradient_count=saturating_add(state.gradient_count, 1),
+            hvp_count=saturating_add(state.hvp_count,
+                                     jnp.where(inputs_finite, sub.iterations, 0)),
+            last_rho=jnp.where(valid, rho, 0.0).astype(jnp.float32),
+            last_model_decrease=jnp.where(valid, sub.model_decrease, 0.0).astype(jnp.float32),
+        )
+        return new_updates, new_state
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+class _Hyper(NamedTuple):
+    initial_sigma: Any
+    min_sigma: Any
+    eta1: Any
+    eta2: Any
+    increase: Any
+    decrease: Any
+    kappa: Any
+    max_steps: Any
+    gtol: Any
+
+
+class _Loop(NamedTuple):
+    params: PyTree
+    value: jax.Array
+    grad: PyTree
+    grad_norm: jax.Array
+    ellipsoid_state: PyTree
+    sigma: jax.Array
+    num_steps: jax.Array
+    num_hvps: jax.Array
+    num_grads: jax.Array
+    status: jax.Array
+
+
+def minimize_cubic(
+    fun: Callable[..., jax.Array],
+    x0: PyTree,
+    *args: Any,
+    ellipsoid: str | Ellipsoid = "identity",
+    initial_sigma: float = 1.0,
+    min_sigma: float = 1e-8,
+    eta1: float = 0.1,
+    eta2: float = 0.9,
+    increase: float = 2.0,
+    decrease: float = 0.5,
+    max_steps: int | None = None,
+    gtol: float = 1e-5,
+    max_krylov: int | None = None,
+    kappa: float = 0.1,
+) -> R.NewtonResult:
+    r"""Minimises a smooth function by adaptive cubic regularisation (ARC), full batch.
+
+    At $\theta_k$ the step minimises the cubic model
+    $m_k(s) = f(\theta_k) + g_k^\top s + \tfrac12 s^\top H_k s + \tfrac{\sigma_k}{3}\|s\|_{A_k}^3$
+    in a Lanczos subspace (`cubic_subproblem`: the secular equation on the tridiagonal, the
+    subspace grown until $\|\nabla m_k(s)\| \le \kappa\min(1, \|s\|)\|g_k\|$), then
+
+    $$
+    \rho_k = \frac{f(\theta_k) - f(\theta_k + s)}{f(\theta_k) - m_k(s)},\qquad
+    \theta_{k+1} = \theta_k + s \text{ if } \rho_k \ge \eta_1 \text{ else } \theta_k,
+    $$
+
+    and $\sigma$ follows `update_sigma` (Cartis, Gould & Toint's defaults: $\eta_1 = 0.1$,
+    $\eta_2 = 0.9$, $\sigma$ halved / doubled, $\sigma_0 = 1$). A non-finite trial value or
+    gradient is an unsuccessful step. Started at a stationary point ($g = 0$, a saddle included)
+    the solve returns at once (status 0): the Lanczos space of $g$ is empty.
+
+    Counts: one gradient at `x0`; per step one linearisation (`value_grad_and_hvp`), the
+    Lanczos products on it, and one value-and-gradient at the trial point (the accounting of
+    `minimize_trust_region`). The solve is one `lax.while_loop` in one `jax.jit`, compiled
+    once per `fun`, ellipsoid, `max_krylov` and argument shapes.
+
+    Args:
+      fun: scalar `fun(params, *args)`, twice differentiable.
+      x0: the starting point, a pytree of float arrays.
+      *args: extra arguments of `fun` (held fixed).
+      ellipsoid: `"identity"` (default), `"rmsprop"`, `"adam"`, `"adagrad"` or an
+        `Ellipsoid`; the cubic term is $\|s\|_A^3$.
+      initial_sigma: $\sigma_0 > 0$.
+      min_sigma: $\sigma_{\min} > 0$.
+      eta1: success threshold in $(0, 1)$.
+      eta2: very-successful threshold in $[\eta_1, 1)$.
+      increase: factor of $\sigma$ after an unsuccessful step, $> 1$.
+      decrease: factor after a very successful step, in $(0, 1)$.
+      max_steps: outer iterations, $\ge 1$; default $200 n$ ($n$ parameters, scipy's rule).
+      gtol: stop when $\|g\| \le$ `gtol`.
+      max_krylov: Lanczos columns per step, $\ge 1$; default $\min(n, 100)$.
+      kappa: $\kappa$ of the subspace stopping rule, in $(0, 1]$.
+
+    Returns:
+      A `NewtonResult` (`regularization` is the final $\sigma$).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import complexity_optax as co
+      >>> def rosen(x):
+      ...     return jnp.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+      >>> res = co.minimize_cubic(rosen, jnp.array([-1.2, 1.0]), gtol=1e-4)
+      >>> bool(res.converged), res.params.round(3)
+      (True, Array([1., 1.], dtype=float32))
+
+    References:
+      Cartis, Gould & Toint, "Adaptive cubic regularisation methods for unconstrained
+      optimization. Part I", Math. Program. 127, 2011 (Algorithm 2.1, Sec. 6);
+      Nesterov & Polyak, Math. Program. 108, 2006.
+    """
+    ell = get_ellipsoid(ellipsoid)
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {fun!r}")
+    n = optax.tree.size(x0)
+    if n == 0:
+        raise ValueError("x0 must hold at least one parameter")
+    _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kappa)
+    max_steps = 200 * n if max_steps is None else max_steps
+    checks.check_int("max_steps", max_steps, minimum=1)
+    checks.check_positive("gtol", gtol, allow_zero=True)
+    max_krylov = min(n, 100) if max_krylov is None else max_krylov
+    checks.check_int("max_krylov", max_krylov, minimum=1)
+    hyper = _Hyper(float(initial_sigma), float(min_sigma), float(eta1), float(eta2),
+                   float(increase), float(decrease), float(kappa), int(max_steps), float(gtol))
+    x0 = jax.tree.map(jnp.asarray, x0)
+    return _solve(fun, ell, int(max_krylov), x0, args, hyper)
+
+
+def status_after(value, grad, grad_norm, num_steps, gtol, max_steps):
+    """The loop status after a step: non-finite, converged, out of steps, or running."""
+    finite = jnp.isfinite(value) & all_finite(grad)
+    return jnp.where(
+        ~finite, R.STATUS_NONFINITE,
+        jnp.where(grad_norm <= gtol, R.STATUS_CONVERGED,
+                  jnp.where(num_steps >= max_steps, R.STATUS_MAX_STEPS, R.RUNNING)),
+    ).astype(jnp.int32)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _solve(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
+           h: _Hyper) -> R.NewtonResult:
+    dtype = jnp.result_type(*jax.tree.leaves(x0))
+    value_and_grad = jax.value_and_grad(fun)
+    max_steps = jnp.asarray(h.max_steps, jnp.int32)
+    gtol = jnp.asarray(h.gtol, dtype)
+
+    value0, grad0 = value_and_grad(x0, *args)
+    norm0 = optax.tree.norm(grad0).astype(dtype)
+    zero = jnp.zeros((), jnp.int32)
+    init = _Loop(
+        params=x0, value=value0, grad=grad0, grad_norm=norm0,
+        ellipsoid_state=ell.update(grad0, ell.init(x0)),
+        sigma=jnp.asarray(h.initial_sigma, compute_dtype(dtype)),
+        num_steps=zero, num_hvps=zero, num_grads=jnp.ones((), jnp.int32),
+        status=status_after(value0, grad0, norm0, zero, gtol, max_steps),
+    )
+
+    def body(st: _Loop) -> _Loop:
+        _, _, hvp_fn = value_grad_and_hvp(fun, st.params, *args)
+        sub = cubic_subproblem(hvp_fn, st.grad, st.sigma,
+                               diagonal=ell.diagonal(st.ellipsoid_state),
+                               max_iters=max_krylov, kappa=h.kappa)
+        trial = jax.tree.map(lambda x, s: (x + s).astype(x.dtype), st.params, sub.step)
+        trial_value, trial_grad = value_and_grad(trial, *args)
+        finite = jnp.isfinite(trial_value) & all_finite(trial_grad)
+        predicted = sub.model_decrease
+        value_c = st.value.astype(predicted.dtype)
+        rho = jnp.where(finite, _ratio(value_c, trial_value.astype(predicted.dtype), predicted),
+                        -jnp.inf)
+        accept = (rho >= h.eta1) & (predicted > 0)
+        sigma = update_sigma(st.sigma, rho, eta1=h.eta1, eta2=h.eta2, increase=h.increase,
+                             decrease=h.decrease, min_sigma=h.min_sigma)
+        params = optax.tree.where(accept, trial, st.params)
+        value = jnp.where(accept, trial_value, st.value)
+        grad = optax.tree.where(accept, trial_grad, st.grad)
+        grad_norm = jnp.where(accept, optax.tree.norm(trial_grad).astype(dtype), st.grad_norm)
+        ell_state = optax.tree.where(accept, ell.update(trial_grad, st.ellipsoid_state),
+                                     st.ellipsoid_state)
+        num_steps = st.num_steps + 1
+        status = status_after(value, grad, grad_norm, num_steps, gtol, max_steps)
+        status = jnp.where(~(predicted > 0), R.STATUS_NONPOSITIVE_PREDICTED_DECREASE,
+                           status).astype(jnp.int32)
+        return _Loop(params, value, grad, grad_norm, ell_state, sigma, num_steps,
+                     st.num_hvps + sub.iterations, st.num_grads + 2, status)
+
+    final = jax.lax.while_loop(lambda st: st.status == R.RUNNING, body, init)
+    return R.NewtonResult(
+        params=final.params, value=final.value, grad_norm=final.grad_norm,
+        num_steps=final.num_steps, num_hvps=final.num_hvps, num_grads=final.num_grads,
+        num_values=jnp.zeros((), jnp.int32),
+        converged=final.status == R.STATUS_CONVERGED, status=final.status,
+        regularization=final.sigma,
+    )

@@ -1,0 +1,429 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+r"""Saddle-free Newton (Dauphin et al. 2014) in a Lanczos subspace, with a damping line search.
+
+With $|H| = \sum_i |\lambda_i| v_i v_i^\top$, the step $-|H|^{-1} g$ rescales the gradient by the
+magnitude of the curvature but keeps the sign of a descent direction along negative curvature,
+so saddles repel (plain Newton, $-H^{-1} g$, is attracted by them). In practice (the paper's
+Algorithm 1) $H$ is replaced by its projection on a $k$-dimensional Krylov subspace: Lanczos from
+$q_1 = g / \|g\|$ gives $V$ and $T = V^\top H V$, and
+
+$$
+\Delta\theta(\lambda) = -V\,(|T| + \lambda I)^{-1} V^\top g,\qquad
+|T| = U |\Lambda| U^\top \text{ for } T = U \Lambda U^\top .
+$$
+
+Gradient component outside the subspace: the Lanczos space is started at $g$, so $g = V V^\top g$
+exactly and no component of the gradient is dropped (the paper's variant with a Krylov space of
+the top eigenvectors drops it). When the space is invariant (breakdown, or $k = n$),
+$\Delta\theta(0) = -|H|^{-1} g$ exactly.
+
+Damping: $\lambda = \delta \cdot \max_i |\Lambda_i|$ (relative to the curvature scale, so the
+same $\delta$ works in every dtype and problem scale), with $\delta$ chosen by a line search over
+the candidates $\delta_0 \cdot c^j$, $j = 0, \dots, J - 1$: the candidate with the lowest
+$f(\theta + \eta\,\Delta\theta(\lambda))$ is taken (the least damped among those within the
+resolution $4\varepsilon|f|$ of the dtype of the lowest, so that rounding does not decide) unless
+$f$ rises by more than that resolution; then the step is rejected (zero update). Large damping tends to the gradient step $-\eta g / \lambda$, so a grid
+that reaches large $\delta$ always contains a decreasing step away from stationary points.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from complexity_optax._src.common import checks
+from complexity_optax._src.common.kwargs import fn_kwargs
+from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
+from complexity_optax._src.common.types import MatVec, PyTree
+from complexity_optax._src.regularized_newton import krylov
+from complexity_optax._src.regularized_newton import result as R
+from complexity_optax._src.regularized_newton.cubic_regularization import (
+    saturating_add,
+    status_after,
+)
+from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+
+__all__ = [
+    "SaddleFreeNewtonState",
+    "minimize_saddle_free_newton",
+    "saddle_free_direction",
+    "saddle_free_newton",
+]
+
+
+class SaddleFreeKrylov(NamedTuple):
+    r"""The Lanczos data of one step: basis, eigen-pairs of `T` and `Vᵀg` in its eigenbasis.
+
+    Attributes:
+      basis: the stacked Lanczos basis $V$.
+      eigenvalues: eigenvalues of the (padded) $T$.
+      eigenvectors: eigenvectors of $T$ (columns).
+      coefficients: $U^\top V^\top g$.
+      scale: $\max_i |\Lambda_i|$ over the computed rows.
+      size: Lanczos columns computed = Hessian-vector products used (int32).
+    """
+
+    basis: PyTree
+    eigenvalues: jax.Array
+    eigenvectors: jax.Array
+    coefficients: jax.Array
+    scale: jax.Array
+    size: jax.Array
+
+
+def saddle_free_krylov(hvp_fn: MatVec, grad: PyTree, krylov_dim: int) -> SaddleFreeKrylov:
+    """Runs `krylov_dim` Lanczos steps from `grad` (fewer on breakdown) and diagonalises T."""
+    state, gnorm = krylov.run_lanczos(hvp_fn, grad, krylov_dim)
+    t, valid = krylov.padded_tridiagonal(state)
+    evals, evecs = jnp.linalg.eigh(t)
+    # The padding block is uncoupled and its eigenvectors have no weight on e_1.
+    coefficients = gnorm * evecs[0, :]
+    in_valid = jnp.abs(evecs[:, :]).T @ valid.astype(evecs.dtype) > 0.5
+    scale = jnp.max(jnp.where(in_valid, jnp.abs(evals), 0.0))
+    return SaddleFreeKrylov(state.basis, evals, evecs, coefficients, scale, state.size)
+
+
+def _direction(k: SaddleFreeKrylov, damping: jax.Array) -> PyTree:
+    """$-V U (|\\Lambda| + \\lambda)^{-1} U^\\top V^\\top g$ with $\\lambda = \\delta\\,$scale."""
+    dtype = k.eigenvalues.dtype
+    shift = jnp.abs(k.eigenvalues) + damping * k.scale
+    floor = jnp.finfo(dtype).eps * jnp.maximum(k.scale, jnp.finfo(dtype).tiny)
+    u = -k.eigenvectors @ (k.coefficients / jnp.maximum(shift, floor))
+    return krylov.combine(k.basis, u)
+
+
+def saddle_free_direction(
+    hvp_fn: MatVec, grad: PyTree, *, krylov_dim: int, damping: Any = 0.0
+) -> PyTree:
+    r"""The saddle-free Newton direction $-V(|T| + \lambda I)^{-1}V^\top g$ in a Krylov space.
+
+    Args:
+      hvp_fn: $v \mapsto Hv$ on pytrees like `grad`.
+      grad: $g$.
+      krylov_dim: Lanczos steps $k \ge 1$ (static).
+      damping: $\delta \ge 0$; $\lambda = \delta \max_i |\Lambda_i(T)|$.
+
+    Returns:
+      The direction, a pytree like `grad` (in at least float32).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> h = jnp.diag(jnp.array([2.0, -4.0]))
+      >>> d = saddle_free_direction(lambda v: h @ v, jnp.array([2.0, 4.0]), krylov_dim=2)
+      >>> d.round(4)                              # -|H|^{-1} g; Newton would give (-1, +1)
+      Array([-1., -1.], dtype=float32)
+
+    References:
+      Dauphin, Pascanu, Gulcehre, Cho, Ganguli & Bengio, "Identifying and attacking the saddle
+      point problem in high-dimensional non-convex optimization", NeurIPS 2014 (Sec. 6, Alg. 1).
+    """
+    checks.check_int("krylov_dim", krylov_dim, minimum=1)
+    checks.check_positive("damping", damping, allow_zero=True)
+    grad = upcast(grad)
+    k = saddle_free_krylov(hvp_fn, grad, krylov_dim)
+    return _direction(k, jnp.asarray(damping, k.eigenvalues.dtype))
+
+
+def _candidates(damping, growth, num_damping: int, dtype) -> jax.Array:
+    return jnp.asarray(damping, dtype) * jnp.asarray(growth, dtype) ** jnp.arange(
+        num_damping, dtype=dtype)
+
+
+def resolution(value: jax.Array) -> jax.Array:
+    """Differences of `f` below this are rounding: `4·eps·|f|` in `value`'s dtype."""
+    return 4.0 * jnp.finfo(value.dtype).eps * jnp.abs(value)
+
+
+def _line_search(loss, point, k: SaddleFreeKrylov, scale_step, damping, growth,
+                 num_damping: int, value: jax.Array):
+    """Values at every damping candidate; returns (step, its value, its damping).
+
+    The chosen candidate is the least damped one whose value is within the resolution of `f`
+    (`resolution` of `value`) of the lowest: values that rounding cannot tell apart do not
+    decide, so float32 and float64 runs pick the same step.
+    """
+    dtype = k.eigenvalues.dtype
+    deltas = _candidates(damping, growth, num_damping, dtype)
+
+    def trial(delta):
+        step = jax.tree.map(lambda s: scale_step * s, _direction(k, delta))
+        value = jnp.asarray(loss(jax.tree.map(jnp.add, point, optax.tree.cast_like(step, point))))
+        finite = jnp.isfinite(value) & all_finite(step)
+        return jnp.where(finite, value.astype(dtype), jnp.inf)
+
+    values = jax.lax.map(trial, deltas)
+    tol = resolution(jnp.asarray(value, dtype))
+    best = jnp.argmax(values <= jnp.min(values) + tol)
+    delta = deltas[best]
+    step = jax.tree.map(lambda s: scale_step * s, _direction(k, delta))
+    return step, values[best], delta
+
+
+class SaddleFreeNewtonState(NamedTuple):
+    r"""State of `saddle_free_newton`.
+
+    Attributes:
+      step_count: `update` calls (int32).
+      accepted_count: steps that decreased the batch loss (int32).
+      gradient_count: gradients consumed, one per `update` (int32).
+      hvp_count: Hessian-vector products (Lanczos columns) used (int32).
+      value_count: loss evaluations of the damping line search (forward passes, int32).
+      last_damping: the relative damping $\delta$ of the last accepted step (float32).
+      last_decrease: the decrease of the batch loss of the last step (float32, $\ge 0$).
+    """
+
+    step_count: jax.Array
+    accepted_count: jax.Array
+    gradient_count: jax.Array
+    hvp_count: jax.Array
+    value_count: jax.Array
+    last_damping: jax.Array
+    last_decrease: jax.Array
+
+
+def _validate(learning_rate, krylov_dim, damping, damping_growth, num_damping) -> None:
+    checks.check_positive("learning_rate", learning_rate)
+    for name, v in (("krylov_dim", krylov_dim), ("num_damping", num_damping)):
+        if not (getattr(v, "dtype", None) is not None and jnp.ndim(v) == 0
+                and jnp.issubdtype(v.dtype, jnp.integer)):
+            checks.check_int(name, v, minimum=1)
+    checks.check_positive("damping", damping, allow_zero=True)
+    checks.check_positive("damping_growth", damping_growth)
+    growth = checks.concrete_float(damping_growth)
+    if growth is not None and growth <= 1.0:
+        raise ValueError(f"damping_growth must be > 1, got {damping_growth!r}")
+
+
+def saddle_free_newton(
+    learning_rate: float = 1.0,
+    *,
+    krylov_dim: int = 10,
+    damping: float = 1e-3,
+    damping_growth: float = 10.0,
+    num_damping: int = 4,
+) -> optax.GradientTransformationExtraArgs:
+    r"""Stochastic saddle-free Newton: $-\eta V(|T| + \lambda I)^{-1} V^\top g$ on the batch.
+
+    Each `update` runs `krylov_dim` Lanczos steps on Hessian-vector products of
+    `value_fn` at `params` (from the gradient passed as `updates`), forms the direction of
+    `saddle_free_direction` for the relative dampings
+    $\delta_j = $ `damping` $\cdot$ `damping_growth`$^j$, $j < $ `num_damping`, evaluates
+    the batch loss at each $\theta + \eta\,\Delta\theta(\delta_j)$ and returns the best step
+    unless it raises the batch loss by more than rounding ($4\varepsilon|f|$), else zero (the
+    line-search safeguard of Dauphin et al.; see the module docstring for the tie-breaking). The
+    gradient lies in the Krylov space (it starts it), so nothing of it is dropped.
+
+    `update(updates, state, params, *, value=None, value_fn, **extra_args)`: ``value_fn(params,
+    **kw)`` is the batch loss (extra keyword arguments it names are passed on). A non-finite
+    gradient or value skips the step (zero update; only `step_count` moves).
+
+    Args:
+      learning_rate: $\eta > 0$ multiplying the Newton-type step (1 is the full step).
+      krylov_dim: Lanczos steps $k \ge 1$ per update (static; the basis holds $k$
+        parameter-sized vectors).
+      damping: the smallest relative damping $\delta_0 \ge 0$.
+      damping_growth: the ratio $c > 1$ of the damping grid.
+      num_damping: grid size $J \ge 1$ (static): $J$ loss evaluations per update.
+
+    Returns:
+      A `GradientTransformationExtraArgs` with a `SaddleFreeNewtonState`.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp, optax
+      >>> import complexity_optax as co
+      >>> def loss(p):                       # a saddle at 0: curvature +1 and -1
+      ...   return 0.5 * (p[0] ** 2 - p[1] ** 2) + 0.25 * p[1] ** 4
+      >>> params = jnp.array([1.0, 0.1])
+      >>> opt = co.saddle_free_newton(damping=0.0, num_damping=1, krylov_dim=2)
+      >>> state = opt.init(params)
+      >>> updates, state = opt.update(jax.grad(loss)(params), state, params, value_fn=loss)
+      >>> bool(jnp.abs(params + updates)[1] > 0.1)   # away from the saddle along p[1]
+      True
+
+    References:
+      Dauphin, Pascanu, Gulcehre, Cho, Ganguli & Bengio, "Identifying and attacking the saddle
+      point problem in high-dimensional non-convex optimization", NeurIPS 2014.
+    """
+    _validate(learning_rate, krylov_dim, damping, damping_growth, num_damping)
+    krylov_dim, num_damping = int(krylov_dim), int(num_damping)
+
+    def init_fn(params: optax.Params) -> SaddleFreeNewtonState:
+        del params
+        zero_i = jnp.zeros([], jnp.int32)
+        zero_f = jnp.zeros([], jnp.float32)
+        return SaddleFreeNewtonState(zero_i, zero_i, zero_i, zero_i, zero_i, zero_f, zero_f)
+
+    def update_fn(updates, state, params=None, *, value=None, value_fn=None, **extra_args):
+        if params is None:
+            raise ValueError(checks.NO_PARAMS_MSG)
+        if value_fn is None:
+            raise ValueError("value_fn: saddle_free_newton.update needs value_fn=, the loss")
+        kwargs = fn_kwargs(value_fn, extra_args)
+        loss = lambda p: value_fn(p, **kwargs)
+        point = upcast(params)
+        lin_value, _, hvp_fn = value_grad_and_hvp(loss, point)
+        lin_value = jnp.asarray(lin_value)
+        grads = upcast(updates)
+        inputs_finite = all_finite(grads) & jnp.isfinite(lin_value)
+        if value is not None:
+            inputs_finite = inputs_finite & jnp.isfinite(jnp.asarray(value))
+        grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
+        k = saddle_free_krylov(hvp_fn, grads, krylov_dim)
+        dtype = k.eigenvalues.dtype
+        value_c = lin_value.astype(dtype)
+        step, best, delta = _line_search(loss, point, k, jnp.asarray(learning_rate, dtype),
+                                         damping, damping_growth, num_damping, value_c)
+        decrease = value_c - best
+        # Accepted unless the loss rises above rounding: a Newton step near the minimum whose
+        # decrease float32 cannot resolve is still taken, as float64 takes it.
+        accepted = inputs_finite & (decrease >= -resolution(value_c)) & jnp.isfinite(best) & (
+            all_finite(step))
+        new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
+        new_updates = optax.tree.cast_like(new_updates, updates)
+        new_state = SaddleFreeNewtonState(
+            step_count=saturating_add(state.step_count, 1),
+            accepted_count=saturating_add(state.accepted_count, accepted),
+            gradient_count=saturating_add(state.gradient_count, 1),
+            hvp_count=saturating_add(state.hvp_count, jnp.where(inputs_finite, k.size, 0)),
+            value_count=saturating_add(state.value_count,
+                                       jnp.where(inputs_finite, num_damping, 0)),
+            last_damping=jnp.where(accepted, delta, state.last_damping).astype(jnp.float32),
+            last_decrease=jnp.where(accepted, jnp.maximum(decrease, 0.0), 0.0).astype(
+                jnp.float32),
+        )
+        return new_updates, new_state
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+
+
+class _Hyper(NamedTuple):
+    damping: Any
+    damping_growth: Any
+    max_steps: Any
+    gtol: Any
+
+
+class _Loop(NamedTuple):
+    params: PyTree
+    value: jax.Array
+    grad: PyTree
+    grad_norm: jax.Array
+    damping: jax.Array
+    num_steps: jax.Array
+    num_hvps: jax.Array
+    num_grads: jax.Array
+    num_values: jax.Array
+    status: jax.Array
+
+
+def minimize_saddle_free_newton(
+    fun: Callable[..., jax.Array],
+    x0: PyTree,
+    *args: Any,
+    krylov_dim: int | None = None,
+    damping: float = 1e-4,
+    damping_growth: float = 10.0,
+    num_damping: int = 8,
+    max_steps: int | None = None,
+    gtol: float = 1e-5,
+) -> R.NewtonResult:
+    r"""Minimises a smooth function by saddle-free Newton steps, full batch.
+
+    Each step is $\theta \leftarrow \theta - V(|T| + \lambda I)^{-1}V^\top g$ with the Lanczos
+    basis $V$ of $\mathcal K_k(H, g)$, $T = V^\top H V$ and the relative damping
+    $\delta = \lambda / \max|\Lambda(T)|$ picked from the grid
+    `damping` $\cdot$ `damping_growth`$^j$ ($j <$ `num_damping`) by the lowest value of
+    $f$ (see `saddle_free_newton`). If no candidate decreases $f$ the solve stops with status 2.
+
+    Counts: one gradient at `x0`; per step one linearisation, at most $k$ HVPs, `num_damping`
+    values (`num_values`) and one value-and-gradient at the new point.
+
+    Args:
+      fun: scalar `fun(params, *args)`.
+      x0: the starting point, a pytree of float arrays.
+      *args: extra arguments of `fun`.
+      krylov_dim: Lanczos steps per iteration, default $\min(n, 20)$ (the dense
+        eigendecomposition of the $k \times k$ tridiagonal is the cost that grows with $k$).
+      damping: the smallest relative damping $\delta_0 \ge 0$.
+      damping_growth: grid ratio $> 1$.
+      num_damping: grid size $\ge 1$ (the default spans $10^{-4}$ to $10^{3}$).
+      max_steps: iterations, default $200 n$.
+      gtol: stop when $\|g\| \le$ `gtol`.
+
+    Returns:
+      A `NewtonResult` (`regularization` is the last relative damping $\delta$).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> import complexity_optax as co
+      >>> f = lambda x: 0.5 * (x[0] ** 2 - x[1] ** 2) + 0.25 * x[1] ** 4   # saddle at 0
+      >>> res = co.minimize_saddle_free_newton(f, jnp.array([1.0, 1e-3]), gtol=1e-5)
+      >>> bool(res.converged), jnp.abs(res.params).round(3)   # a minimum at x[1] = +-1
+      (True, Array([0., 1.], dtype=float32))
+
+    References:
+      Dauphin et al., "Identifying and attacking the saddle point problem in high-dimensional
+      non-convex optimization", NeurIPS 2014.
+    """
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {fun!r}")
+    n = optax.tree.size(x0)
+    if n == 0:
+        raise ValueError("x0 must hold at least one parameter")
+    krylov_dim = min(n, 20) if krylov_dim is None else krylov_dim
+    _validate(1.0, krylov_dim, damping, damping_growth, num_damping)
+    max_steps = 200 * n if max_steps is None else max_steps
+    checks.check_int("max_steps", max_steps, minimum=1)
+    checks.check_positive("gtol", gtol, allow_zero=True)
+    hyper = _Hyper(float(damping), float(damping_growth), int(max_steps), float(gtol))
+    x0 = jax.tree.map(jnp.asarray, x0)
+    return _solve(fun, int(krylov_dim), int(num_damping), x0, args, hyper)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _solve(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
+           h: _Hyper) -> R.NewtonResult:
+    dtype = jnp.result_type(*jax.tree.leaves(x0))
+    value_and_grad = jax.value_and_grad(fun)
+    max_steps = jnp.asarray(h.max_steps, jnp.int32)
+    gtol = jnp.asarray(h.gtol, dtype)
+    value0, grad0 = value_and_grad(x0, *args)
+    norm0 = optax.tree.norm(grad0).astype(dtype)
+    zero = jnp.zeros((), jnp.int32)
+    init = _Loop(x0, value0, grad0, norm0, jnp.zeros((), compute_dtype(dtype)), zero, zero,
+                 jnp.ones((), jnp.int32), zero,
+                 status_after(value0, grad0, norm0, zero, gtol, max_steps))
+
+    def body(st: _Loop) -> _Loop:
+        _, _, hvp_fn = value_grad_and_hvp(fun, st.params, *args)
+        k = saddle_free_krylov(hvp_fn, st.grad, krylov_dim)
+        loss = lambda p: fun(p, *args)
+        step, _, delta = _line_search(loss, st.params, k,
+                                         jnp.asarray(1.0, k.eigenvalues.dtype), h.damping,
+                                         h.damping_growth, num_damping, st.value)
+        trial = jax.tree.map(lambda x, s: (x + s).astype(x.dtype), st.params, step)
+        trial_value, trial_grad = value_and_grad(trial, *args)
+        accept = (trial_value < st.value) & jnp.isfinite(trial_value) & all_finite(trial_grad)
+        params = optax.tree.where(accept, trial, st.params)
+        value = jnp.where(accept, trial_value, st.value)
+        grad = optax.tree.where(accept, trial_grad, st.grad)
+        grad_norm = jnp.where(accept, optax.tree.norm(trial_grad).astype(dtype), st.grad_norm)
+        num_steps = st.num_steps + 1
+        status = status_after(value, grad, grad_norm, num_steps, gtol, max_steps)
+        status = jnp.where(accept, status, R.STATUS_NONPOSITIVE_PREDICTED_DECREASE)
+        return _Loop(params, value, grad, grad_norm, jnp.where(accept, delta, st.damping),
+                     num_steps, st.num_hvps + k.size, st.num_grads + 2,
+                     st.num_values + num_damping, status.astype(jnp.int32))
+
+    final = jax.lax.while_loop(lambda st: st.status == R.RUNNING, body, init)
+    return R.NewtonResult(
+        params=final.params, value=final.value, grad_norm=final.grad_norm,
+        num_steps=final.num_steps, num_hvps=final.num_hvps, num_grads=final.num_grads,
+        num_values=final.num_values, converged=final.status == R.STATUS_CONVERGED,
+        status=final.status, regularization=final.damping,
+    )
