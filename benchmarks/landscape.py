@@ -9,6 +9,11 @@ Rows:
   count: Lanczos with full reorthogonalisation, the tridiagonal eigendecompositions and the
   one-off linearisation are all charged to the HVPs) against one standalone jitted HVP
   (forward-over-reverse at the same point), as a ratio.
+* ``ggn``, ``fisher``, ``hessian-op``: one product of the library's curvature operators
+  (``gauss_newton_operator``, ``fisher_operator``, ``hessian_operator``) on the same batch,
+  against the standalone HVP, as a ratio.
+* ``buffers``: the XLA temporary memory of each compiled call in parameter-sized float32
+  buffers (SLQ must hold its ``steps``-row Krylov basis).
 * ``p-spin``: energy and gradient of a pure p = 3 spherical spin glass at N = 400
   (``jax.value_and_grad`` of ``p_spin_energy``) against one raw N³ contraction
   ``tensordot(J, σ, axes=1)`` (``J_ijk σ_k``), as a ratio: the energy needs one such pass over
@@ -104,7 +109,10 @@ def slq_row(config: dict) -> dict:
         config["repeats"],
     )
     count = probes * steps
+    hvp_buffers = _buffers(standalone, params, v, x, labels, num_params=num_params)
     return dict(
+        buffers=_buffers(slq, params, x, labels, k_slq, num_params=num_params),
+        hvp_buffers=hvp_buffers,
         row="slq",
         size=f"{num_params:,} params",
         work=f"{count} HVPs ({probes}x{steps})",
@@ -113,6 +121,69 @@ def slq_row(config: dict) -> dict:
         reference_ms=1e3 * t_hvp,
         ratio=t_slq / count / t_hvp,
     )
+
+
+def _buffers(compiled_fn, *args, num_params: int) -> float:
+    """Temporary memory of a compiled function, in parameter-sized (float32) buffers."""
+    try:
+        analysis = compiled_fn.lower(*args).compile().memory_analysis()
+        return analysis.temp_size_in_bytes / (4.0 * num_params)
+    except Exception:  # pragma: no cover - memory analysis is backend dependent
+        return math.nan
+
+
+def curvature_rows(config: dict) -> list[dict]:
+    """GGN and empirical-Fisher products against one HVP, at the same point and batch.
+
+    All three are built by the library's operators (``hessian_operator``,
+    ``gauss_newton_operator``, ``fisher_operator``) on one batch, jitted, and timed alternately
+    with the standalone HVP of ``slq_row``.
+    """
+    key = jax.random.key(0)
+    k_params, k_x, k_y, k_v = jax.random.split(key, 4)
+    widths = config["widths"]
+    params = init_mlp(k_params, widths)
+    x = jax.random.normal(k_x, (config["batch"], widths[0]))
+    labels = jax.random.randint(k_y, (config["batch"],), 0, widths[-1])
+    num_params = sum(leaf.size for leaf in jax.tree.leaves(params))
+    v = jax.tree.map(lambda leaf: jax.random.normal(k_v, leaf.shape, leaf.dtype), params)
+
+    def logits_fn(p, inputs):
+        depth = len(p) // 2
+        h = inputs
+        for i in range(depth):
+            h = h @ p[f"w{i}"] + p[f"b{i}"]
+            if i < depth - 1:
+                h = jnp.tanh(h)
+        return h
+
+    def output_loss(logits, y):
+        log_probs = jax.nn.log_softmax(logits)
+        return -jnp.mean(jnp.take_along_axis(log_probs, y[:, None], axis=1))
+
+    def per_example(p, inputs, y):
+        log_probs = jax.nn.log_softmax(logits_fn(p, inputs))
+        return -jnp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]
+
+    standalone = jax.jit(lambda params, v, x, labels: hvp(mlp_loss, params, v, x, labels))
+    products = {
+        "ggn": jax.jit(lambda p, v, x, y: landscape.gauss_newton_operator(
+            logits_fn, output_loss, p, [(x, y)])(v)),
+        "fisher": jax.jit(lambda p, v, x, y: landscape.fisher_operator(
+            per_example, p, [(x, y)])(v)),
+        "hessian-op": jax.jit(lambda p, v, x, y: landscape.hessian_operator(
+            mlp_loss, p, [(x, y)])(v)),
+    }
+    rows = []
+    for name, fn in products.items():
+        t_fn, t_hvp = median_seconds_pair(lambda: fn(params, v, x, labels),
+                                          lambda: standalone(params, v, x, labels),
+                                          config["repeats"])
+        rows.append(dict(row=name, size=f"{num_params:,} params", work="1 product",
+                         total_ms=1e3 * t_fn, unit_ms=1e3 * t_fn, reference_ms=1e3 * t_hvp,
+                         ratio=t_fn / t_hvp,
+                         buffers=_buffers(fn, params, v, x, labels, num_params=num_params)))
+    return rows
 
 
 def p_spin_row(config: dict) -> dict:
@@ -145,19 +216,20 @@ def p_spin_row(config: dict) -> dict:
 
 
 def format_table(rows: list[dict]) -> str:
-    header = ("row", "size", "work", "total ms", "per unit ms", "reference ms", "ratio")
+    header = ("row", "size", "work", "total ms", "per unit ms", "reference ms", "ratio",
+              "buffers")
     lines = [rows_to_line(header)]
     lines.append("-" * len(lines[0]))
     for r in rows:
         lines.append(rows_to_line((
             r["row"], r["size"], r["work"], f"{r['total_ms']:.3f}", f"{r['unit_ms']:.3f}",
-            f"{r['reference_ms']:.3f}", f"{r['ratio']:.2f}",
+            f"{r['reference_ms']:.3f}", f"{r['ratio']:.2f}", f"{r.get('buffers', math.nan):.1f}",
         )))
     return "\n".join(lines)
 
 
 def rows_to_line(cells) -> str:
-    widths = (7, 20, 30, 10, 12, 13, 6)
+    widths = (10, 20, 30, 10, 12, 13, 6, 8)
     return " | ".join(str(c).ljust(w) for c, w in zip(cells, widths))
 
 
@@ -167,9 +239,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     args = parser.parse_args(argv)
     config = QUICK if args.quick else FULL
     print(f"devices: {jax.devices()}; x64: {jax.config.jax_enable_x64}")
-    rows = [slq_row(config), p_spin_row(config)]
+    rows = [slq_row(config), *curvature_rows(config), p_spin_row(config)]
     print(format_table(rows))
     print("slq ratio: time per HVP inside SLQ / one standalone HVP (includes reorthogonalisation)")
+    print("ggn/fisher/hessian-op ratio: one operator product / one standalone HVP")
+    print("buffers: XLA temporary memory of the compiled call, in parameter-sized float32 buffers"
+          f" (a standalone HVP: {rows[0]['hvp_buffers']:.1f})")
     print("p-spin ratio: energy+gradient / one raw N^p contraction J.sigma (about 2 is ideal)")
     return rows
 

@@ -5,6 +5,10 @@ import importlib.util
 import math
 import pathlib
 
+import pytest
+
+pytestmark = pytest.mark.integration  # runs the benchmark script end to end
+
 SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / "landscape.py"
 
 
@@ -18,7 +22,7 @@ def _load_benchmark():
 def test_quick_mode_prints_the_table(capsys):
     rows = _load_benchmark().main(["--quick"])
     out = capsys.readouterr().out
-    assert [r["row"] for r in rows] == ["slq", "p-spin"]
+    assert [r["row"] for r in rows] == ["slq", "ggn", "fisher", "hessian-op", "p-spin"]
     slq = rows[0]
     assert slq["work"].startswith("16 HVPs (2x8)")
     assert math.isclose(slq["unit_ms"] * 16, slq["total_ms"], rel_tol=1e-9)
@@ -27,3 +31,5 @@ def test_quick_mode_prints_the_table(capsys):
         assert math.isclose(r["ratio"], r["unit_ms"] / r["reference_ms"], rel_tol=1e-9)
         assert r["row"] in out
     assert "ratio" in out.splitlines()[1]
+    # SLQ holds its Krylov basis (8 rows here): at least that many parameter-sized buffers.
+    assert slq["buffers"] >= 8 or math.isnan(slq["buffers"])

@@ -15,6 +15,8 @@ from complexity_optax import landscape
 from complexity_optax.demo import spectrum as spectrum_lib
 from complexity_optax.demo import spin_glass as spin_glass_lib
 
+pytestmark = pytest.mark.integration  # runs the CLI subcommands end to end
+
 
 # ------------------------------------------------------------------------------- spin-glass
 def _run_quick(subcommand, tmp_path_factory):
@@ -128,6 +130,19 @@ class TestSpectrum:
         # Hutchinson's tr(H)/N and the SLQ first moment estimate the same number.
         assert doc["slq_mean"] == pytest.approx(doc["mean_eigenvalue"], rel=0.3)
         assert 0.0 < doc["diagonal_share"] <= 1.0
+
+    def test_prints_tau_and_near_zero_mass(self, spectrum_run):
+        _, doc, err, _ = spectrum_run
+        assert "threshold τ" in err and "near-zero mass" in err
+        # τ = 1e-3 of the spectral norm, whose estimate is the largest |SLQ node|.
+        norm = np.max(np.abs(doc["density"]["nodes"]))
+        assert doc["index_tau"] == pytest.approx(1e-3 * norm, rel=1e-4)
+        assert 0.0 <= doc["near_zero_mass"] <= 1.0
+        low, high = doc["index_bracket"]
+        assert low <= doc["index_fraction"] <= high
+        # The bound runs from the Gauss count to the farther end of each probe's bracket.
+        assert (high - low) / 2 - 1e-6 <= doc["index_bias_bound"] <= high - low + 1e-6
+        assert f"{doc['index_tau']:.3g}" in err
 
     def test_semicircle_has_the_slq_mean_and_variance(self, spectrum_run):
         _, doc, _, _ = spectrum_run

@@ -1,13 +1,15 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Tests for the ABC complexity (_complexity.py) and the Bray-Dean formulas (_gaussian_field.py)."""
+"""Tests for the ABC complexity (physics/complexity.py) and the Bray-Dean formulas
+(physics/gaussian_field.py): closed forms against numerical integration of their ingredients."""
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from scipy import integrate
+from scipy import integrate, optimize
 
 from complexity_optax import landscape as ls
 
@@ -190,15 +192,20 @@ def test_alpha_from_mean_eigenvalue_is_seed_equation_9():
     assert float(ls.alpha_from_mean_eigenvalue(radius + 1, radius)) == 0.0
 
 
-def test_index_at_energy_density_convention_and_seed_mirror():
+def test_index_at_energy_density_convention_and_mirror():
     eps_c = 1.3
     eps = jnp.linspace(-1.5 * eps_c, 1.5 * eps_c, 301)
     ours = np.asarray(ls.index_at_energy_density(eps, eps_c))
-    seed = np.asarray(ls.seed_alpha(eps, eps_c))
-    np.testing.assert_allclose(seed, 1.0 - ours, atol=1e-6)
+    mirror = np.asarray(ls.positive_fraction_at_energy_density(eps, eps_c))
+    np.testing.assert_allclose(mirror, 1.0 - ours, atol=1e-6)
+    # The paper's eq. (11) as printed, with |ε_c|: (1/π)arccos(x) − (x/π)√(1−x²).
+    x = np.clip(np.asarray(eps) / eps_c, -1, 1)
+    np.testing.assert_allclose(mirror, (np.arccos(x) - x * np.sqrt(1 - x * x)) / np.pi, atol=2e-6)
     np.testing.assert_allclose(float(ls.index_at_energy_density(-eps_c, eps_c)), 0.0, atol=1e-7)
     np.testing.assert_allclose(float(ls.index_at_energy_density(0.0, eps_c)), 0.5, atol=1e-7)
     np.testing.assert_allclose(float(ls.index_at_energy_density(eps_c, eps_c)), 1.0, atol=1e-7)
+    # The paper's negative ε_c gives the same curve.
+    np.testing.assert_allclose(ls.index_at_energy_density(eps, -eps_c), ours, atol=0)
     assert np.all(np.diff(ours) >= 0) and ours.min() == 0.0 and ours.max() == 1.0
     assert np.all(np.diff(ours[(np.abs(eps) < eps_c)]) > 0)  # Strictly inside the band.
     # Seed eq. (12) read in our convention: α ≈ ½ + (2/π) ε/ε_c near 0.
@@ -219,50 +226,253 @@ def test_index_vanishes_as_three_halves_power_at_minus_eps_c():
         )
 
 
-def test_critical_energy_scale_and_the_alpha_epsilon_relation():
-    f0, f1, f2 = 1.5, -0.8, 0.9
+# ------------------------------------------------------------------------------------------------
+# Bray-Dean derived again: every closed form against numerical integration of its ingredients.
+
+
+def _inverse_covariance(s):
+    """f(s) = 1/(1+s): f(0) = 1, f'(0) = −1, f''(0) = 2 (the issue's example)."""
+    return 1.0 / (1.0 + s)
+
+
+def _derivatives(f):
+    with jax.enable_x64(True):
+        s0 = jnp.float64(0.0)
+        return float(f(s0)), float(jax.grad(f)(s0)), float(jax.grad(jax.grad(f))(s0))
+
+
+COVARIANCES = {
+    "inverse": _derivatives(_inverse_covariance),  # (1, −1, 2)
+    "generic": (1.5, -0.8, 0.9),
+    "exponential": _derivatives(lambda s: jnp.exp(-s)),  # (1, −1, 1): f f'' = f'²
+}
+
+
+def test_moments_of_energy_and_mean_eigenvalue_from_the_covariance_kernel():
+    # ⟨φ(x)φ(y)⟩ = N f(|x−y|²/(2N)) differentiated by autodiff at N = 4, float64: N·Cov(ε, λ̄)
+    # = [[f0, f1], [f1, (1 + 2/N) f2]], the matrix the derivation starts from.
+    n = 4
+    f0, f1, f2 = COVARIANCES["inverse"]
+    def kernel(x, y):
+        return n * _inverse_covariance(jnp.sum((x - y) ** 2) / (2 * n))
+
+    @jax.jit
+    def moments(x0):
+        phi_hess = jax.hessian(lambda y: kernel(x0, y))(x0)  # ⟨φ H_ij⟩
+        hess_hess = jax.hessian(lambda y: jax.hessian(lambda x: kernel(x, y))(x0))(x0)
+        grad_grad = jax.jacfwd(jax.grad(kernel, argnums=0), argnums=1)(x0, x0)  # ⟨∂φ ∂φ⟩
+        return (kernel(x0, x0), jnp.trace(phi_hess), jnp.einsum("iikk->", hess_hess),
+                hess_hess[0, 1, 0, 1], grad_grad)
+
+    with jax.enable_x64(True):
+        var_phi, phi_trace, trace_var, off_diagonal, grad_grad = jax.tree.map(
+            np.asarray, moments(jnp.linspace(-0.3, 0.4, n, dtype=jnp.float64)))
+    cov = np.array([[var_phi, phi_trace], [phi_trace, trace_var]]) / n
+    np.testing.assert_allclose(cov, [[f0, f1], [f1, (1 + 2 / n) * f2]], rtol=1e-12)
+    np.testing.assert_allclose(grad_grad, -f1 * np.eye(n), atol=1e-12)  # ⟨∂_iφ ∂_jφ⟩ = −f'δ
+    # Off-diagonal Hessian variance f2/N: the semicircle radius is 2√f2.
+    np.testing.assert_allclose(off_diagonal, f2 / n, rtol=1e-12)
+
+
+def _log_potential(lam, radius):
+    """Ψ(λ̄) = ∫ log|λ + λ̄| ρ_sc(λ) dλ by quadrature (singular point marked)."""
+    def integrand(x):
+        return math.log(abs(x + lam)) * 2 / (math.pi * radius**2) * math.sqrt(radius**2 - x * x)
+
+    points = [-lam] if abs(lam) < radius else None
+    return integrate.quad(integrand, -radius, radius, points=points, limit=200)[0]
+
+
+def _kac_rice_complexity(eps, lam, f0, f1, f2):
+    """Σ(ε, λ̄) − Σ(0, 0) from its ingredients: Gaussian weight of (ε, λ̄) times E|det H|."""
+    u = np.array([eps, lam])
+    gauss = -0.5 * u @ np.linalg.solve(np.array([[f0, f1], [f1, f2]]), u)
+    radius = 2 * math.sqrt(f2)
+    return gauss + _log_potential(lam, radius) - _log_potential(0.0, radius)
+
+
+@pytest.mark.parametrize("name", ["inverse", "generic"])
+def test_complexity_matrix_against_numerical_integration(name):
+    f0, f1, f2 = COVARIANCES[name]
+    m = ls.complexity_matrix(f0, f1, f2)
+    c2 = 1.0 / (f2 * float(ls.complexity_constant_q(f0, f1, f2)))
+    for eps, lam in ((0.3, -0.4), (-0.7, 0.9), (0.5, 0.5), (-0.2, -1.1)):
+        want = _kac_rice_complexity(eps, lam, f0, f1, f2)
+        got = float(ls.complexity_quadratic(jnp.array([eps, lam]), 0.0, c2, m))
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    if name == "inverse":  # The issue's numbers: −0.030 derived, +0.090 from eq. (16).
+        np.testing.assert_allclose(_kac_rice_complexity(0.3, -0.4, f0, f1, f2), -0.030, atol=1e-9)
+        p = float(ls.complexity_constant_p(f0, f1, f2))
+        eq16 = np.array([[1.0, -f1 / f0], [-f1 / f0, p / 2]])
+        wrong = float(ls.complexity_quadratic(jnp.array([0.3, -0.4]), 0.0, c2, eq16))
+        np.testing.assert_allclose(wrong, 0.090, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(m), [[1.0, 0.5], [0.5, 0.375]], atol=1e-7)
+
+
+def _most_likely_mean_eigenvalue(eps, f0, f1, f2, high):
+    """argmax over λ̄ of the Kac-Rice complexity at fixed ε (bounded scalar search)."""
+    result = optimize.minimize_scalar(
+        lambda lam: -_kac_rice_complexity(eps, lam, f0, f1, f2), bounds=(-high, high),
+        method="bounded", options={"xatol": 1e-9})
+    return float(result.x)
+
+
+@pytest.mark.parametrize("name", ["inverse", "generic"])
+def test_index_at_fixed_energy_against_numerical_integration(name):
+    f0, f1, f2 = COVARIANCES[name]
+    radius = 2 * math.sqrt(f2)
     eps_c = float(ls.critical_energy_scale(f0, f1, f2))
-    np.testing.assert_allclose(eps_c, 2 * 0.8 / math.sqrt(0.9), rtol=1e-6)
-    assert float(ls.critical_energy_scale(1.0, -1.0, 1.0)) == 2.0  # f(s) = e^(−s).
-    # Bray-Dean: at fixed mean eigenvalue the energy concentrates at ε = (f'(0)/f''(0)) λ̄, and
-    # then α(ε) = α(λ̄) with R = 2√f''(0).
-    lam = jnp.linspace(-2.5, 2.5, 41)
-    np.testing.assert_allclose(
-        ls.index_at_energy_density(f1 / f2 * lam, eps_c),
-        ls.alpha_from_mean_eigenvalue(lam, 2 * math.sqrt(f2)),
-        atol=1e-6,
-    )
+    np.testing.assert_allclose(eps_c, float(ls.complexity_constant_p(f0, f1, f2)) * f2**1.5
+                               / abs(f1), rtol=1e-6)
+    old_scale = 2 * abs(f1) / math.sqrt(f2)  # the converse relation's scale
+    gaps = []
+    for frac in (-0.8, -0.45, -0.1, 0.3, 0.7):
+        eps = frac * eps_c
+        lam = _most_likely_mean_eigenvalue(eps, f0, f1, f2, radius)
+        np.testing.assert_allclose(
+            float(ls.mean_eigenvalue_at_energy_density(eps, f0, f1, f2)), lam, atol=1e-5)
+        # α = mass of the semicircle centred at λ̄* below 0, by quadrature.
+        alpha = integrate.quad(
+            lambda x: 2 / (math.pi * radius**2) * math.sqrt(max(radius**2 - x * x, 0.0)),
+            -radius, min(max(-lam, -radius), radius))[0]
+        np.testing.assert_allclose(float(ls.index_at_energy_density(eps, eps_c)), alpha,
+                                   atol=2e-5)
+        gaps.append(abs(float(ls.index_at_energy_density(eps, old_scale)) - alpha))
+    assert max(gaps) > 0.05  # The old ε_c answered another question.
+    if name == "inverse":
+        assert eps_c == pytest.approx(1.5 * math.sqrt(2), rel=1e-6)  # 2.1213 (old: 1.4142)
+    # Below −ε_c the most likely critical points are minima: λ̄* beyond the semicircle's edge.
+    lam = _most_likely_mean_eigenvalue(-1.3 * eps_c, f0, f1, f2, 3 * radius)
+    assert lam > radius
+    assert float(ls.index_at_energy_density(-1.3 * eps_c, eps_c)) == 0.0
+
+
+def test_energy_at_fixed_mean_eigenvalue_is_the_converse_relation():
+    # At fixed λ̄ the energy concentrates at ε* = (f'(0)/f''(0)) λ̄ (maximise Σ over ε): the
+    # scale 2|f'|/√f'' inverts that, which is a different curve from α(ε) unless Q = 0.
+    f0, f1, f2 = COVARIANCES["inverse"]
+    radius = 2 * math.sqrt(f2)
+    for lam in (-1.5, 0.4, 2.0):
+        result = optimize.minimize_scalar(lambda e: -_kac_rice_complexity(e, lam, f0, f1, f2),
+                                          bounds=(-5, 5), method="bounded",
+                                          options={"xatol": 1e-10})
+        np.testing.assert_allclose(result.x, f1 / f2 * lam, atol=1e-6)
+        np.testing.assert_allclose(
+            float(ls.index_at_energy_density(f1 / f2 * lam, 2 * abs(f1) / math.sqrt(f2))),
+            float(ls.alpha_from_mean_eigenvalue(lam, radius)), atol=1e-6)
 
 
 def test_bray_dean_constants_and_quadratic_complexity():
     f0, f1, f2, n = 1.5, -0.8, 0.9, 10
     p_big = f0 / f2 + f1**2 / f2**2
-    np.testing.assert_allclose(float(ls.p_n(f0, f1, f2)), p_big, rtol=1e-6)
-    np.testing.assert_allclose(float(ls.p_n(f0, f1, f2, n)), 0.8 * f0 / f2 + f1**2 / f2**2,
-                               rtol=1e-6)
-    np.testing.assert_allclose(float(ls.q_n(f0, f1, f2, n)), 1.2 * f0 / f2 - f1**2 / f2**2,
-                               rtol=1e-6)
-    np.testing.assert_allclose(float(ls.p_n(f0, f1, f2, n) + ls.q_n(f0, f1, f2, n)), 2 * f0 / f2,
-                               rtol=1e-6)
+    np.testing.assert_allclose(float(ls.complexity_constant_p(f0, f1, f2)), p_big, rtol=1e-6)
+    np.testing.assert_allclose(float(ls.complexity_constant_p(f0, f1, f2, n)),
+                               0.8 * f0 / f2 + f1**2 / f2**2, rtol=1e-6)
+    np.testing.assert_allclose(float(ls.complexity_constant_q(f0, f1, f2, n)),
+                               1.2 * f0 / f2 - f1**2 / f2**2, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(ls.complexity_constant_p(f0, f1, f2, n) + ls.complexity_constant_q(f0, f1, f2, n)),
+        2 * f0 / f2, rtol=1e-6)
+    assert float(ls.complexity_constant_q(1.0, -1.0, 1.0)) == 0.0  # exponential: Q = 0
 
-    m = np.asarray(ls.complexity_matrix(f0, f1, p_big))
-    np.testing.assert_allclose(m, [[1.0, 0.8 / 1.5], [0.8 / 1.5, p_big / 2]], rtol=1e-6)
-
+    m = np.asarray(ls.complexity_matrix(f0, f1, f2))
+    np.testing.assert_allclose(m, [[1.0, 0.8 / 0.9], [0.8 / 0.9, p_big / 2]], rtol=1e-6)
     u = jnp.array([[0.3, -0.4], [-1.0, 2.0], [0.0, 0.0]])
-    c1, c2 = 0.7, 1.0 / (f2 * float(ls.q_n(f0, f1, f2)))
+    c1, c2 = 0.7, 1.0 / (f2 * float(ls.complexity_constant_q(f0, f1, f2)))
     sigma = np.asarray(ls.complexity_quadratic(u, c1, c2, m))
-    ref = c1 - 0.5 * c2 * np.einsum("bi,ij,bj->b", np.asarray(u), m, np.asarray(u))
-    np.testing.assert_allclose(sigma, ref, rtol=1e-6)
-    assert sigma[2] == pytest.approx(c1)
+    # Seed eq. (14): ψ = ε² − 2(f'(0)/f''(0)) ε λ̄ + (P/2) λ̄².
+    e, lam = np.asarray(u).T
+    psi = e**2 - 2 * (f1 / f2) * e * lam + p_big / 2 * lam**2
+    np.testing.assert_allclose(sigma, c1 - 0.5 * c2 * psi, rtol=1e-6)
     grad = ls.complexity_gradient(u, c2, m)
     auto = jax.vmap(jax.grad(lambda v: ls.complexity_quadratic(v, c1, c2, m)))(u)
     np.testing.assert_allclose(grad, auto, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(grad, -c2 * np.asarray(u) @ m.T, rtol=1e-5, atol=1e-6)
+    # Batched covariances broadcast in front of the (2, 2).
+    batch = ls.complexity_matrix(jnp.array([1.0, f0]), jnp.array([-1.0, f1]), jnp.array([2.0, f2]))
+    assert batch.shape == (2, 2, 2)
+    np.testing.assert_allclose(batch[1], m, rtol=1e-6)
 
-    # Seed eq. (14): ψ = ε² − 2(f'(0)/f''(0)) ε λ̄ + (P/2) λ̄² is uᵀMu with f''(0) in place of f(0).
-    eps, lam = 0.3, -0.4
-    psi = eps**2 - 2 * (f1 / f2) * eps * lam + p_big / 2 * lam**2
-    m14 = ls.complexity_matrix(f2, f1, p_big)
-    np.testing.assert_allclose(
-        float(ls.complexity_quadratic(jnp.array([eps, lam]), 0.0, -2.0, m14)), psi, rtol=1e-5
-    )
+
+# ------------------------------------------------------------------------------------------------
+# Issue 13: bad scalars are a ValueError naming the parameter, or the right limit; never NaN.
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: ls.semicircle_density(0.0, 0.0), "radius"),
+    (lambda: ls.semicircle_density(0.0, -2.0), "radius"),
+    (lambda: ls.semicircle_cdf(0.0, float("nan")), "radius"),
+    (lambda: ls.semicircle_cdf(0.0, float("inf")), "radius"),
+    (lambda: ls.semicircle_density(0.0, jnp.array([1.0, -1.0])), "radius"),
+    (lambda: ls.alpha_from_mean_eigenvalue(0.0, 0.0), "radius"),
+    (lambda: ls.critical_energy_scale(1.0, -1.0, 0.0), "f2"),
+    (lambda: ls.critical_energy_scale(1.0, 0.0, 1.0), "f1"),
+    (lambda: ls.critical_energy_scale(0.0, -1.0, 1.0), "f0"),
+    (lambda: ls.critical_energy_scale(1.0, -2.0, 1.0), "f2"),  # f0 f2 < f1²: no covariance
+    (lambda: ls.complexity_constant_p(1.0, -1.0, 1.0, n=0), "n"),
+    (lambda: ls.complexity_constant_q(1.0, -1.0, 0.0), "f2"),
+    (lambda: ls.complexity_matrix(1.0, -1.0, float("inf")), "f2"),
+    (lambda: ls.mean_eigenvalue_at_energy_density(0.1, 1.0, -1.0, -2.0), "f2"),
+    (lambda: ls.index_at_energy_density(0.1, 0.0), "eps_c"),
+    (lambda: ls.index_at_energy_density(0.1, float("nan")), "eps_c"),
+])
+def test_theory_functions_reject_bad_scalars_naming_them(call, name):
+    with pytest.raises(ValueError, match=f"^{name}"):
+        call()
+
+
+def test_theory_functions_type_errors_and_traced_invalid_values():
+    with pytest.raises(TypeError, match="^radius"):
+        ls.semicircle_density(0.0, "2")
+    with pytest.raises(TypeError, match="^n"):
+        ls.complexity_constant_q(1.0, -1.0, 1.0, n=3.0)
+    with pytest.raises(TypeError, match="^dtype"):
+        ls.pure_p_spin(jax.random.key(0), 4, 3, dtype=jnp.int32)
+    with pytest.raises(TypeError, match="^dtype"):
+        ls.mixed_p_spin(jax.random.key(0), 4, {2: 1.0}, dtype=bool)
+    # Under jit nothing can be raised: invalid values give NaN, valid ones the value.
+    density = jax.jit(ls.semicircle_density)
+    assert math.isnan(float(density(0.0, -1.0)))
+    assert float(density(0.0, 2.0)) == pytest.approx(1 / math.pi)
+    scale = jax.jit(ls.critical_energy_scale)
+    assert math.isnan(float(scale(1.0, -2.0, 1.0)))
+    assert float(scale(1.0, -1.0, 1.0)) == pytest.approx(2.0)
+
+
+def test_theory_limits_instead_of_nan():
+    # Θ(u → −∞) = −∞ for every k and for all indices; huge finite |u| is no NaN either.
+    u = jnp.array([-jnp.inf, -1e30, -1e19, -1.7])
+    for k in (0, 3, None):
+        theta = np.asarray(ls.complexity(u, 3, k))
+        assert theta[0] == -np.inf and theta[1] == -np.inf
+        assert np.isfinite(theta[2]) and theta[2] < -1e30
+    np.testing.assert_allclose(float(ls.complexity(jnp.inf, 3, 0)), 0.013240, atol=1e-6)
+    # ε_c = ±∞: the index no longer depends on the energy.
+    assert float(ls.index_at_energy_density(-5.0, jnp.inf)) == 0.5
+    # Semicircle at ±∞.
+    assert float(ls.semicircle_cdf(-jnp.inf, 1.0)) == 0.0
+    assert float(ls.semicircle_cdf(jnp.inf, 1.0)) == 1.0
+    assert float(ls.semicircle_density(jnp.inf, 1.0)) == 0.0
+    # Exponential covariance (f f'' = f'² exactly: ε is fixed by λ̄, Q = 0) is valid, and there
+    # the fixed-energy and fixed-mean-eigenvalue scales coincide: P f''^{3/2}/|f'| = 2|f'|/√f''.
+    f0, f1, f2 = COVARIANCES["exponential"]
+    assert float(ls.critical_energy_scale(f0, f1, f2)) == 2.0 == 2 * abs(f1) / math.sqrt(f2)
+    assert float(ls.complexity_constant_q(f0, f1, f2)) == 0.0
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 9: renamed, with deprecated aliases for one release.
+
+
+@pytest.mark.parametrize("old, new, args", [
+    ("p_n", "complexity_constant_p", (1.5, -0.8, 0.9, 10)),
+    ("q_n", "complexity_constant_q", (1.5, -0.8, 0.9)),
+    ("seed_alpha", "positive_fraction_at_energy_density", (jnp.linspace(-2, 2, 9), 1.3)),
+])
+def test_deprecated_aliases_warn_and_equal_the_new_name(old, new, args):
+    with pytest.warns(DeprecationWarning, match=f"{old} is deprecated.*{new}"):
+        got = getattr(ls, old)(*args)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(getattr(ls, new)(*args)))
+    assert old in ls.__all__ and new in ls.__all__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(ls, new)(*args)  # the new name does not warn

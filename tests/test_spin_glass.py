@@ -215,6 +215,33 @@ def test_construction_errors_name_the_parameter():
         ls.mixed_p_spin(key, 5, 1.0)
 
 
+def test_integer_dtype_is_rejected_and_float_dtypes_keep_the_instance():
+    key = jax.random.key(3)
+    for bad in (jnp.int32, "int8", bool, jnp.complex64):
+        with pytest.raises(TypeError, match="^dtype"):
+            ls.pure_p_spin(key, 4, 3, dtype=bad)
+        with pytest.raises(TypeError, match="^dtype"):
+            ls.mixed_p_spin(key, 4, {2: 1.0}, dtype=bad)
+    f32 = ls.pure_p_spin(key, 4, 3)
+    bf16 = ls.pure_p_spin(key, 4, 3, dtype=jnp.bfloat16)
+    assert bf16.couplings[0].dtype == jnp.bfloat16
+    np.testing.assert_allclose(np.asarray(bf16.couplings[0], np.float32),
+                               np.asarray(f32.couplings[0]), rtol=1e-2)
+
+
+def test_spherical_gradient_at_the_origin_is_the_euclidean_gradient():
+    # Issue 13: 0/0 = NaN at σ = 0; there is no radial direction to remove there.
+    n = 5
+    ham = ls.pure_p_spin(jax.random.key(4), n, 1, field=0.7)  # ∇H(0) = J/1 + h ≠ 0
+    zero = jnp.zeros(n)
+    g = np.asarray(ls.p_spin_spherical_gradient(ham, zero))
+    assert np.all(np.isfinite(g))
+    np.testing.assert_allclose(g, np.asarray(ls.p_spin_gradient(ham, zero)), rtol=1e-6)
+    assert np.linalg.norm(g) > 0.1
+    ham3 = ls.pure_p_spin(jax.random.key(4), n, 3)
+    assert np.all(np.asarray(ham3.spherical_gradient(zero)) == 0.0)  # ∇H(0) = 0 for p = 3
+
+
 # ------------------------------------------------------------------------------------------------
 # Projected gradient descent on the sphere: finite-N energies and field trivialisation.
 

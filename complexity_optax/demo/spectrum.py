@@ -1,14 +1,16 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""``python -m complexity_optax spectrum``: the Hessian spectrum of a trained network.
+"""`python -m complexity_optax spectrum`: the Hessian spectrum of a trained network.
 
 Trains the demo's digits MLP (64-64-10, tanh, 4810 parameters) with one of the demo's methods,
 then, at the trained weights θ*, studies the Hessian H = ∇²L(θ*) of the full-batch training loss
-through exact Hessian-vector products (``value_grad_and_hvp``: one ``jax.linearize``, replayed):
+through exact Hessian-vector products (`value_grad_and_hvp`: one `jax.linearize`, replayed):
 
 * the eigenvalue density by stochastic Lanczos quadrature (SLQ): P random probes, m Lanczos steps
   each, nodes θ_pj and weights w_pj, smoothed with a Gaussian kernel;
 * the top eigenvalues (Lanczos Ritz values);
-* the index fraction α = #{λ < 0}/N ≈ (1/P) Σ_p Σ_{j: θ_pj < 0} w_pj (from the same quadrature);
+* the index fraction α(τ) = #{λ < −τ}/N with τ = 1e-3·‖H‖, from the same Lanczos runs, with a
+  Gauss–Radau bracket for the quadrature's bias (`landscape.spectral_index`); the report prints
+  τ and the spectral mass within ±τ (the sign count at 0 is ill-conditioned on trained nets);
 * the mean eigenvalue λ̄ = tr(H)/N by Hutchinson's estimator;
 * the diagonal share Σ|H_ii| / Σ|H_ij| (sampled columns), against a Wigner matrix's 1/N-ish value.
 
@@ -78,7 +80,7 @@ class SpectrumConfig:
 # -------------------------------------------------------------------------------------- train
 def train(config: SpectrumConfig, data, on_epoch: Callable[[int, float], None]) -> tuple[Any, Any,
                                                                                         list]:
-    """Trains the MLP with the demo's method; returns ``(graphdef, params, train_losses)``."""
+    """Trains the MLP with the demo's method; returns `(graphdef, params, train_losses)`."""
     method = methods_lib.METHODS[config.method]
     graphdef, params = model_lib.init_model(config.seed)
     loss_fn = model_lib.make_loss_fn(graphdef)
@@ -106,16 +108,19 @@ def train(config: SpectrumConfig, data, on_epoch: Callable[[int, float], None]) 
 # ------------------------------------------------------------------------------------ analyse
 @functools.partial(jax.jit, static_argnames=("loss_fn", "probes", "steps", "samples", "columns"))
 def analyse_hessian(params, x, y, key, *, loss_fn, probes, steps, samples, columns):
-    """Every Hessian statistic at ``params`` in one compiled program (see the module docstring).
+    """Every Hessian statistic at `params` in one compiled program (see the module docstring).
 
-    Returns a dict of arrays: ``loss``, ``grad_norm``, the ``density`` (grid, density, nodes,
-    weights, sigma), ``top`` eigenvalues and residuals, ``index`` and its standard error, the
-    ``mean`` eigenvalue and its standard error, the ``share`` and the SLQ moments ``m1``, ``m2``.
+    Returns a dict of arrays: `loss`, `grad_norm`, the `density` (grid, density, nodes,
+    weights, sigma), `top` eigenvalues and residuals, `index` and its standard error, the
+    `mean` eigenvalue and its standard error, the `share` and the SLQ moments `m1`, `m2`.
     """
     loss, grad, hvp = co.value_grad_and_hvp(loss_fn, params, x, y)
     k_density, k_top, k_trace, k_share = jax.random.split(key, 4)
-    quadrature = landscape.lanczos_quadrature(hvp, params, k_density, num_probes=probes,
-                                              num_steps=steps)
+    tridiagonals = landscape.lanczos_tridiagonals(hvp, params, k_density, num_probes=probes,
+                                                  num_steps=steps)
+    quadrature = landscape.gauss_quadrature(tridiagonals)
+    # The index below −τ, τ = 1e-3·‖H‖, bracketed by Gauss–Radau (one run serves all).
+    thresholded = landscape.spectral.index.index_from_tridiagonals(tridiagonals, params)
     low, high = jnp.min(quadrature.nodes), jnp.max(quadrature.nodes)
     # A kernel SMOOTHING_STEPS times narrower than the library's default (range/m): the Gauss
     # nodes crowd where the mass is, so a narrow bulk near 0 stays resolved.
@@ -127,16 +132,19 @@ def analyse_hessian(params, x, y, key, *, loss_fn, probes, steps, samples, colum
                         jnp.maximum(high + 4.0 * sigma, m1 + 1.02 * radius), GRID_POINTS)
     density = landscape.SpectralDensity(
         grid, landscape.gaussian_smoothed_density(grid, *quadrature, sigma), *quadrature, sigma)
-    per_probe_index = jnp.sum(jnp.where(density.nodes < 0.0, density.weights, 0.0), axis=1)
-    index = jnp.mean(per_probe_index)
-    index_se = jnp.std(per_probe_index, ddof=1) / jnp.sqrt(probes) if probes > 1 else jnp.inf
+    index_at_zero = jnp.mean(jnp.sum(jnp.where(density.nodes < 0.0, density.weights, 0.0),
+                                     axis=1))
     top = landscape.top_eigenvalues(hvp, params, k_top, k=TOP_K, num_steps=max(steps, 3 * TOP_K))
     mean = landscape.mean_eigenvalue(hvp, params, k_trace, num_samples=samples)
     share = landscape.diagonal_share(hvp, params, k_share, num_columns=columns)
     return dict(
         loss=loss, grad_norm=optax.tree.norm(grad), grid=density.grid, density=density.density,
         nodes=density.nodes, weights=density.weights, sigma=density.sigma,
-        top=top.eigenvalues, top_residuals=top.residuals, index=index, index_se=index_se,
+        top=top.eigenvalues, top_residuals=top.residuals, index=thresholded.estimate,
+        index_se=thresholded.standard_error, index_bias=thresholded.bias_bound,
+        index_lower=thresholded.lower, index_upper=thresholded.upper, tau=thresholded.tau,
+        near_zero_mass=thresholded.near_zero_mass,
+        index_ill_conditioned=thresholded.ill_conditioned, index_at_zero=index_at_zero,
         mean=mean.estimate, mean_se=mean.standard_error, share=share.share, m1=m1, m2=m2,
     )
 
@@ -145,9 +153,9 @@ def compare_with_semicircle(stats: dict[str, Any]) -> dict[str, Any]:
     """How the SLQ density compares with the semicircle of the same mean and variance.
 
     Returns the semicircle's centre and radius, the L1 distance ∫|ρ − ρ_sc| on the grid, the
-    spectral mass near 0 (|λ| < ``BULK_WIDTH``·λ_max) from the quadrature and from the
+    spectral mass near 0 (|λ| < `BULK_WIDTH`·λ_max) from the quadrature and from the
     semicircle, the number of top eigenvalues beyond the semicircle's right edge, and the
-    ``caption``.
+    `caption`.
     """
     grid = np.asarray(stats["grid"], np.float64)
     rho = np.asarray(stats["density"], np.float64)
@@ -194,8 +202,8 @@ def compare_with_semicircle(stats: dict[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------------- run
 def run_spectrum(config: SpectrumConfig) -> dict[str, Any]:
-    """Trains, analyses, writes ``results.json`` and ``hessian_spectrum.png``; returns the JSON
-    document (to stdout with ``config.as_json``; the report then goes to stderr)."""
+    """Trains, analyses, writes `results.json` and `hessian_spectrum.png`; returns the JSON
+    document (to stdout with `config.as_json`; the report then goes to stderr)."""
     from complexity_optax.demo.data import load_digits_split
 
     out = sys.stderr if config.as_json else sys.stdout
@@ -243,6 +251,13 @@ def run_spectrum(config: SpectrumConfig) -> dict[str, Any]:
         "top_residuals": stats["top_residuals"].tolist(),
         "index_fraction": float(stats["index"]),
         "index_fraction_se": float(stats["index_se"]),
+        "index_bias_bound": float(stats["index_bias"]),
+        "index_bracket": [float(stats["index_lower"]), float(stats["index_upper"])],
+        "index_tau": float(stats["tau"]),
+        "index_relative_tau": landscape.spectral.index.DEFAULT_RELATIVE_TAU,
+        "near_zero_mass": float(stats["near_zero_mass"]),
+        "index_ill_conditioned": bool(stats["index_ill_conditioned"]),
+        "index_at_zero_unreliable": float(stats["index_at_zero"]),
         "mean_eigenvalue": float(stats["mean"]),
         "mean_eigenvalue_se": float(stats["mean_se"]),
         "slq_mean": float(stats["m1"]),
@@ -279,9 +294,17 @@ def format_report(document: dict[str, Any]) -> str:
         f"  training loss             {document['loss']:.4g}   (gradient norm "
         f"{document['grad_norm']:.3g})",
         f"  top {len(document['top_eigenvalues'])} eigenvalues         {top}",
-        f"  index fraction (λ < 0)    {document['index_fraction']:.4f} ± "
-        f"{document['index_fraction_se']:.4f}   (SLQ, {c['probes']} probes x "
+        f"  index fraction (λ < −τ)   {document['index_fraction']:.4f} ± "
+        f"{document['index_fraction_se']:.4f} (sampling) ± {document['index_bias_bound']:.4f} "
+        f"(quadrature bound)   (SLQ + Gauss–Radau, {c['probes']} probes x "
         f"{c['lanczos_steps']} steps)",
+        f"  threshold τ               {document['index_tau']:.3g}   "
+        f"(= {document['index_relative_tau']:g}·‖H‖)",
+        f"  near-zero mass |λ| ≤ τ    {document['near_zero_mass']:.4f}"
+        + ("   WARNING: the count below −τ is ill-conditioned at this τ and step count"
+           if document["index_ill_conditioned"] else "")
+        + f"   (the sign count at 0, {document['index_at_zero_unreliable']:.3f}, is not "
+        "meaningful)",
         f"  mean eigenvalue tr(H)/N   {document['mean_eigenvalue']:.4g} ± "
         f"{document['mean_eigenvalue_se']:.2g}   (Hutchinson, {c['hutchinson_samples']} "
         f"probes; SLQ mean {document['slq_mean']:.4g})",
@@ -294,7 +317,7 @@ def format_report(document: dict[str, Any]) -> str:
 
 
 def plot_spectrum(document: dict[str, Any], path: str) -> str:
-    """SLQ density against the semicircle, linear and log y; the caption below. Returns ``path``."""
+    """SLQ density against the semicircle, linear and log y; the caption below. Returns `path`."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -343,7 +366,7 @@ def _method(text: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``spectrum``."""
+    """Options of `spectrum`."""
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK['epochs']} epochs, {QUICK['probes']} probes x "
                              f"{QUICK['lanczos_steps']} Lanczos steps (unless given explicitly)")
@@ -370,7 +393,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> SpectrumConfig:
-    """The :class:`SpectrumConfig` of parsed options (``--quick`` fills what is not given)."""
+    """The `SpectrumConfig` of parsed options (`--quick` fills what is not given)."""
     base = QUICK if args.quick else DEFAULT
     return SpectrumConfig(
         epochs=args.epochs if args.epochs is not None else base["epochs"],
@@ -386,7 +409,7 @@ def config_from_args(args: argparse.Namespace) -> SpectrumConfig:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Runs ``spectrum``; returns 0."""
+    """Runs `spectrum`; returns 0."""
     run_spectrum(config_from_args(args))
     return 0
 

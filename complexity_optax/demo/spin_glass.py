@@ -1,5 +1,5 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""``python -m complexity_optax spin-glass``: where descent stops on a spherical p-spin glass.
+"""`python -m complexity_optax spin-glass`: where descent stops on a spherical p-spin glass.
 
 On pure spherical p-spin glasses in the Auffinger-Ben Arous-Cerny normalisation,
 
@@ -9,7 +9,7 @@ two optimizers run from random starts on the sphere until the Riemannian gradien
 
 * projected gradient descent: ``optax.chain(tangent_projection(), optax.sgd(lr),
   project_onto_sphere())``;
-* AnnealSGD: ``anneal_sgd(lr, key, γ₀, τ, sphere=True)``, the gradient tilted by a random field
+* AnnealSGD: `anneal_sgd(lr, field_scale=linear_schedule(γ₀, 0, τ), key=key, relative_to=None, sphere=True, radius="sqrt_n")`, the gradient tilted by a random field
   γ(t)·h (‖h‖ ≈ √N, one field per start) annealed linearly to 0 at step τ, then plain descent.
 
 The energies per spin H/N at the minima are compared with the theory: the threshold −E_∞(p)
@@ -21,7 +21,7 @@ above which a single minimum is expected (Belius, Cerny, Nakajima & Schmidt; sta
 from memory, so the strong value is taken well above it). For each, the number of distinct minima
 among the starts (clusters of overlap σ_a·σ_b/N > 0.99) and the mean pairwise overlap.
 
-Every descent is one jitted ``lax.while_loop``, ``vmap``-ped over the starts.
+Every descent is one jitted `lax.while_loop`, `vmap`-ped over the starts.
 
 References:
   Auffinger, Ben Arous & Cerny, *Random matrices and complexity of spin glasses*, CPAM 2013
@@ -114,9 +114,9 @@ def _descend(
     tx: optax.GradientTransformation, ham: landscape.PSpinHamiltonian, sigma0: jax.Array,
     min_steps: int,
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Runs ``tx`` on H from ``sigma0`` until ‖∇_sph H‖/√N < TOLERANCE (after ``min_steps``).
+    """Runs `tx` on H from `sigma0` until ‖∇_sph H‖/√N < TOLERANCE (after `min_steps`).
 
-    Returns ``(sigma, steps, gradient_norm)``."""
+    Returns `(sigma, steps, gradient_norm)`."""
     energy = landscape.p_spin_energy
 
     def cond(carry):
@@ -138,13 +138,16 @@ def _descend(
 
 def _projected_gd(ham, sigma0, key):
     del key
-    tx = optax.chain(co.tangent_projection(), optax.sgd(LEARNING_RATE), co.project_onto_sphere())
+    tx = optax.chain(co.tangent_projection(), optax.sgd(LEARNING_RATE), co.project_onto_sphere(radius="sqrt_n"))
     return _descend(tx, ham, sigma0, min_steps=0)
 
 
 def _anneal(ham, sigma0, key):
     p = ham.couplings[0].ndim
-    tx = co.anneal_sgd(LEARNING_RATE, key, anneal_init_scale(p), ANNEAL_STEPS, sphere=True)
+    tx = co.anneal_sgd(
+        LEARNING_RATE,
+        field_scale=optax.linear_schedule(anneal_init_scale(p), 0.0, ANNEAL_STEPS),
+        key=key, relative_to=None, sphere=True, radius="sqrt_n")
     return _descend(tx, ham, sigma0, min_steps=ANNEAL_STEPS)
 
 
@@ -156,7 +159,7 @@ METHODS: dict[str, tuple[str, Callable]] = {
 
 def _make_runner(method: Callable) -> Callable:
     def run(ham, keys):
-        """All starts of one instance: ``keys[s]`` gives start s and its field key."""
+        """All starts of one instance: `keys[s]` gives start s and its field key."""
 
         def one(key):
             init_key, field_key = jax.random.split(key)
@@ -176,14 +179,14 @@ def cluster_minima(sigmas: np.ndarray, threshold: float = OVERLAP_CLUSTER) -> tu
     """Distinct minima and mean pairwise overlap among configurations on the √N sphere.
 
     Overlap q_ab = σ_a·σ_b/N. Greedy single-linkage: each configuration joins the first cluster
-    whose representative it overlaps by more than ``threshold``. Returns ``(clusters, mean q_ab
+    whose representative it overlaps by more than `threshold`. Returns ``(clusters, mean q_ab
     over a < b)``.
 
     Examples:
       >>> import numpy as np
       >>> s = np.array([[1.0, 1.0], [1.0, 1.0], [1.0, -1.0]])
-      >>> cluster_minima(s)
-      (2, 0.0)
+      >>> cluster_minima(s)  # q_01 = 1, q_02 = q_12 = 0
+      (2, 0.3333333333333333)
     """
     sigmas = np.asarray(sigmas, dtype=np.float64)
     n = sigmas.shape[-1]
@@ -204,8 +207,8 @@ def _summary(energies: np.ndarray) -> dict[str, float]:
 
 # --------------------------------------------------------------------------------------- run
 def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
-    """Runs the experiment; writes ``results.json`` and ``minima_energies.png``; returns the
-    JSON document (to stdout with ``config.as_json``, the tables then go to stderr)."""
+    """Runs the experiment; writes `results.json` and `minima_energies.png`; returns the
+    JSON document (to stdout with `config.as_json`, the tables then go to stderr)."""
     out = sys.stderr if config.as_json else sys.stdout
     start = time.perf_counter()
     e_inf = landscape.threshold_energy(config.p)
@@ -327,7 +330,7 @@ def format_tables(document: dict[str, Any]) -> str:
 
 
 def plot_minima(document: dict[str, Any], path: str) -> str:
-    """Histogram of H/N at the minima per method, with −E_∞ and −E_0 marked; returns ``path``."""
+    """Histogram of H/N at the minima per method, with −E_∞ and −E_0 marked; returns `path`."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -366,7 +369,7 @@ def plot_minima(document: dict[str, Any], path: str) -> str:
 
 # ----------------------------------------------------------------------------------------- CLI
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``spin-glass``."""
+    """Options of `spin-glass`."""
     parser.add_argument("--quick", action="store_true",
                         help="N = 50, 1 instance x 16 starts (unless given explicitly)")
     parser.add_argument("--n", type=int_at_least(2), default=None,
@@ -389,7 +392,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> SpinGlassConfig:
-    """The :class:`SpinGlassConfig` of parsed options (``--quick`` fills what is not given)."""
+    """The `SpinGlassConfig` of parsed options (`--quick` fills what is not given)."""
     base = QUICK if args.quick else DEFAULT
     n = args.n if args.n is not None else base["n"]
     if n ** args.p > MAX_COUPLINGS:
@@ -406,7 +409,7 @@ def config_from_args(args: argparse.Namespace) -> SpinGlassConfig:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Runs ``spin-glass``; a coupling tensor too large exits with status 2, like argparse."""
+    """Runs `spin-glass`; a coupling tensor too large exits with status 2, like argparse."""
     try:
         config = config_from_args(args)
     except ValueError as e:

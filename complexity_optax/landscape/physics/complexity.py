@@ -1,7 +1,7 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """Auffinger-Ben Arous-Cerny complexity of the pure spherical p-spin glass.
 
-Energies are per spin, u = H/N, in the ABC normalisation of :func:`pure_p_spin`
+Energies are per spin, u = H/N, in the ABC normalisation of `pure_p_spin`
 (E[H(σ)H(σ')] = N (σ·σ'/N)^p). With E_∞ = 2√((p−1)/p) (the threshold) and, for u ≤ −E_∞,
 
     I_1(u) = −(u/E_∞²) √(u² − E_∞²) − log(−u + √(u² − E_∞²)) + log E_∞
@@ -15,8 +15,8 @@ the mean number of critical points of index k with H ≤ N u grows as exp(N Θ_{
 and over all indices Θ_p(u) = ½ log(p−1) − (p−2)/(4(p−1)) min(u, 0)² − I_1(min(u, −E_∞)).
 The critical energies E_k solve Θ_{k,p}(−E_k) = 0; E_0 is the ground-state energy and E_k ↓ E_∞.
 
-The formulas are written once over an array module (``numpy`` for the float64 root finding of
-the constants, ``jax.numpy`` for the public vectorised functions).
+The formulas are written once over an array module (`numpy` for the float64 root finding of
+the constants, `jax.numpy` for the public vectorised functions).
 """
 
 from __future__ import annotations
@@ -68,12 +68,17 @@ def threshold_energy(p: int) -> float:
 
 
 def _i1(u, e_inf, xp):
-    """I_1(min(u, −E_∞)): the GOE top-eigenvalue large-deviation rate; 0 for u ≥ −E_∞."""
-    uu = xp.minimum(u, -e_inf)
-    d = uu * uu - e_inf * e_inf
-    positive = d > 0
-    s = xp.where(positive, xp.sqrt(xp.where(positive, d, 1.0)), 0.0)  # NaN-free gradients.
-    return -(uu / e_inf**2) * s - xp.log(-uu + s) + math.log(e_inf)
+    """I_1(min(u, −E_∞)): the GOE top-eigenvalue large-deviation rate; 0 for u ≥ −E_∞.
+
+    With x = −u/E_∞ ≥ 1, I_1 = x√(x²−1) − log(x + √(x²−1)), written as
+    x√(x−1)√(x+1) − log x − log1p(√(x−1)√(x+1)/x) so that no intermediate overflows before
+    x itself does (|u| up to the dtype's largest finite value gives a finite or +inf rate).
+    """
+    x = -u / e_inf
+    positive = x > 1.0
+    x = xp.where(positive, x, 2.0)  # NaN-free values and gradients at and above −E_∞.
+    s = xp.sqrt(x - 1.0) * xp.sqrt(x + 1.0)  # √(x² − 1)
+    return xp.where(positive, x * s - xp.log(x) - xp.log1p(s / x), 0.0)
 
 
 def _theta(u, p: int, k, xp):
@@ -81,9 +86,12 @@ def _theta(u, p: int, k, xp):
     c = (p - 2) / (4.0 * (p - 1))
     if k is None:  # All indices (Thm 2.8).
         u0 = xp.minimum(u, 0.0)
-        return 0.5 * math.log(p - 1) - c * u0 * u0 - _i1(u, e_inf, xp)
-    uu = xp.minimum(u, -e_inf)  # Flat above −E_∞ (Thm 2.5): c E_∞² = (p−2)/p.
-    return 0.5 * math.log(p - 1) - c * uu * uu - (k + 1) * _i1(u, e_inf, xp)
+        theta = 0.5 * math.log(p - 1) - c * u0 * u0 - _i1(u, e_inf, xp)
+    else:
+        uu = xp.minimum(u, -e_inf)  # Flat above −E_∞ (Thm 2.5): c E_∞² = (p−2)/p.
+        theta = 0.5 * math.log(p - 1) - c * uu * uu - (k + 1) * _i1(u, e_inf, xp)
+    # u → −∞: no critical points at all, Θ → −∞ (the formula above would give inf − inf).
+    return xp.where(xp.isneginf(u), -xp.inf, theta)
 
 
 @functools.partial(jax.jit, static_argnums=(1, 2))
@@ -111,7 +119,7 @@ def complexity(u, p: int, k: int | None = None):
       k: index, >= 0, or None for all indices (static).
 
     Returns:
-      A ``jax.Array`` with the shape of ``u``.
+      A `jax.Array` with the shape of `u`.
 
     Examples:
       >>> round(float(complexity(-1.65, 3, k=0)), 6)
@@ -205,14 +213,14 @@ def index_at_energy(u, p: int):
         α(u) = F(u/E_∞),   F(x) = ½ + (1/π)[arcsin x + x√(1−x²)] clipped to [0, 1]:
 
     α = 0 (minima) for u ≤ −E_∞, α(0) = ½, α = 1 (maxima) for u ≥ E_∞. This is the spherical
-    analogue of the Bray-Dean index-energy relation (:func:`index_at_energy_density`).
+    analogue of the Bray-Dean index-energy relation (`index_at_energy_density`).
 
     Args:
       u: energy per spin (array-like).
       p: degree, >= 2.
 
     Returns:
-      α(u), a ``jax.Array`` with the shape of ``u``.
+      α(u), a `jax.Array` with the shape of `u`.
 
     Examples:
       >>> float(index_at_energy(0.0, 3))

@@ -8,7 +8,7 @@ A pure spherical p-spin glass on N spins is the random homogeneous polynomial
 with J i.i.d. N(0, 1) over *ordered* index tuples, so that E[H(σ)H(σ')] = N (σ·σ'/N)^p without
 field. The optional external field h is a Gaussian direction rescaled to ‖h‖² = N·field².
 
-The Hamiltonian is a small pytree (:class:`PSpinHamiltonian`): its couplings are array leaves, not
+The Hamiltonian is a small pytree (`PSpinHamiltonian`): its couplings are array leaves, not
 closure constants, so that a jitted function taking the Hamiltonian as an argument never
 constant-folds an N^p tensor. The energy contracts the coupling tensor with σ one index at a time
 (N^p + N^(p−1) + ... flops); no outer product of σ's is ever formed.
@@ -35,13 +35,13 @@ class PSpinHamiltonian(NamedTuple):
 
     Attributes:
       couplings: tuple of raw coupling tensors J^(r), each of shape (N,) * p_r, entries N(0, 1).
-        The degree p_r of each term is the number of axes of its tensor (static under ``jit``).
+        The degree p_r of each term is the number of axes of its tensor (static under `jit`).
       coefficients: array of shape (len(couplings),), the mixing coefficients c_r (1 for a pure
         p-spin). The covariance is E[H(σ)H(σ')] = N Σ_r c_r² (σ·σ'/N)^p_r + (field term).
       field_vector: array of shape (N,), the external field h (zeros when there is none).
 
-    The methods call module-level jitted functions, so ``ham.energy(sigma)`` is fast from Python and
-    also works inside a user's ``jit``/``vmap``/``grad`` (pass the Hamiltonian as an argument of the
+    The methods call module-level jitted functions, so `ham.energy(sigma)` is fast from Python and
+    also works inside a user's `jit`/`vmap`/`grad` (pass the Hamiltonian as an argument of the
     jitted function rather than closing over it, so that the couplings are not baked into the
     program as constants).
     """
@@ -57,11 +57,11 @@ class PSpinHamiltonian(NamedTuple):
 
     @property
     def degrees(self) -> tuple:
-        """The degrees p_r of the terms, in the order of ``couplings``."""
+        """The degrees p_r of the terms, in the order of `couplings`."""
         return tuple(j.ndim for j in self.couplings)
 
     def energy(self, sigma: jax.Array) -> jax.Array:
-        """H(σ), the total energy; see :func:`p_spin_energy`."""
+        """H(σ), the total energy; see `p_spin_energy`."""
         return _energy_jit(self, sigma)
 
     def __call__(self, sigma: jax.Array) -> jax.Array:
@@ -93,11 +93,11 @@ def p_spin_energy(hamiltonian: PSpinHamiltonian, sigma: jax.Array) -> jax.Array:
 
     H(σ) = Σ_r c_r N^(−(p_r−1)/2) Σ_{i1..ip_r} J^(r)_{i1..ip_r} σ_i1 ⋯ σ_ip_r + ⟨h, σ⟩.
 
-    σ is a single configuration of shape (N,); use ``jax.vmap`` for a batch. The sphere
+    σ is a single configuration of shape (N,); use `jax.vmap` for a batch. The sphere
     ‖σ‖² = N is not enforced here (H is a polynomial on all of R^N).
 
     Args:
-      hamiltonian: a :class:`PSpinHamiltonian`.
+      hamiltonian: a `PSpinHamiltonian`.
       sigma: array of shape (N,).
 
     Returns:
@@ -136,7 +136,7 @@ def p_spin_energy_per_spin(hamiltonian: PSpinHamiltonian, sigma: jax.Array) -> j
 
 
 def p_spin_gradient(hamiltonian: PSpinHamiltonian, sigma: jax.Array) -> jax.Array:
-    """Euclidean gradient ∇H(σ) (``jax.grad`` of :func:`p_spin_energy`).
+    """Euclidean gradient ∇H(σ) (`jax.grad` of `p_spin_energy`).
 
     For a pure p-spin without field H is homogeneous of degree p, so ∇H(σ)·σ = p H(σ) (Euler).
 
@@ -153,7 +153,8 @@ def p_spin_gradient(hamiltonian: PSpinHamiltonian, sigma: jax.Array) -> jax.Arra
 def p_spin_spherical_gradient(hamiltonian: PSpinHamiltonian, sigma: jax.Array) -> jax.Array:
     """Riemannian gradient on the sphere: (I − σσᵀ/‖σ‖²) ∇H(σ).
 
-    It vanishes exactly at the critical points of H restricted to the sphere.
+    It vanishes exactly at the critical points of H restricted to the sphere. At σ = 0 (no
+    sphere, no radial direction) the Euclidean gradient is returned.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -164,7 +165,11 @@ def p_spin_spherical_gradient(hamiltonian: PSpinHamiltonian, sigma: jax.Array) -
     """
     g = p_spin_gradient(hamiltonian, sigma)
     s = sigma.astype(g.dtype)
-    return g - (jnp.vdot(g, s) / jnp.vdot(s, s)) * s
+    # Projection onto the complement of span{σ}: at σ = 0 that is everything (no radial part),
+    # so the gradient comes back unprojected instead of 0/0 = NaN.
+    ss = jnp.vdot(s, s)
+    nonzero = ss > 0
+    return g - jnp.where(nonzero, jnp.vdot(g, s) / jnp.where(nonzero, ss, 1.0), 0.0) * s
 
 
 _energy_jit = jax.jit(p_spin_energy)
@@ -183,6 +188,16 @@ def _check_common(n, field) -> float:
 
 def _check_degree(name: str, p) -> None:
     checks.check_int(name, p, minimum=1)
+
+
+def _check_dtype(dtype) -> None:
+    """Couplings are Gaussian draws: an integer (or bool, complex) dtype would truncate them."""
+    try:
+        floating = jnp.issubdtype(jnp.dtype(dtype), jnp.floating)
+    except TypeError:
+        floating = False
+    if not floating:
+        raise TypeError(f"dtype must be a floating dtype (e.g. jnp.float32), got {dtype!r}")
 
 
 def _check_size(n: int, p: int) -> None:
@@ -209,20 +224,20 @@ def pure_p_spin(
     ordered tuples, h = field·√N·g/‖g‖ with g ~ N(0, I_N) (so ‖h‖² = N·field²).
 
     Without field E[H(σ)H(σ')] = N (σ·σ'/N)^p; on the sphere ‖σ‖² = N the minimum of H/N tends to
-    −E_0(p) (:func:`ground_state_energy`) and gradient descent from random starts stops near the
-    threshold −E_∞(p) = −2√((p−1)/p) (:func:`threshold_energy`). A field with field² well above
+    −E_0(p) (`ground_state_energy`) and gradient descent from random starts stops near the
+    threshold −E_∞(p) = −2√((p−1)/p) (`threshold_energy`). A field with field² well above
     p(p−2) leaves a single minimum (topology trivialisation).
 
     Args:
-      key: a ``jax.random`` key.
+      key: a `jax.random` key.
       n: number of spins N (the coupling tensor has N^p entries).
       p: degree of the interaction, >= 1.
       field: strength of the external field, >= 0 (0: no field).
-      dtype: float dtype of the couplings and field (drawn in float32, then cast: one key gives
-        the same instance in every dtype).
+      dtype: floating dtype of the couplings and field (drawn in float32, then cast: one key
+        gives the same instance in every dtype); an integer dtype is a `TypeError`.
 
     Returns:
-      A :class:`PSpinHamiltonian`.
+      A `PSpinHamiltonian`.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -239,6 +254,7 @@ def pure_p_spin(
       in the simplest random optimization*, J. Stat. Phys. 2014.
     """
     _check_degree("p", p)
+    _check_dtype(dtype)
     return mixed_p_spin(key, n, {p: 1.0}, field=field, dtype=dtype)
 
 
@@ -252,20 +268,20 @@ def mixed_p_spin(
 ) -> PSpinHamiltonian:
     """Draws a mixed spherical spin glass H = Σ_p c_p H_p (+ ⟨h, σ⟩), independent pure H_p.
 
-    Each H_p is an independent pure p-spin in ABC normalisation (:func:`pure_p_spin`), so that
+    Each H_p is an independent pure p-spin in ABC normalisation (`pure_p_spin`), so that
     E[H(σ)H(σ')] = N ξ(σ·σ'/N) with mixture ξ(q) = Σ_p c_p² q^p.
 
     Args:
-      key: a ``jax.random`` key.
+      key: a `jax.random` key.
       n: number of spins N.
-      coefficients: ``{p: c_p}``, or a sequence ``[c_1, c_2, ...]`` read as c_p for p = 1, 2, ...
+      coefficients: `{p: c_p}`, or a sequence `[c_1, c_2, ...]` read as c_p for p = 1, 2, ...
         Zero coefficients are dropped (no tensor is drawn for them).
       field: strength of the external field (‖h‖² = N·field²), >= 0.
       dtype: float dtype of the couplings and field (drawn in float32, then cast: one key gives
         the same instance in every dtype).
 
     Returns:
-      A :class:`PSpinHamiltonian` whose terms are ordered by increasing degree.
+      A `PSpinHamiltonian` whose terms are ordered by increasing degree.
 
     Examples:
       >>> import jax
@@ -280,6 +296,7 @@ def mixed_p_spin(
       sphere*, Ann. Probab. 2013 (arXiv:1110.5872).
     """
     field = _check_common(n, field)
+    _check_dtype(dtype)
     if isinstance(coefficients, Mapping):
         items = list(coefficients.items())
     elif isinstance(coefficients, Sequence) and not isinstance(coefficients, str):

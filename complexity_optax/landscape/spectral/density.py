@@ -1,12 +1,12 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """Stochastic Lanczos quadrature (SLQ): spectral density, index fraction and mean eigenvalue.
 
-For a symmetric ``A = Σ_i λ_i u_i u_iᵀ`` on ``N`` scalars and a unit random vector ``q``, the
-spectral measure ``μ_q = Σ_i (u_iᵀq)² δ_{λ_i}`` has expectation the empirical eigenvalue
-distribution ``(1/N) Σ_i δ_{λ_i}``. ``m`` Lanczos steps from ``q`` give the ``m``-point Gauss
-quadrature of ``μ_q``: nodes the Ritz values ``θ_j`` (eigenvalues of ``T``) and weights the squared
-first components ``S_{1j}²`` of the eigenvectors of ``T``; it integrates polynomials of degree
-``2m − 1`` exactly. Averaging over probes and smoothing with a Gaussian kernel gives the density.
+For a symmetric `A = Σ_i λ_i u_i u_iᵀ` on `N` scalars and a unit random vector `q`, the
+spectral measure `μ_q = Σ_i (u_iᵀq)² δ_{λ_i}` has expectation the empirical eigenvalue
+distribution `(1/N) Σ_i δ_{λ_i}`. `m` Lanczos steps from `q` give the `m`-point Gauss
+quadrature of `μ_q`: nodes the Ritz values `θ_j` (eigenvalues of `T`) and weights the squared
+first components `S_{1j}²` of the eigenvectors of `T`; it integrates polynomials of degree
+`2m − 1` exactly. Averaging over probes and smoothing with a Gaussian kernel gives the density.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import jax.numpy as jnp
 from complexity_optax._src.common import checks
 from complexity_optax.landscape.spectral import hutchinson as _hutchinson
 from complexity_optax.landscape.spectral import lanczos as _lanczos
+from complexity_optax.landscape.spectral import linear_operator as _linop
 
 from complexity_optax._src.common.types import MatVec  # noqa: E402
 
@@ -27,7 +28,7 @@ class SpectralQuadrature(NamedTuple):
     """Per-probe Gauss quadrature of the spectral measure.
 
     Attributes:
-      nodes: Ritz values, shape ``(num_probes, num_steps)``.
+      nodes: Ritz values, shape `(num_probes, num_steps)`.
       weights: squared first components of the tridiagonals' eigenvectors, same shape; each row
         sums to one.
     """
@@ -40,10 +41,10 @@ class SpectralDensity(NamedTuple):
     """A smoothed spectral density on a grid, with the quadrature it came from.
 
     Attributes:
-      grid: shape ``(num_points,)``.
-      density: shape ``(num_points,)``; integrates to ≈ 1 over a grid that covers the spectrum.
-      nodes: shape ``(num_probes, num_steps)``.
-      weights: shape ``(num_probes, num_steps)``.
+      grid: shape `(num_points,)`.
+      density: shape `(num_points,)`; integrates to ≈ 1 over a grid that covers the spectrum.
+      nodes: shape `(num_probes, num_steps)`.
+      weights: shape `(num_probes, num_steps)`.
       sigma: the Gaussian kernel's standard deviation (a scalar).
     """
 
@@ -64,6 +65,84 @@ def _check_probes_and_steps(like: Any, num_probes: int, num_steps: int) -> None:
         )
 
 
+def lanczos_tridiagonals(
+    matvec: MatVec,
+    like: Any,
+    key: jax.Array,
+    *,
+    num_probes: int = 8,
+    num_steps: int = 64,
+    batch_size: int | None = None,
+) -> _lanczos.LanczosResult:
+    """One Lanczos run per random probe: the tridiagonals every SLQ quantity is read from.
+
+    Probe `p` runs `lanczos` from its own normal start vector; the result stacks the runs:
+    `alphas` `(num_probes, num_steps)`, `betas` `(num_probes, num_steps − 1)` and
+    `residual_beta` `(num_probes,)` (no basis is kept). `gauss_quadrature` turns it into the
+    spectral quadrature, `index_from_tridiagonals` into a bracketed index, so that one run of
+    `num_probes × num_steps` matvecs serves the density, the index and the moments.
+
+    Args:
+      matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`
+        (`None` when `matvec` is a `LinearOperator`).
+      key: a PRNG key.
+      num_probes: number of random start vectors.
+      num_steps: Lanczos steps per probe (at most the dimension `N`).
+      batch_size: probes run together with `vmap` (`None`: one after the other, least
+        memory and, on a CPU, never slower).
+
+    Returns:
+      A stacked `LanczosResult` (`basis` is `None`).
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> t = lanczos_tridiagonals(lambda v: 2.0 * v, jnp.zeros(5), jax.random.key(0),
+      ...                          num_probes=3, num_steps=2)
+      >>> t.alphas.shape, t.betas.shape, t.residual_beta.shape
+      ((3, 2), (3, 1), (3,))
+
+    References:
+      Golub & Meurant, *Matrices, Moments and Quadrature with Applications*, 2010.
+    """
+    matvec, like = _linop.in_compute_dtype(matvec, like)
+    _check_probes_and_steps(like, num_probes, num_steps)
+    if batch_size is not None:
+        checks.check_int("batch_size", batch_size, minimum=1)
+
+    def one_probe(probe_key):
+        result = _lanczos.lanczos(matvec, like, probe_key, num_steps=num_steps)
+        return result.alphas, result.betas, result.residual_beta
+
+    keys = jax.random.split(key, num_probes)
+    alphas, betas, residual_beta = jax.lax.map(one_probe, keys, batch_size=batch_size)
+    return _lanczos.LanczosResult(alphas, betas, residual_beta)
+
+
+def gauss_quadrature(tridiagonals: _lanczos.LanczosResult) -> SpectralQuadrature:
+    r"""The Gauss quadrature of each probe's spectral measure from its Lanczos tridiagonal.
+
+    $T_p = S_p \Theta_p S_p^\top$: nodes $\mathrm{diag}(\Theta_p)$, weights $(S_p)_{1j}^2$. A
+    probe whose tridiagonal is not finite gets NaN nodes and weights.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> from complexity_optax.landscape.spectral.lanczos import LanczosResult
+      >>> q = gauss_quadrature(LanczosResult(jnp.zeros((1, 2)), jnp.ones((1, 1)), jnp.zeros(1)))
+      >>> jnp.round(q.nodes, 4), jnp.round(q.weights, 4)
+      (Array([[-1.,  1.]], dtype=float32), Array([[0.5, 0.5]], dtype=float32))
+    """
+
+    def one(alphas, betas):
+        tridiagonal = _lanczos.tridiagonal_matrix(alphas, betas)
+        finite = jnp.all(jnp.isfinite(tridiagonal))
+        nodes, vectors = jnp.linalg.eigh(jnp.where(finite, tridiagonal, 0.0))
+        return _linop.nan_unless(finite, (nodes, vectors[0] ** 2))
+
+    nodes, weights = jax.vmap(one)(tridiagonals.alphas, tridiagonals.betas)
+    return SpectralQuadrature(nodes, weights)
+
+
 def lanczos_quadrature(
     matvec: MatVec,
     like: Any,
@@ -73,23 +152,24 @@ def lanczos_quadrature(
     num_steps: int = 64,
     batch_size: int | None = None,
 ) -> SpectralQuadrature:
-    r"""Gauss quadrature nodes and weights of the spectral measure, one row per random probe.
+    """Gauss quadrature nodes and weights of the spectral measure, one row per random probe.
 
-    For probe ``p`` (a normalised standard normal vector), ``m`` Lanczos steps give
-    ``T_p = S_p Θ_p S_pᵀ``; the nodes are ``diag(Θ_p)`` and the weights ``(S_p)_{1j}²``, so that
-    ``Σ_j w_{pj} f(θ_{pj}) ≈ q_pᵀ f(A) q_p`` and ``E_p[q_pᵀ f(A) q_p] = tr f(A) / N``. Costs
-    ``num_probes × num_steps`` calls of ``matvec``.
+    For probe `p` (a normalised standard normal vector), `m` Lanczos steps give
+    `T_p = S_p Θ_p S_pᵀ`; the nodes are `diag(Θ_p)` and the weights `(S_p)_{1j}²`, so that
+    `Σ_j w_{pj} f(θ_{pj}) ≈ q_pᵀ f(A) q_p` and `E_p[q_pᵀ f(A) q_p] = tr f(A) / N`. Costs
+    `num_probes × num_steps` calls of `matvec`. A non-finite product gives NaN nodes and
+    weights (never a quadrature that looks valid).
 
     Args:
-      matvec: a symmetric linear map ``v -> A v`` on pytrees shaped like ``like``.
-      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`.
       key: a PRNG key.
       num_probes: number of random start vectors.
-      num_steps: Lanczos steps per probe (at most the dimension ``N``).
-      batch_size: probes run together with ``vmap`` (``None``: one after the other, least memory).
+      num_steps: Lanczos steps per probe (at most the dimension `N`).
+      batch_size: probes run together with `vmap` (`None`: one after the other, least memory).
 
     Returns:
-      ``SpectralQuadrature(nodes, weights)``, each of shape ``(num_probes, num_steps)``.
+      `SpectralQuadrature(nodes, weights)`, each of shape `(num_probes, num_steps)`.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -103,28 +183,17 @@ def lanczos_quadrature(
       Golub & Meurant, *Matrices, Moments and Quadrature with Applications*, 2010; Lin, Saad &
       Yang, *Approximating spectral densities of large matrices*, SIAM Review 58(1), 2016.
     """
-    _check_probes_and_steps(like, num_probes, num_steps)
-    if batch_size is not None:
-        checks.check_int("batch_size", batch_size, minimum=1)
-
-    def one_probe(probe_key):
-        result = _lanczos.lanczos(matvec, like, probe_key, num_steps=num_steps)
-        tridiagonal = _lanczos.tridiagonal_matrix(result.alphas, result.betas)
-        nodes, vectors = jnp.linalg.eigh(tridiagonal)
-        return nodes, vectors[0] ** 2
-
-    keys = jax.random.split(key, num_probes)
-    nodes, weights = jax.lax.map(one_probe, keys, batch_size=batch_size)
-    return SpectralQuadrature(nodes, weights)
+    return gauss_quadrature(lanczos_tridiagonals(
+        matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size))
 
 
 def gaussian_smoothed_density(
     grid: jax.Array, nodes: jax.Array, weights: jax.Array, sigma: Any
 ) -> jax.Array:
-    r"""``ρ(x) = Σ_k w_k φ_σ(x − θ_k) / Σ_k w_k`` with ``φ_σ`` the ``N(0, σ²)`` density.
+    """`ρ(x) = Σ_k w_k φ_σ(x − θ_k) / Σ_k w_k` with `φ_σ` the `N(0, σ²)` density.
 
-    ``nodes`` and ``weights`` may have any (equal) shape; they are flattened, so probe rows are
-    averaged. Dense eigenvalues with ``weights = 1/N`` give the reference smoothed histogram.
+    `nodes` and `weights` may have any (equal) shape; they are flattened, so probe rows are
+    averaged. Dense eigenvalues with `weights = 1/N` give the reference smoothed histogram.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -157,31 +226,32 @@ def spectral_density(
     sigma: Any = None,
     batch_size: int | None = None,
 ) -> SpectralDensity:
-    r"""The eigenvalue density of ``A`` by stochastic Lanczos quadrature with Gaussian smoothing.
+    r"""The eigenvalue density of `A` by stochastic Lanczos quadrature with Gaussian smoothing.
 
-    .. math::
-        \rho(x) = \frac{1}{P}\sum_{p=1}^{P}\sum_{j=1}^{m} w_{pj}\,
-        \frac{1}{\sqrt{2\pi}\sigma}\exp\!\Big(-\frac{(x-\theta_{pj})^2}{2\sigma^2}\Big)
-        \;\approx\; \frac{1}{N}\sum_{i=1}^{N}\phi_\sigma(x-\lambda_i),
+    $$
+    \rho(x) = \frac{1}{P}\sum_{p=1}^{P}\sum_{j=1}^{m} w_{pj}\,
+    \frac{1}{\sqrt{2\pi}\sigma}\exp\!\Big(-\frac{(x-\theta_{pj})^2}{2\sigma^2}\Big)
+    \;\approx\; \frac{1}{N}\sum_{i=1}^{N}\phi_\sigma(x-\lambda_i),
+    $$
 
-    with ``(θ_{pj}, w_{pj})`` from :func:`lanczos_quadrature`. ``ρ`` integrates to one over the
+    with `(θ_{pj}, w_{pj})` from `lanczos_quadrature`. `ρ` integrates to one over the
     real line. The smoothing width must be at least of the order of the node spacing
-    ``(λ_max − λ_min)/m`` for the curve to be smooth.
+    `(λ_max − λ_min)/m` for the curve to be smooth.
 
     Args:
-      matvec: a symmetric linear map ``v -> A v`` on pytrees shaped like ``like``.
-      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`.
       key: a PRNG key.
-      num_probes: number of random probes ``P``.
-      num_steps: Lanczos steps per probe ``m``.
-      grid: points where the density is evaluated; default ``num_points`` equispaced points from
-        ``min θ − 4σ`` to ``max θ + 4σ``.
-      num_points: the default grid's size (ignored when ``grid`` is given).
-      sigma: kernel width; default ``(max θ − min θ) / m`` (at least ``1e-6·(|max θ|+1)``).
-      batch_size: probes run together with ``vmap`` (``None``: one after the other).
+      num_probes: number of random probes `P`.
+      num_steps: Lanczos steps per probe `m`.
+      grid: points where the density is evaluated; default `num_points` equispaced points from
+        `min θ − 4σ` to `max θ + 4σ`.
+      num_points: the default grid's size (ignored when `grid` is given).
+      sigma: kernel width; default `(max θ − min θ) / m` (at least `1e-6·(|max θ|+1)`).
+      batch_size: probes run together with `vmap` (`None`: one after the other).
 
     Returns:
-      ``SpectralDensity(grid, density, nodes, weights, sigma)``.
+      `SpectralDensity(grid, density, nodes, weights, sigma)`.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -216,6 +286,80 @@ def spectral_density(
     return SpectralDensity(grid, density, nodes, weights, sigma)
 
 
+def log_spectral_density(
+    matvec: MatVec,
+    like: Any,
+    key: jax.Array,
+    *,
+    num_probes: int = 8,
+    num_steps: int = 64,
+    floor: Any = None,
+    num_points: int = 500,
+    sigma: Any = None,
+    batch_size: int | None = None,
+) -> SpectralDensity:
+    r"""The density of $u = \log_{10}\lambda$ over the eigenvalues above `floor`, by SLQ.
+
+    For positive semi-definite operators (GGN, Fisher) whose eigenvalues span many decades:
+
+    $$
+    
+ho(u) = rac{1}{P}\sum_{p}\sum_{j:\,	heta_{pj} > f} w_{pj}\,
+    \phi_\sigmaig(u - \log_{10}	heta_{pj}ig),
+    $$
+
+    which integrates to the spectral mass above $f$ (the rest, $1 - \int
+ho$, lies at or below
+    the floor). The grid is in $\log_{10}$ units.
+
+    Args:
+      matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) (`None` for a `LinearOperator`).
+      key: a PRNG key.
+      num_probes: random probes $P$.
+      num_steps: Lanczos steps per probe.
+      floor: the smallest eigenvalue kept, $f$ (default $10^{-6}\max	heta$).
+      num_points: grid size, from $\log_{10} f$ to $\log_{10}\max	heta$ plus $4\sigma$.
+      sigma: kernel width in decades (default $0.1$).
+      batch_size: probes run together with `vmap` (`None`: one after the other).
+
+    Returns:
+      `SpectralDensity(grid, density, nodes, weights, sigma)` with `grid` in $\log_{10}$
+      units; `nodes` and `weights` are the raw quadrature.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> a = jnp.diag(jnp.array([1e-3, 1e-2, 1.0, 10.0]))
+      >>> sd = log_spectral_density(lambda v: a @ v, jnp.zeros(4), jax.random.key(0),
+      ...                           num_probes=16, num_steps=4, floor=1e-4, sigma=0.2)
+      >>> round(float(jnp.sum(sd.density) * (sd.grid[1] - sd.grid[0])), 2)
+      1.0
+
+    References:
+      Ghorbani, Krishnan & Xiao, ICML 2019 (log-scale Hessian spectra); Papyan, *Traces of
+      class/cross-class structure pervade deep learning spectra*, JMLR 21, 2020.
+    """
+    checks.check_int("num_points", num_points, minimum=2)
+    if sigma is not None:
+        checks.check_positive("sigma", sigma)
+    if floor is not None:
+        checks.check_positive("floor", floor)
+    nodes, weights = lanczos_quadrature(matvec, like, key, num_probes=num_probes,
+                                        num_steps=num_steps, batch_size=batch_size)
+    top = jnp.max(nodes)
+    floor = 1e-6 * top if floor is None else jnp.asarray(floor, nodes.dtype)
+    sigma = jnp.asarray(0.1 if sigma is None else sigma, nodes.dtype)
+    keep = nodes > floor
+    log_nodes = jnp.log10(jnp.where(keep, nodes, 1.0))
+    kept = jnp.where(keep, weights, 0.0) / num_probes
+    grid = jnp.linspace(jnp.log10(floor) - 4.0 * sigma, jnp.log10(top) + 4.0 * sigma,
+                        num_points, dtype=nodes.dtype)
+    z = (grid[:, None] - jnp.ravel(log_nodes)[None, :]) / sigma
+    kernel = jnp.exp(-0.5 * z**2) / (sigma * jnp.sqrt(2.0 * jnp.pi))
+    density = kernel @ jnp.ravel(kept)
+    return SpectralDensity(grid, density, nodes, weights, sigma)
+
+
 def index_fraction(
     matvec: MatVec,
     like: Any,
@@ -226,27 +370,31 @@ def index_fraction(
     threshold: float = 0.0,
     batch_size: int | None = None,
 ) -> _hutchinson.StochasticEstimate:
-    r"""The fraction ``α`` of eigenvalues below ``threshold`` (the index, for ``threshold = 0``).
+    r"""The fraction `α` of eigenvalues below `threshold` (the index, for `threshold = 0`).
 
-    .. math::
-        \alpha = \frac{1}{N}\#\{i : \lambda_i < t\}
-        \approx \frac{1}{P}\sum_{p}\sum_{j:\,\theta_{pj} < t} w_{pj},
+    $$
+    \alpha = \frac{1}{N}\#\{i : \lambda_i < t\}
+    \approx \frac{1}{P}\sum_{p}\sum_{j:\,\theta_{pj} < t} w_{pj},
+    $$
 
-    the SLQ estimate of ``tr 1(A < t) / N``. The quadrature of a step function converges slowly
-    in ``m`` (error ``O(1/m)`` per probe near a dense part of the spectrum), so use ``m`` of a
-    few tens or more. The standard error is over probes.
+    the SLQ estimate of `tr 1(A < t) / N`. The quadrature of a step function converges slowly
+    in `m` (error `O(1/m)` per probe near a dense part of the spectrum), so use `m` of a
+    few tens or more. The standard error is over probes only: it does not contain the
+    quadrature's bias, which on trained networks (a large cluster of eigenvalues at 0) dominates
+    at `t = 0`. Prefer `spectral_index`, which counts below `−τ` and brackets the bias. A
+    non-finite product gives NaN.
 
     Args:
-      matvec: a symmetric linear map ``v -> A v`` on pytrees shaped like ``like``.
-      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`.
       key: a PRNG key.
-      num_probes: number of random probes ``P``.
-      num_steps: Lanczos steps per probe ``m``.
-      threshold: the cut ``t``.
-      batch_size: probes run together with ``vmap`` (``None``: one after the other).
+      num_probes: number of random probes `P`.
+      num_steps: Lanczos steps per probe `m`.
+      threshold: the cut `t`.
+      batch_size: probes run together with `vmap` (`None`: one after the other).
 
     Returns:
-      ``StochasticEstimate(estimate, standard_error)`` (standard error ``inf`` for one probe).
+      `StochasticEstimate(estimate, standard_error)` (standard error `inf` for one probe).
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -265,7 +413,9 @@ def index_fraction(
         matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size
     )
     below = jnp.where(quadrature.nodes < threshold, quadrature.weights, 0.0)
-    return _hutchinson.mean_and_standard_error(jnp.sum(below, axis=1))
+    finite = jnp.all(jnp.isfinite(quadrature.nodes) & jnp.isfinite(quadrature.weights), axis=1)
+    per_probe = jnp.where(finite, jnp.sum(below, axis=1), jnp.nan)
+    return _hutchinson.mean_and_standard_error(per_probe)
 
 
 def mean_eigenvalue(
@@ -276,18 +426,18 @@ def mean_eigenvalue(
     num_samples: int = 100,
     batch_size: int | None = None,
 ) -> _hutchinson.StochasticEstimate:
-    r"""The mean eigenvalue ``λ̄ = tr(A) / N``, from Hutchinson's estimator.
+    """The mean eigenvalue `λ̄ = tr(A) / N`, from Hutchinson's estimator.
 
     Args:
-      matvec: a symmetric linear map ``v -> A v`` on pytrees shaped like ``like``.
-      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`.
       key: a PRNG key.
       num_samples: Rademacher probes.
-      batch_size: probes run together with ``vmap`` (``None``: one after the other).
+      batch_size: probes run together with `vmap` (`None`: one after the other).
 
     Returns:
-      ``StochasticEstimate(estimate, standard_error)``: the trace estimate and its standard error,
-      both divided by ``N``.
+      `StochasticEstimate(estimate, standard_error)`: the trace estimate and its standard error,
+      both divided by `N`.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -299,7 +449,7 @@ def mean_eigenvalue(
     References:
       Hutchinson, Communications in Statistics - Simulation and Computation, 1989.
     """
-    dimension = _lanczos.tree_dimension(like)
+    dimension = _lanczos.tree_dimension(_linop.resolve_like(matvec, like))
     trace = _hutchinson.hutchinson_trace(
         matvec, like, key, num_samples=num_samples, batch_size=batch_size
     )
@@ -313,7 +463,10 @@ __all__ = [
     "SpectralQuadrature",
     "gaussian_smoothed_density",
     "index_fraction",
+    "gauss_quadrature",
     "lanczos_quadrature",
+    "lanczos_tridiagonals",
+    "log_spectral_density",
     "mean_eigenvalue",
     "spectral_density",
 ]

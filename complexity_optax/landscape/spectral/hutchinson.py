@@ -1,8 +1,8 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """Hutchinson's stochastic trace and diagonal estimators on matrix-vector products.
 
-For a symmetric linear map ``A`` on pytrees and Rademacher probes ``z`` (entries ±1, independent),
-``E[zᵀAz] = tr(A)`` and ``E[z ⊙ Az] = diag(A)``. Only ``matvec`` is ever called: ``A`` is never
+For a symmetric linear map `A` on pytrees and Rademacher probes `z` (entries ±1, independent),
+`E[zᵀAz] = tr(A)` and `E[z ⊙ Az] = diag(A)`. Only `matvec` is ever called: `A` is never
 materialised, and the user's pytree is never ravelled.
 """
 
@@ -16,6 +16,7 @@ import optax
 
 from complexity_optax._src.common import checks
 from complexity_optax._src.common.draws import draw_like, rademacher
+from complexity_optax.landscape.spectral import linear_operator as _linop
 
 from complexity_optax._src.common.types import MatVec  # noqa: E402
 
@@ -28,7 +29,7 @@ class StochasticEstimate(NamedTuple):
 
 
 def rademacher_like(key: jax.Array, like: Any) -> Any:
-    """A pytree shaped like ``like`` with independent ±1 entries (in each leaf's dtype).
+    """A pytree shaped like `like` with independent ±1 entries (in each leaf's dtype).
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -40,7 +41,7 @@ def rademacher_like(key: jax.Array, like: Any) -> Any:
 
 
 def mean_and_standard_error(samples: jax.Array) -> StochasticEstimate:
-    """Sample mean and standard error ``std(samples, ddof=1) / √n`` along axis 0.
+    """Sample mean and standard error `std(samples, ddof=1) / √n` along axis 0.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -61,25 +62,26 @@ def hutchinson_trace(
     num_samples: int = 100,
     batch_size: int | None = None,
 ) -> StochasticEstimate:
-    r"""Estimates ``tr(A)`` from ``num_samples`` Rademacher quadratic forms.
+    r"""Estimates `tr(A)` from `num_samples` Rademacher quadratic forms.
 
-    .. math::
-        \widehat{\mathrm{tr}}(A) = \frac{1}{m}\sum_{s=1}^{m} z_s^\top A z_s,\qquad
-        \mathrm{Var}[z^\top A z] = 2\sum_{i \ne j} A_{ij}^2 \;\; (A \text{ symmetric}),
+    $$
+    \widehat{\mathrm{tr}}(A) = \frac{1}{m}\sum_{s=1}^{m} z_s^\top A z_s,\qquad
+    \mathrm{Var}[z^\top A z] = 2\sum_{i \ne j} A_{ij}^2 \;\; (A \text{ symmetric}),
+    $$
 
     the lowest variance among i.i.d. probe distributions with unit second moment (Hutchinson,
-    1989). The standard error is the sample standard deviation of the ``m`` quadratic forms over
-    ``√m``. Costs ``m`` calls of ``matvec``; jit-compatible.
+    1989). The standard error is the sample standard deviation of the `m` quadratic forms over
+    `√m`. Costs `m` calls of `matvec`; jit-compatible.
 
     Args:
-      matvec: a linear map ``v -> A v`` on pytrees shaped like ``like`` (e.g. an HVP closure).
-      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) giving the shapes and dtypes of ``v``.
+      matvec: a linear map `v -> A v` on pytrees shaped like `like` (e.g. an HVP closure).
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) giving the shapes and dtypes of `v`.
       key: a PRNG key.
-      num_samples: number of probes ``m`` (at least 2, for the standard error).
-      batch_size: probes evaluated together with ``vmap`` (``None``: one at a time, least memory).
+      num_samples: number of probes `m` (at least 2, for the standard error).
+      batch_size: probes evaluated together with `vmap` (`None`: one at a time, least memory).
 
     Returns:
-      ``StochasticEstimate(estimate, standard_error)``, two scalars.
+      `StochasticEstimate(estimate, standard_error)`, two scalars.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -95,6 +97,7 @@ def hutchinson_trace(
     checks.check_int("num_samples", num_samples, minimum=2)
     if batch_size is not None:
         checks.check_int("batch_size", batch_size, minimum=1)
+    matvec, like = _linop.in_compute_dtype(matvec, like)
 
     def quadratic_form(probe_key):
         z = rademacher_like(probe_key, like)
@@ -112,24 +115,28 @@ def hutchinson_diagonal(
     num_samples: int = 100,
     batch_size: int | None = None,
 ) -> Any:
-    r"""Estimates ``diag(A)`` as a pytree, from ``num_samples`` Rademacher probes.
+    r"""Estimates `diag(A)` as a pytree, from `num_samples` Rademacher probes.
 
-    .. math::
-        \widehat{\mathrm{diag}}(A) = \frac{1}{m}\sum_{s=1}^{m} z_s \odot A z_s,\qquad
-        \mathbb{E}[(z \odot Az)_i] = A_{ii},\quad
-        \mathrm{Var}[(z \odot Az)_i] = \sum_{j \ne i} A_{ij}^2.
+    $$
+    \widehat{\mathrm{diag}}(A) = \frac{1}{m}\sum_{s=1}^{m} z_s \odot A z_s,\qquad
+    \mathbb{E}[(z \odot Az)_i] = A_{ii},\quad
+    \mathrm{Var}[(z \odot Az)_i] = \sum_{j \ne i} A_{ij}^2.
+    $$
 
-    (Bekas, Kokiopoulou & Saad, 2007.) Costs ``m`` calls of ``matvec``; jit-compatible.
+    (Bekas, Kokiopoulou & Saad, 2007.) Costs `m` calls of `matvec`; jit-compatible. The
+    products are summed as they come (a `lax.scan`), so memory stays at one product (one batch
+    of `batch_size` products with `vmap`) whatever `m`; on a CPU `batch_size=None` is
+    never slower. For fewer matvecs at the same accuracy see `hutchpp_diagonal`.
 
     Args:
-      matvec: a linear map ``v -> A v`` on pytrees shaped like ``like``.
-      like: a pytree of arrays (or ``jax.ShapeDtypeStruct``) with the shapes and dtypes of ``v``.
+      matvec: a linear map `v -> A v` on pytrees shaped like `like`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`.
       key: a PRNG key.
-      num_samples: number of probes ``m``.
-      batch_size: probes evaluated together with ``vmap`` (``None``: one at a time).
+      num_samples: number of probes `m`.
+      batch_size: probes evaluated together with `vmap` (`None`: one at a time).
 
     Returns:
-      A pytree shaped like ``like``: the estimated diagonal.
+      A pytree shaped like `like`: the estimated diagonal.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -144,18 +151,34 @@ def hutchinson_diagonal(
     checks.check_int("num_samples", num_samples, minimum=1)
     if batch_size is not None:
         checks.check_int("batch_size", batch_size, minimum=1)
+    matvec, like = _linop.in_compute_dtype(matvec, like)
 
-    def body(total, probe_key):
+    def product(probe_key):
         z = rademacher_like(probe_key, like)
-        return optax.tree.add(total, optax.tree.mul(z, matvec(z))), None
+        return optax.tree.mul(z, matvec(z))
 
     keys = jax.random.split(key, num_samples)
-    if batch_size is None:
-        total, _ = jax.lax.scan(body, optax.tree.zeros_like(like), keys)
-        return optax.tree.scale(1.0 / num_samples, total)
-    products = jax.lax.map(
-        lambda k: (lambda z: optax.tree.mul(z, matvec(z)))(rademacher_like(k, like)),
-        keys,
-        batch_size=batch_size,
-    )
-    return jax.tree.map(lambda x: jnp.mean(x, axis=0), products)
+    return optax.tree.scale(1.0 / num_samples, _summed(product, keys, like, batch_size))
+
+
+def _summed(product, keys: jax.Array, like: Any, batch_size: int | None) -> Any:
+    """`Σ_s product(keys[s])` accumulated in a scan: memory of one (or one batch of) product.
+
+    With `batch_size` the full batches are `vmap`-ed inside the scan and the remainder runs
+    as one smaller batch, so no more than `batch_size` products are ever alive.
+    """
+    num = keys.shape[0]
+    batch = 1 if batch_size is None else min(batch_size, num)
+    full, rest = divmod(num, batch)
+
+    def body(total, chunk):
+        values = jax.vmap(product)(chunk) if batch > 1 else jax.tree.map(
+            lambda x: x[None], product(chunk[0]))
+        return optax.tree.add(total, jax.tree.map(lambda x: jnp.sum(x, axis=0), values)), None
+
+    zeros = optax.tree.zeros_like(like)
+    chunks = keys[: full * batch].reshape((full, batch) + keys.shape[1:])
+    total, _ = jax.lax.scan(body, zeros, chunks)
+    if rest:
+        total, _ = body(total, keys[full * batch:])
+    return total

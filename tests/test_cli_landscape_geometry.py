@@ -1,0 +1,66 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""The ``landscape`` subcommand, run in-process in quick mode (integration)."""
+
+import contextlib
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+
+from complexity_optax.demo import cli
+
+
+@pytest.fixture(scope="module")
+def landscape_run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("landscape"))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = cli.main(["landscape", "--quick", "--json", "--no-progress", "--output-dir", out])
+    return code, json.loads(stdout.getvalue()), stderr.getvalue(), out
+
+
+@pytest.mark.integration
+def test_quick_run_writes_figure_json_and_report(landscape_run):
+    code, doc, err, out = landscape_run
+    assert code == 0
+    png = os.path.join(out, "landscape.png")
+    assert os.path.getsize(png) > 20_000
+    with open(png, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    with open(os.path.join(out, "results.json")) as f:
+        assert json.load(f)["barrier"] == doc["barrier"]
+    assert "barrier, straight line" in err and "barrier, Bezier curve" in err
+    assert doc["config"]["quick"] and doc["config"]["parameters"] == 4810
+    print(f"\nquick landscape run: {doc['total_time']:.1f} s; barrier line "
+          f"{doc['barrier']['line']:.4f}, curve {doc['barrier']['curve']:.4f}")
+
+
+@pytest.mark.integration
+def test_slices_paths_and_barriers_are_consistent(landscape_run):
+    _, doc, _, _ = landscape_run
+    c = doc["config"]
+    paths, slices, planes = doc["paths"], doc["slices"], doc["planes"]
+    # Both paths start and end at the two minima (exact parameters; the loss programs differ,
+    # so compare to float32 rounding).
+    same = dict(rel=1e-6)
+    assert paths["line"][0] == doc["loss_a"] and paths["line"][-1] == doc["loss_b"]
+    assert paths["curve"][0] == pytest.approx(doc["loss_a"], **same)
+    assert paths["curve"][-1] == pytest.approx(doc["loss_b"], **same)
+    # Every slice passes through minimum A at its centre (α = 0 exactly).
+    for name in ("random", "eigen"):
+        mid = c["points_1d"] // 2
+        assert slices[name]["alphas"][mid] == 0.0
+        assert slices[name]["losses"][mid] == pytest.approx(doc["loss_a"], **same)
+        grid = np.asarray(planes[name]["losses"])
+        assert grid.shape == (c["points_2d"], c["points_2d"])
+        assert planes[name]["coordinates"][c["points_2d"] // 2] == 0.0
+        assert grid[c["points_2d"] // 2, c["points_2d"] // 2] == pytest.approx(doc["loss_a"],
+                                                                                  **same)
+        assert grid.min() >= 0.99 * doc["loss_a"]  # a minimum of the plane (up to rounding)
+    # Two seeds, two minima: a barrier on the straight line; the trained curve lowers it.
+    assert doc["barrier"]["line"] > 0.01
+    assert doc["barrier"]["curve"] < 0.5 * doc["barrier"]["line"]
+    assert doc["top_eigenvalues"][0] >= doc["top_eigenvalues"][1] > 0
+    assert doc["eigen_range"] == pytest.approx((2 / doc["top_eigenvalues"][0]) ** 0.5)
