@@ -85,3 +85,74 @@ def test_invalid_hyperparameters_raise_value_error(make, name):
 def test_wrong_kinds_raise_type_error(make, name):
     with pytest.raises(TypeError, match=f"^{name}"):
         make()
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 13: integer step counting, and hyperparameters that overflow float32.
+# ----------------------------------------------------------------------------------------------
+
+_COSINE_100 = co.cosine_annealing(0.3, period=100)
+_COSINE_100_JIT = jax.jit(jax.vmap(_COSINE_100))
+
+
+def test_cosine_exact_at_the_restart_t_2e9():
+    """Counting in float32 gave λ(2·10⁹) = 0.963·2λ₀; the integer count gives 2λ₀."""
+    for count in (2_000_000_000, jnp.int32(2_000_000_000)):
+        assert float(_COSINE_100(count)) == pytest.approx(0.6, rel=1e-7)
+    assert float(_COSINE_100_JIT(jnp.asarray([2_000_000_000], jnp.int32))[0]) == pytest.approx(
+        0.6, rel=1e-7)
+    assert float(_COSINE_100(2**31 - 1)) == pytest.approx(
+        0.3 * (1 + np.cos(2 * np.pi * ((2**31 - 1) % 100) / 100)), abs=0.6e-6)
+
+
+def test_cosine_precise_near_t_1e7_for_period_100():
+    """Error < 1e-6 relative to the peak 2λ₀ (the float32 count gave > 1%)."""
+    t = np.arange(10**7, 10**7 + 200)
+    values = np.asarray(_COSINE_100_JIT(jnp.asarray(t, jnp.int32)), np.float64)
+    exact = 0.3 * (1 + np.cos(2 * np.pi * (t % 100) / 100))
+    assert np.max(np.abs(values - exact)) / 0.6 < 1e-6
+
+
+def test_cosine_non_integer_period_counts_exactly():
+    schedule = co.cosine_annealing(0.3, period=100.5)
+    t = np.arange(10**9, 10**9 + 201)
+    values = np.asarray(jax.vmap(schedule)(jnp.asarray(t, jnp.int32)), np.float64)
+    exact = 0.3 * (1 + np.cos(2 * np.pi * np.mod(t * 2, 201) / 201))
+    assert np.max(np.abs(values - exact)) / 0.6 < 1e-6
+
+
+def test_cosine_injected_period_is_exact_too():
+    tx = optax.inject_hyperparams(
+        lambda init_strength, period: co.complexity_weight_decay(
+            co.cosine_annealing(init_strength, period)))(init_strength=0.3, period=100.0)
+    params = jnp.ones(2)
+    state = tx.init(params)
+    inner = state.inner_state._replace(
+        schedule_state=state.inner_state.schedule_state._replace(
+            count=jnp.asarray(2_000_000_000, jnp.int32)))
+    state = state._replace(inner_state=inner)
+    _, state = jax.jit(tx.update)(jnp.zeros(2), state, params)
+    assert float(state.inner_state.strength) == pytest.approx(0.6, rel=1e-7)
+
+
+@pytest.mark.parametrize("make, name, message", [
+    (lambda: co.cosine_annealing(1e39, period=100), "init_strength", "fit in float32"),
+    (lambda: co.cosine_annealing(2e38, period=100), "init_strength", "fit in float32"),
+    (lambda: co.cosine_annealing(0.1, 1e-39), "period", "underflow"),
+    (lambda: co.cosine_annealing(0.1, 0.5), "period", ">= 1"),
+    (lambda: co.power_law_annealing(1e39), "init_strength", "fit in float32"),
+    (lambda: co.power_law_annealing(0.1, exponent=1e39), "exponent", "fit in float32"),
+    (lambda: co.lr_matched_annealing(1e39, 0.1), "init_strength", "fit in float32"),
+    (lambda: co.lr_matched_annealing(0.1, 1e-39), "learning_rate", "underflow"),
+    (lambda: co.cosine_annealing(jnp.array([0.1, -0.1]), 10), "init_strength", ">= 0"),
+    (lambda: co.power_law_annealing(np.array([0.1, -0.1])), "init_strength", ">= 0"),
+    (lambda: co.lr_matched_annealing(0.1, jnp.array([0.1, 0.0])), "learning_rate", "> 0"),
+])
+def test_overflowing_and_array_hyperparameters_rejected(make, name, message):
+    with pytest.raises(ValueError, match=f"^{name} must.*{message}"):
+        make()
+
+
+def test_largest_valid_strength_stays_finite():
+    schedule = co.cosine_annealing(8e37, period=10)  # 4λ₀ = 3.2e38 < float32 max
+    assert np.isfinite(float(schedule(0))) and float(schedule(0)) == pytest.approx(1.6e38, rel=1e-6)

@@ -71,7 +71,7 @@ def _tree(values):
 
 
 _sphere_global = co.project_onto_sphere(radius=2.5)
-_sphere_leaf = co.project_onto_sphere(scope="per_leaf")
+_sphere_leaf = co.project_onto_sphere(radius="sqrt_n", scope="per_leaf")  # √(leaf size)
 _tangent = co.tangent_projection()
 
 
@@ -185,3 +185,15 @@ def test_registry_state_dtypes_stable_for_any_loss(v1, v2):
     _, s2, _ = step(PARAMS, s1, grads, jnp.float32(v2), BATCH)
     assert C.shape_dtype_tree(s2) == C.shape_dtype_tree(state0)
     assert C.all_finite(s2)
+
+
+@pytest.mark.parametrize("name", [e.name for e in C.REGISTRY if e.factory is co.two_step_annealing])
+@pytest.mark.parametrize("case", ["nan_grads", "inf_grads"])
+def test_two_step_skips_non_finite_steps_even_bare(name, case):
+    """Issue 13: the M step is guarded, so even without ``apply_if_finite`` a non-finite
+    gradient gives a zero update and leaves the state (count, λ, schedule state) as it was."""
+    p0, s0, p1, s1, p2, s2 = C.run_fault(name, case, PARAMS, BATCH, wrapper=None)
+    np.testing.assert_array_equal(np.asarray(p1["kernel"]), np.asarray(p0["kernel"]))
+    for a, b in zip(jax.tree.leaves(s1), jax.tree.leaves(s0)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert C.all_finite((p2, s2)) and int(s2.count) == int(s0.count) + 1

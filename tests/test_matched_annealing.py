@@ -196,3 +196,54 @@ def test_invalid_hyperparameters_raise_value_error(kwargs, name):
 def test_wrong_kinds_raise_type_error(kwargs, name):
     with pytest.raises(TypeError, match=f"^{name}"):
         co.matched_annealing(**kwargs)
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 13: int32 limits, overflowing strengths, per-example values.
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kwargs, name, message", [
+    ({"warmup_steps": 2**31}, "warmup_steps", "int32 step counter"),
+    ({"warmup_steps": 2**40}, "warmup_steps", "int32 step counter"),
+    ({"memory": 2**31}, "memory", "int32 step counter"),
+    ({"memory": 0, "smoothing": "none"}, "memory", ">= 1"),  # validated though unused
+    ({"loss_floor": 1e39}, "loss_floor", "fit in float32"),
+    ({"max_ratio": 1e39}, "max_ratio", "fit in float32"),
+])
+def test_limits_rejected_at_construction(kwargs, name, message):
+    with pytest.raises(ValueError, match=f"^{name} must.*{message}"):
+        co.matched_annealing(0.1, **kwargs)
+
+
+def test_overflowing_init_strength_rejected():
+    with pytest.raises(ValueError, match="^init_strength must fit in float32"):
+        co.matched_annealing(1e39)
+    with pytest.raises(ValueError, match="^init_strength must fit in float32"):
+        co.matched_annealing(1e38, max_ratio=2.0)  # 2·max_ratio·λ₀ = 4e38 overflows
+    co.matched_annealing(1e38, max_ratio=0.5)
+
+
+def test_largest_warmup_runs_at_the_int32_limit():
+    """warmup_steps = 2³¹ − 2 is accepted and still compares with the int32 count."""
+    schedule = co.matched_annealing(0.1, warmup_steps=2**31 - 2, smoothing="none")
+    state = schedule.init()._replace(count=jnp.asarray(2**31 - 3, jnp.int32),
+                                     initial_loss=jnp.asarray(2.0, jnp.float32))
+    state = jax.jit(lambda s: schedule.update(s, value=2.0))(state)  # the last warm-up value
+    assert float(schedule(state)) == pytest.approx(0.1)
+    state = jax.jit(lambda s: schedule.update(s, value=1.0))(state)  # first ratio: 1/2
+    assert float(schedule(state)) == pytest.approx(0.05)
+    assert int(state.count) == 2**31 - 1
+
+
+def test_per_example_values_are_a_clear_error_and_one_element_values_keep_the_layout():
+    schedule = co.matched_annealing(0.1, memory=3, smoothing="window")
+    state = schedule.init()
+    with pytest.raises(ValueError, match=r"^value must be a scalar.*shape \(4,\)"):
+        schedule.update(state, value=jnp.ones(4))
+    with pytest.raises(ValueError, match="^value must be a scalar"):
+        jax.jit(lambda s, v: schedule.update(s, value=v))(state, jnp.ones((2, 3)))
+    for value in ([2.0], jnp.asarray([2.0]), np.float32(2.0)):
+        new = schedule.update(state, value=value)
+        assert jax.tree.map(jnp.shape, new) == jax.tree.map(jnp.shape, state)
+        assert float(new.initial_loss) == 2.0

@@ -178,3 +178,69 @@ def test_learning_rate_and_strength_can_be_injected():
     expected = {k: -0.1 * (A[k] * THETA0[k] - B[k] + 0.6 * THETA0[k]) for k in THETA0}
     _assert_close(updates, expected)
     assert float(state.hyperparams["learning_rate"]) == pytest.approx(0.1)
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 13: finite inputs never give NaN parameters (the M step is guarded).
+# ----------------------------------------------------------------------------------------------
+
+
+def _sqrt_loss(params):
+    """Defined for θ ≥ 0 only: the E point θ_E = 0.05 − 0.1·(2.236 + 0.001) < 0 leaves it."""
+    return jnp.sum(jnp.sqrt(params))
+
+
+def _exp_loss(params):
+    """∇L = 2θ·exp(θ²) = −4.9e4 at θ = −3 (L = 8103): θ_E ≈ 4858, where ∇L overflows to inf."""
+    return jnp.sum(jnp.exp(params ** 2))
+
+
+@pytest.mark.parametrize("wrap", [False, True], ids=["bare", "apply_if_finite"])
+@pytest.mark.parametrize("loss_fn, theta, strength", [
+    (_sqrt_loss, 0.05, 0.01),        # E point outside the domain, M step of size 0 (0·NaN)
+    (_exp_loss, -3.0, co.power_law_annealing(0.5)),  # E-point gradient overflows
+])
+def test_non_finite_e_point_gradient_skips_the_step(wrap, loss_fn, theta, strength):
+    tx = co.two_step_annealing(0.1, strength)
+    if wrap:
+        tx = optax.apply_if_finite(tx, max_consecutive_errors=10)
+    params = jnp.full((2,), theta, jnp.float32)
+    grads = jax.grad(loss_fn)(params)
+    assert bool(jnp.all(jnp.isfinite(grads))) and bool(jnp.isfinite(loss_fn(params)))
+    state = tx.init(params)
+    step = jax.jit(lambda p, s: tx.update(jax.grad(loss_fn)(p), s, p, value_fn=loss_fn))
+    updates, new_state = step(params, state)
+    new_params = optax.apply_updates(params, updates)
+    np.testing.assert_array_equal(np.asarray(new_params), np.asarray(params))
+    inner = new_state.inner_state if wrap else new_state
+    inner0 = state.inner_state if wrap else state
+    assert int(inner.count) == int(inner0.count) == 0
+    assert float(inner.strength) == float(inner0.strength)
+
+
+def test_guard_keeps_honest_steps():
+    """On a loss with a finite E-point gradient the guarded step is the unguarded formula."""
+    tx = co.two_step_annealing(0.1, 0.01)
+    params = jnp.asarray([1.0, 4.0], jnp.float32)
+    grads = jax.grad(_sqrt_loss)(params)
+    updates, state = tx.update(grads, tx.init(params), params, value_fn=_sqrt_loss)
+    g = 0.5 / np.sqrt([1.0, 4.0])
+    expected = -0.1 * (g + 0.02 * np.array([1.0, 4.0]))  # M step of size 0
+    np.testing.assert_allclose(np.asarray(updates), expected, rtol=1e-6)
+    assert int(state.count) == 1
+
+
+@pytest.mark.parametrize("mask, kind", [("abc", TypeError), (1.0, TypeError),
+                                        ({"w": "yes", "b": True}, TypeError)])
+def test_bad_mask_rejected_at_construction(mask, kind):
+    with pytest.raises(kind, match="^mask"):
+        co.two_step_annealing(0.1, 0.1, mask=mask)
+
+
+def test_overflowing_hyperparameters_rejected():
+    with pytest.raises(ValueError, match="^strength must fit in float32"):
+        co.two_step_annealing(0.1, 1e39)
+    with pytest.raises(ValueError, match="^learning_rate must fit in float32"):
+        co.two_step_annealing(1e39, 0.1)
+    with pytest.raises(ValueError, match="^learning_rate"):
+        co.two_step_annealing(jnp.array([0.1, -0.1]), 0.1)  # 1-d arrays are range-checked

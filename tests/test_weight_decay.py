@@ -144,3 +144,42 @@ def test_strength_can_be_injected():
         updates, state = _update(tx, zeros, state, PARAMS, value=jnp.float32(loss))
     assert float(state.hyperparams["strength"]) == pytest.approx(0.025)
     np.testing.assert_allclose(updates["w"], 0.05 * PARAMS["w"], rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 13: overflowing strengths, array strengths, masks.
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("strength, message", [
+    (1e39, "fit in float32"),          # was inf in state and updates
+    (2e38, "fit in float32"),          # 2λ = 4e38 overflows
+    (jnp.array([0.1, -0.1]), ">= 0"),  # 1-d arrays are range-checked
+    (np.array([0.1, np.nan]), "NaN"),
+])
+def test_bad_strength_rejected(strength, message):
+    with pytest.raises(ValueError, match=f"^strength.*{message}"):
+        co.complexity_weight_decay(strength)
+
+
+def test_largest_strength_gives_finite_updates():
+    tx = co.complexity_weight_decay(1.7e38)
+    params = jnp.asarray([1.0, -0.5])
+    updates, state = tx.update(jnp.zeros(2), tx.init(params), params)
+    np.testing.assert_allclose(np.asarray(updates), [3.4e38, -1.7e38], rtol=1e-6)
+    assert np.isfinite(float(state.strength))
+
+
+@pytest.mark.parametrize("mask", ["abc", 3, {"w": "yes"}, [None, 1.0]])
+def test_bad_mask_rejected_at_construction(mask):
+    with pytest.raises(TypeError, match="^mask must be None, a callable"):
+        co.complexity_weight_decay(0.1, mask=mask)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")
+def test_injected_bad_strength_is_checked_at_concrete_init():
+    factory = optax.inject_hyperparams(co.complexity_weight_decay)
+    with pytest.raises(ValueError, match="^strength"):
+        factory(strength=-0.1).init(jnp.ones(2))
+    with pytest.raises(ValueError, match="^strength must be finite"):  # optax casts 1e39 to inf
+        factory(strength=1e39).init(jnp.ones(2))

@@ -10,7 +10,7 @@ __all__ = ["int_at_least", "positive_int"]
 
 
 def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer that is at least ``minimum``."""
+    """An argparse type: an integer that is at least `minimum`."""
 
     def parse(text: str) -> int:
         try:

@@ -1,15 +1,19 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""The ``complexity-optax`` command line (also ``python -m complexity_optax``).
+"""The `complexity-optax` command line (also `python -m complexity_optax`).
 
-Subcommands are registered in :data:`SUBCOMMANDS`: name -> ``(help, add_arguments, run)``, where
-``add_arguments(parser)`` declares the subcommand's options and ``run(args) -> int`` executes it
-and returns the exit status. Bad options are argparse errors (exit status 2).
+Subcommands are registered in `SUBCOMMANDS`: name -> `(help, add_arguments, run)`, where
+`add_arguments(parser)` declares the subcommand's options and `run(args) -> int` executes it
+and returns the exit status. Bad options are argparse errors (exit status 2), and so is an output
+folder that cannot be written (checked before any computation). A closed stdout (``--json |
+head``) is not an error; an interrupt (Ctrl-C) exits with status 130 and leaves the previous
+results intact (outputs are replaced atomically).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Callable, Sequence
 
 from complexity_optax.demo.arguments import int_at_least, positive_int  # noqa: F401
@@ -26,7 +30,7 @@ def _method_list(text: str) -> tuple[str, ...]:
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``demo``."""
+    """Options of `demo`."""
     from complexity_optax.demo import DEFAULT_EPOCHS, DEFAULT_SEEDS, QUICK_EPOCHS
     from complexity_optax.demo.methods import METHODS
 
@@ -57,7 +61,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    """Runs ``demo``; exit status 1 if a method failed."""
+    """Runs `demo`; exit status 1 if a method failed."""
     from complexity_optax.demo import (
         DEFAULT_EPOCHS, DEFAULT_SEEDS, QUICK_EPOCHS, DemoConfig, run_demo,
     )
@@ -103,11 +107,21 @@ SUBCOMMANDS: dict[str, tuple[str, AddArguments, Run]] = {
         lambda parser: _demo_module("spectrum").add_arguments(parser),
         lambda args: _demo_module("spectrum").run_command(args),
     ),
+    "landscape": (
+        "loss slices, contours and a trained mode-connecting curve between two trained MLPs",
+        lambda parser: _demo_module("landscape").add_arguments(parser),
+        lambda args: _demo_module("landscape").run_command(args),
+    ),
+    "reproduce": (
+        "the papers' experiments on real MNIST (kohler2019, chaudhari2015, richemond2019)",
+        lambda parser: _demo_module("reproduce").add_arguments(parser),
+        lambda args: _demo_module("reproduce").run(args),
+    ),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one subparser per entry of :data:`SUBCOMMANDS`."""
+    """The top-level parser with one subparser per entry of `SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="complexity-optax",
         description=(
@@ -121,17 +135,50 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parses ``argv`` (default ``sys.argv[1:]``), runs the subcommand, returns its exit status.
+    """Parses `argv` (default `sys.argv[1:]`), runs the subcommand, returns its exit status.
 
-    Bad options raise ``SystemExit(2)`` with argparse's message on stderr.
+    Bad options raise `SystemExit(2)` with argparse's message on stderr.
 
     Examples:
       >>> main(["demo", "--quick", "--output-dir", "/tmp/demo"])  # doctest: +SKIP
       0
     """
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_arguments(parser, args)
     _, _, run = SUBCOMMANDS[args.command]
-    return run(args)
+    try:
+        return run(args)
+    except BrokenPipeError:  # stdout closed by the reader (--json | head): results are on disk
+        from complexity_optax.demo.report import quiet_broken_pipe
+
+        quiet_broken_pipe()
+        return 0
+    except KeyboardInterrupt:
+        where = getattr(args, "output_dir", None)
+        kept = f"; previous results in {where!r} left intact" if where else ""
+        print(f"complexity-optax {args.command}: interrupted{kept}", file=sys.stderr)
+        return 130
+
+
+SEED_MAX = 2**63 - 1
+"""The largest seed ``jax.random.key`` accepts (an int64)."""
+
+
+def _check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Checks that need the parsed values, before any computation (argparse errors, exit 2):
+    the output folder (a file, a path under a file, an unwritable path or '' fail at once) and
+    the seed range."""
+    seed = getattr(args, "seed", None)
+    if isinstance(seed, int) and seed > SEED_MAX:
+        parser.error(f"argument --seed: must be <= {SEED_MAX} (2**63 - 1), got {seed}")
+    if hasattr(args, "output_dir"):
+        from complexity_optax.demo.report import OutputDirError, check_output_dir
+
+        try:
+            check_output_dir(args.output_dir)
+        except OutputDirError as e:
+            parser.error(f"argument --{e}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,10 @@ deviation over seeds (population std, 0 for a single seed), gradients, HVPs and 
 (mean over seeds), and training wall time (excluding compilation, reported separately).
 The figure plots the full training loss against backprops (gradients + HVPs), log-log, one line per
 method (the mean over seeds, at each epoch's mean backprop count).
+
+Outputs are atomic: `write_json` and `save_figure` write a temporary file in the
+output folder and `os.replace` it onto the target, so an interrupted run leaves the previous
+results intact; `check_output_dir` validates the folder before any computation.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ import json
 import math
 import os
 import sys
-from typing import Any, Sequence
+import tempfile
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -172,28 +177,127 @@ def plot_losses(document: dict[str, Any], path: str) -> str:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
     return path
 
 
-def write_json(document: dict[str, Any], path: str) -> str:
-    """Writes the JSON document (NaN/inf as null: strict JSON) and returns its path."""
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(_finite_or_none(document), f, indent=2, allow_nan=False)
+class OutputDirError(ValueError):
+    """An output folder that cannot hold the results (its message starts with `output-dir`)."""
+
+
+def check_output_dir(path: str) -> str:
+    """Checks, before any computation, that `path` is (or can become) a writable folder.
+
+    Creates the folder if needed and writes and removes a probe file in it, so that a bad path
+    fails at once instead of after the whole run. Returns the absolute path.
+
+    Raises:
+      OutputDirError: for `''`, a path that is a file, a path under a file, or a folder that
+        cannot be created or written; the message names the path and the reason.
+
+    Examples:
+      >>> check_output_dir("")
+      Traceback (most recent call last):
+      ...
+      complexity_optax.demo.report.OutputDirError: output-dir must not be empty
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise OutputDirError("output-dir must not be empty")
+    full = os.path.abspath(path)
+    if os.path.exists(full) and not os.path.isdir(full):
+        raise OutputDirError(f"output-dir {path!r} is a file, not a folder")
+    parent = full
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise OutputDirError(f"output-dir {path!r} is under the file {parent!r}")
+    try:
+        os.makedirs(full, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=full)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise OutputDirError(
+            f"output-dir {path!r} is not writable: {e.strerror or e}") from None
+    return full
+
+
+def _replace_atomically(path: str, write: Callable[[str], None]) -> str:
+    """Calls `write(tmp)` on a temporary file next to `path`, then `os.replace`s it.
+
+    An interrupt or error before the rename leaves the previous `path` intact and removes the
+    temporary file.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                               dir=directory)
+    os.close(fd)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the result gets the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
     return path
+
+
+def atomic_write_text(path: str, text: str) -> str:
+    """Writes `text` to `path` through a temporary file and `os.replace` (all or nothing)."""
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+
+    return _replace_atomically(path, write)
+
+
+def save_figure(fig: Any, path: str, **kwargs: Any) -> str:
+    """`fig.savefig` through a temporary file and `os.replace` (the format from `path`)."""
+    fmt = os.path.splitext(path)[1].lstrip(".") or "png"
+    return _replace_atomically(path, lambda tmp: fig.savefig(tmp, format=fmt, **kwargs))
+
+
+def write_json(document: dict[str, Any], path: str) -> str:
+    """Writes the JSON document (NaN/inf as null: strict JSON) atomically; returns its path.
+
+    The text goes to a temporary file that replaces `path` only once complete, so an interrupt
+    never leaves a truncated `results.json` and never destroys the previous one.
+    """
+    text = json.dumps(_finite_or_none(document), indent=2, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
+
+
+def quiet_broken_pipe() -> None:
+    """After a `BrokenPipeError` on stdout (`--json | head`): point stdout at `/dev/null`
+    so that Python's final flush does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor
+        pass
 
 
 def publish(document: dict[str, Any], text: str, json_path: str, *, as_json: bool,
             out: Any) -> None:
-    """What every subcommand ends with: writes ``results.json``, prints ``text`` and the paths of
-    the figure and the JSON to ``out``, and with ``as_json`` prints the document to stdout."""
+    """What every subcommand ends with: writes `results.json`, prints `text` and the paths of
+    the figure and the JSON to `out`, and with `as_json` prints the document to stdout."""
     write_json(document, json_path)
-    print(text, file=out)
-    if document.get("figure"):
-        print(f"figure: {document['figure']}", file=out)
-    print(f"results: {os.path.abspath(json_path)}", file=out)
-    if as_json:
-        json.dump(_finite_or_none(document), sys.stdout, indent=2, allow_nan=False)
-        sys.stdout.write("\n")
+    try:
+        print(text, file=out)
+        if document.get("figure"):
+            print(f"figure: {document['figure']}", file=out)
+        print(f"results: {os.path.abspath(json_path)}", file=out)
+        if as_json:
+            json.dump(_finite_or_none(document), sys.stdout, indent=2, allow_nan=False)
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+    except BrokenPipeError:  # the reader closed stdout (--json | head): results are on disk
+        quiet_broken_pipe()

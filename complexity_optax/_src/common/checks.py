@@ -1,10 +1,25 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Construction-time validation of hyperparameters.
+"""Construction-time validation of hyperparameters: the one validation path.
 
 Every public constructor validates its hyperparameters eagerly, in Python, before any closure is
-built, and raises a ``ValueError`` (bad value) or ``TypeError`` (bad kind) whose message starts
-with the parameter's name. Values that are not concrete Python/NumPy numbers (schedules, traced
-arrays under ``jit``) are not range-checked here: they are checked where they become concrete.
+built, and raises a `ValueError` (bad value) or `TypeError` (bad kind) whose message starts
+with the parameter's name.
+
+* **Arrays of any shape.** A concrete NumPy or jax array is checked element by element (a 1-d
+  array of learning rates is range-checked like a scalar).
+* **Traced values.** A tracer (a hyperparameter injected by `optax.inject_hyperparams` inside
+  `jit`) has no value in Python and cannot be checked where it is traced. It is checked by the
+  first *concrete* call: `optax.inject_hyperparams(f)(x=…).init(params)` called outside `jit`
+  runs `f` with the concrete values, so a bad injected value raises there, at init. No
+  `jax.debug` callback or `checkify` is involved.
+* **The compute dtype.** Hyperparameters are used in float32. A finite value whose magnitude
+  exceeds float32's largest (e.g. `1e39`) is rejected instead of becoming `inf`; a non-zero
+  value below float32's smallest normal number (e.g. `1e-39`, flushed to 0 on most
+  accelerators) is rejected where 0 is invalid. Pass `dtype=None` to skip this.
+* **Integer limits.** `check_int` takes a `maximum`; `INT32_MAX` bounds the
+  integers compared with an int32 step counter.
+
+Schedules (callables) pass unchecked: they are checked by the code that evaluates them.
 """
 
 from __future__ import annotations
@@ -15,69 +30,154 @@ from typing import Any, Iterable
 
 import numpy as np
 
+INT32_MAX = 2**31 - 1
+"""The largest value of an int32 step counter: integer limits compared with one must not exceed it."""
+
+_DEFAULT_DTYPE = np.float32
+
 
 def concrete_float(value: Any) -> float | None:
-    """Returns ``value`` as a Python float if it is a concrete scalar, else ``None``.
+    """Returns `value` as a Python float if it is a concrete scalar, else `None`.
 
-    Callables (schedules) and traced values give ``None``; bools are rejected as a ``TypeError``
-    by the callers that need numbers, since ``True`` as a learning rate is always a mistake.
+    Callables (schedules) and traced values give `None`; bools are rejected as a `TypeError`
+    by the callers that need numbers, since `True` as a learning rate is always a mistake.
+    Only shape-`()` arrays count (use `concrete_values` for arrays of any shape).
     """
     if isinstance(value, bool):
         return None
     if isinstance(value, numbers.Real):
         return float(value)
-    if isinstance(value, np.ndarray) and value.shape == ():
-        return float(value)
-    try:  # A concrete (non-traced) jax scalar.
-        import jax
-
-        if isinstance(value, jax.Array) and value.shape == () and not isinstance(
-            value, jax.core.Tracer
-        ):
-            return float(value)
-    except Exception:  # pragma: no cover - defensive: tracers raise on float().
-        return None
+    values = concrete_values(value)
+    if values is not None and values.shape == ():
+        return float(values)
     return None
 
 
+def concrete_values(value: Any) -> np.ndarray | None:
+    """The values of a concrete real NumPy/jax array of any shape as float64, else `None`.
+
+    `None` for tracers, callables, Python scalars and non-real dtypes (bool, complex, object).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> concrete_values(jnp.array([1.0, -2.0])).tolist()
+      [1.0, -2.0]
+      >>> concrete_values(3.0) is None
+      True
+    """
+    if isinstance(value, np.ndarray) or (isinstance(value, np.generic) and not isinstance(
+            value, np.bool_)):
+        arr = np.asarray(value)
+    elif _is_array(value) and not is_traced(value):
+        arr = np.asarray(value)
+    else:
+        return None
+    if arr.dtype == np.bool_ or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(
+            arr.dtype, np.floating) or arr.dtype.name == "bfloat16"):
+        return None
+    return arr.astype(np.float64)
+
+
 def scalar(value: Any) -> Any:
-    """``value`` as a Python float when concrete; a traced value (``inject_hyperparams``) as is."""
+    """`value` as a Python float when concrete; a traced value (`inject_hyperparams`) as is."""
     x = concrete_float(value)
     return value if x is None else x
 
 
 def _is_array(value: Any) -> bool:
-    """Whether ``value`` is a jax array (possibly traced, e.g. under ``inject_hyperparams``)."""
+    """Whether `value` is a jax array (possibly traced, e.g. under `inject_hyperparams`)."""
     import jax
 
     return isinstance(value, (jax.Array, jax.core.Tracer))
 
 
-def _number(name: str, value: Any) -> float | None:
-    """The concrete value of a real hyperparameter; ``None`` for a traced or callable one."""
-    x = concrete_float(value)
-    if x is None and (_is_array(value) or callable(value)) and not isinstance(value, bool):
-        return None
-    if isinstance(value, bool) or x is None:
+def _numbers(name: str, value: Any) -> np.ndarray | None:
+    """The concrete values (float64 array, any shape) of a real hyperparameter.
+
+    `None` for a traced or callable one; a `TypeError` for a bool or a non-number; a
+    `ValueError` for NaN.
+    """
+    if isinstance(value, bool) or isinstance(value, np.bool_):
         raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
-    if x is not None and math.isnan(x):
+    if isinstance(value, numbers.Real):
+        values = np.asarray(float(value), np.float64)
+    else:
+        values = concrete_values(value)
+    if values is None:
+        if is_traced(value) or callable(value):
+            return None
+        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+    if np.any(np.isnan(values)):
         raise ValueError(f"{name} must not be NaN, got {value!r}")
-    return x  # type: ignore[return-value]
+    return values
 
 
-def check_positive(name: str, value: Any, *, allow_zero: bool = False, allow_inf: bool = False) -> None:
-    """Raises unless ``value`` > 0 (or ≥ 0 with ``allow_zero``); schedules pass unchecked."""
+def _number(name: str, value: Any) -> float | None:
+    """The concrete value of a real scalar hyperparameter; `None` for a traced or callable one.
+
+    (Kept for the callers that need one float; arrays of several values give their first.)
+    """
+    values = _numbers(name, value)
+    if values is None:
+        return None
+    return float(values.reshape(-1)[0]) if values.size else None
+
+
+def _show(value: Any) -> str:
+    return repr(value) if np.ndim(value) == 0 else f"{value!r} (shape {np.shape(value)})"
+
+
+def check_representable(name: str, value: Any, dtype: Any = _DEFAULT_DTYPE, *,
+                        nonzero: bool = False, factor: float = 1.0) -> None:
+    """Raises unless every finite `factor · value` fits `dtype` without overflow.
+
+    With `nonzero`, also raises for a non-zero value below the dtype's smallest normal number
+    (it would flush to 0). Infinities are left to the callers (they decide whether inf is allowed).
+
+    Examples:
+      >>> check_representable("strength", 1e39)
+      Traceback (most recent call last):
+      ...
+      ValueError: strength must fit in float32 (|x| <= 3.4028235e+38), got 1e+39
+    """
+    if dtype is None or callable(value):
+        return
+    values = _numbers(name, value)
+    if values is None or values.size == 0:
+        return
+    info = np.finfo(dtype)
+    finite = values[np.isfinite(values)]
+    with np.errstate(over="ignore"):
+        scaled = np.abs(finite) * abs(factor)
+    if np.any(scaled > float(info.max)):
+        bound = float(info.max) / abs(factor)
+        raise ValueError(
+            f"{name} must fit in {np.dtype(dtype).name} (|x| <= {bound:.8g}), got {_show(value)}")
+    if nonzero and np.any((finite != 0) & (np.abs(finite) < float(info.tiny))):
+        raise ValueError(
+            f"{name} must be at least {float(info.tiny):.8g} in magnitude (smaller non-zero "
+            f"values underflow to 0 in {np.dtype(dtype).name}), got {_show(value)}")
+
+
+def check_positive(name: str, value: Any, *, allow_zero: bool = False, allow_inf: bool = False,
+                   dtype: Any = _DEFAULT_DTYPE) -> None:
+    """Raises unless `value` > 0 (or ≥ 0 with `allow_zero`); schedules pass unchecked.
+
+    Arrays are checked element-wise; finite values that overflow `dtype` (default float32) are
+    rejected, and so, unless `allow_zero`, are positive values that underflow to 0 in it.
+    """
     if callable(value):
         return
-    x = _number(name, value)
-    if x is None:
+    values = _numbers(name, value)
+    if values is None or values.size == 0:
         return
-    if math.isinf(x) and not allow_inf:
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if allow_zero and x < 0:
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
-    if not allow_zero and x <= 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if np.any(np.isinf(values)) and not allow_inf:
+        raise ValueError(f"{name} must be finite, got {_show(value)}")
+    if allow_zero and np.any(values < 0):
+        raise ValueError(f"{name} must be >= 0, got {_show(value)}")
+    if not allow_zero and np.any(values <= 0):
+        raise ValueError(f"{name} must be > 0, got {_show(value)}")
+    check_representable(name, value, dtype, nonzero=not allow_zero)
 
 
 def check_in_interval(
@@ -88,34 +188,94 @@ def check_in_interval(
     *,
     low_inclusive: bool = True,
     high_inclusive: bool = True,
+    dtype: Any = _DEFAULT_DTYPE,
 ) -> None:
-    """Raises unless ``value`` lies in the interval between ``low`` and ``high``."""
+    """Raises unless `value` (every element of an array) lies between `low` and `high`."""
     if callable(value):
         return
-    x = _number(name, value)
-    if x is None:
+    values = _numbers(name, value)
+    if values is None or values.size == 0:
         return
-    ok_low = x >= low if low_inclusive else x > low
-    ok_high = x <= high if high_inclusive else x < high
-    if not (ok_low and ok_high):
+    ok_low = values >= low if low_inclusive else values > low
+    ok_high = values <= high if high_inclusive else values < high
+    if not np.all(ok_low & ok_high):
         lb = "[" if low_inclusive else "("
         hb = "]" if high_inclusive else ")"
-        raise ValueError(f"{name} must lie in {lb}{low}, {high}{hb}, got {value!r}")
+        raise ValueError(f"{name} must lie in {lb}{low}, {high}{hb}, got {_show(value)}")
+    check_representable(name, value, dtype)
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = None) -> None:
-    """Raises unless ``value`` is an integer (not a bool) that is at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+def check_int(name: str, value: Any, *, minimum: int | None = None,
+              maximum: int | None = None) -> None:
+    """Raises unless `value` is an integer (not a bool) in `[minimum, maximum]`.
+
+    Use `maximum=INT32_MAX` for a limit that is compared with an int32 step counter.
+
+    Examples:
+      >>> check_int("warmup_steps", 2**31, minimum=0, maximum=INT32_MAX)
+      Traceback (most recent call last):
+      ...
+      ValueError: warmup_steps must be <= 2147483647 (an int32 step counter), got 2147483648
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        why = " (an int32 step counter)" if maximum == INT32_MAX else ""
+        raise ValueError(f"{name} must be <= {maximum}{why}, got {value!r}")
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
-    """Raises unless ``value`` is one of ``choices``."""
+    """Raises unless `value` is one of `choices`."""
     choices = tuple(choices)
-    if value not in choices:
+    try:
+        ok = any(value is c or (bool(value == c) and isinstance(value, bool) == isinstance(
+            c, bool)) for c in choices)
+    except (TypeError, ValueError):  # incomparable (e.g. an array)
+        ok = False
+    if not ok:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def check_mask(name: str, mask: Any) -> None:
+    """Raises unless `mask` is `None`, a callable, or a pytree whose leaves are all bools.
+
+    (optax's mask semantics; a string, a number or a tree with non-bool leaves is a mistake that
+    `optax.masked` would report obscurely, or not at all.)
+
+    Examples:
+      >>> check_mask("mask", "abc")
+      Traceback (most recent call last):
+      ...
+      TypeError: mask must be None, a callable params -> pytree of bools, or a pytree of bools; got 'abc' of type str
+    """
+    if mask is None or callable(mask):
+        return
+    import jax
+
+    leaves = jax.tree.leaves(mask)
+    bad = [leaf for leaf in leaves if not (
+        isinstance(leaf, (bool, np.bool_))
+        or (hasattr(leaf, "dtype") and np.dtype(leaf.dtype) == np.bool_ and np.ndim(leaf) == 0))]
+    if isinstance(mask, (str, bytes, numbers.Number)) or bad:
+        shown = mask if not bad or isinstance(mask, (str, bytes, numbers.Number)) else bad[0]
+        raise TypeError(
+            f"{name} must be None, a callable params -> pytree of bools, or a pytree of bools; "
+            f"got {shown!r} of type {type(shown).__name__}")
+
+
+def check_scalar_value(name: str, value: Any) -> None:
+    """Raises unless `value` has exactly one element (a scalar loss, or shape `(1,)`).
+
+    Shapes are static under `jit`, so this raises at trace time with a clear message instead of
+    a reshape error deep inside a schedule.
+    """
+    size = int(np.prod(np.shape(value))) if not hasattr(value, "size") else int(value.size)
+    if size != 1:
+        raise ValueError(
+            f"{name} must be a scalar (this step's mean loss), got an array of shape "
+            f"{tuple(np.shape(value))}; reduce per-example losses first, e.g. value=losses.mean()")
 
 
 NO_PARAMS_MSG = (
@@ -125,7 +285,7 @@ NO_PARAMS_MSG = (
 
 
 def is_traced(value: Any) -> bool:
-    """Whether ``value`` is a tracer (e.g. a hyperparameter injected by ``inject_hyperparams``)."""
+    """Whether `value` is a tracer (e.g. a hyperparameter injected by `inject_hyperparams`)."""
     import jax
 
     return isinstance(value, jax.core.Tracer)

@@ -1,9 +1,9 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """Matched annealing: a penalty strength that follows the smoothed training loss (Algorithm 1).
 
-The schedule is an ``optax.schedules.StatefulSchedule`` that consumes the loss through the
-``value=`` extra argument, so it plugs into ``optax.inject_hyperparams`` and into
-:func:`complexity_optax.complexity_weight_decay` / :func:`complexity_optax.two_step_annealing`.
+The schedule is an `optax.schedules.StatefulSchedule` that consumes the loss through the
+`value=` extra argument, so it plugs into `optax.inject_hyperparams` and into
+`complexity_optax.complexity_weight_decay` / `complexity_optax.two_step_annealing`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ _FLOAT32_MAX = float(jnp.finfo(jnp.float32).max)
 
 
 class MatchedAnnealingState(NamedTuple):
-    """State of :func:`matched_annealing`.
+    """State of `matched_annealing`.
 
     Attributes:
         count: number of finite loss values consumed so far (int32).
@@ -32,8 +32,8 @@ class MatchedAnnealingState(NamedTuple):
             values seen so far.
         smoothed_ratio: S_K of the clipped ratios (L_i − L*)/(L₀ − L*) so far (float32; 1 before the
             first ratio).
-        window: ring buffer of the last ``memory`` clipped ratios (float32, shape ``(memory,)``) for
-            ``smoothing="window"``; an unused shape-``(1,)`` placeholder otherwise (not empty, so that
+        window: ring buffer of the last `memory` clipped ratios (float32, shape `(memory,)`) for
+            `smoothing="window"`; an unused shape-`(1,)` placeholder otherwise (not empty, so that
             checkpointers which refuse zero-size arrays, such as orbax, can save the state).
         current_strength: the current strength λ = λ₀ · smoothed_ratio (float32; λ₀ during the
             warm-up).
@@ -48,7 +48,7 @@ class MatchedAnnealingState(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class MatchedAnnealing:
-    """The stateful schedule returned by :func:`matched_annealing` (see there for the maths)."""
+    """The stateful schedule returned by `matched_annealing` (see there for the maths)."""
 
     init_strength: float
     memory: int
@@ -69,7 +69,7 @@ class MatchedAnnealing:
         )
 
     def update(self, state: MatchedAnnealingState, **extra_args: Any) -> MatchedAnnealingState:
-        """Advances the state with the loss ``value=`` (other extra arguments are ignored)."""
+        """Advances the state with the loss `value=` (other extra arguments are ignored)."""
         if extra_args.get("value") is None:
             raise ValueError(
                 "value: matched_annealing needs this step's loss, passed as update(..., value=loss)"
@@ -77,7 +77,7 @@ class MatchedAnnealing:
         return _advance(self, state, extra_args["value"])
 
     def __call__(self, state: MatchedAnnealingState, **extra_args: Any) -> jax.Array:
-        """λ from ``state``; with ``value=v``, the λ that includes v (as ``update`` would give)."""
+        """λ from `state`; with `value=v`, the λ that includes v (as `update` would give)."""
         value = extra_args.get("value")
         if value is None:
             return state.current_strength
@@ -104,6 +104,7 @@ def _advance(
     config: MatchedAnnealing, state: MatchedAnnealingState, value: jax.typing.ArrayLike
 ) -> MatchedAnnealingState:
     """The pure state transition of Algorithm 1 for one loss value (skipped if non-finite)."""
+    checks.check_scalar_value("value", value)
     loss = jnp.reshape(jnp.asarray(value, jnp.float32), ())
     n = optax.safe_increment(state.count)  # index of this value among the finite ones
     n_float = n.astype(jnp.float32)
@@ -150,48 +151,51 @@ def matched_annealing(
 ) -> MatchedAnnealing:
     r"""Penalty strength matched to the smoothed training loss (Algorithm 1).
 
-    .. math::
+    $$
+    \lambda_i = \lambda_0 \; S_K\!\left(\frac{L_i - L^*}{L_0 - L^*}\right),
+    $$
 
-        \lambda_i = \lambda_0 \; S_K\!\left(\frac{L_i - L^*}{L_0 - L^*}\right),
-
-    where L_i is the loss passed as ``value=`` at step i, L* the ``loss_floor`` (the paper's
+    where L_i is the loss passed as `value=` at step i, L* the `loss_floor` (the paper's
     L(i)/L(0) is L* = 0; a floor makes λ invariant to adding a constant to the loss) and S_K a
     smoother with memory K. λ is the strength of λ‖θ‖² (gradient 2λθ).
 
-    * **L₀.** With ``warmup_steps=0`` the first finite value is L₀ and also enters the smoother (as
-      the ratio 1, so λ = λ₀ at the first step). With ``warmup_steps=W ≥ 1``, L₀ is the mean of the
+    * **L₀.** With `warmup_steps=0` the first finite value is L₀ and also enters the smoother (as
+      the ratio 1, so λ = λ₀ at the first step). With `warmup_steps=W ≥ 1`, L₀ is the mean of the
       first W finite values, λ₀ is returned during those W steps, and those values do not enter the
       smoother.
-    * **Ratio.** Each ratio is clipped to ``[0, max_ratio]`` before it enters the smoother (a loss
-      below the floor gives 0; a spike gives at most ``max_ratio``, default 2: λ stays within
+    * **Ratio.** Each ratio is clipped to `[0, max_ratio]` before it enters the smoother (a loss
+      below the floor gives 0; a spike gives at most `max_ratio`, default 2: λ stays within
       [0, 2λ₀], the range of cosine annealing). If L₀ ≤ L* there is nothing to anneal towards and
       the ratio is 1 (λ = λ₀); no NaN or inf can arise.
-    * **Smoothing.** ``"none"``: S is the identity (``memory`` unused). ``"window"``: the mean of
+    * **Smoothing.** `"none"`: S is the identity (`memory` unused). `"window"`: the mean of
       the last K ratios (a ring buffer of size K, averaging only the entries filled so far).
-      ``"ema"``: exponential moving average with decay β = 1 − 1/K, *started at the first ratio*
+      `"ema"`: exponential moving average with decay β = 1 − 1/K, *started at the first ratio*
       (s₁ = r₁, s_k = β s_{k−1} + (1 − β) r_k; no bias correction needed; K = 1 is the identity).
     * **Non-finite values** (NaN, ±inf) are skipped: the state, and so λ, is unchanged.
 
     λ_i is computed from the losses up to *and including* this step's value: ``schedule(state,
-    value=v)`` is the λ of ``schedule.update(state, value=v)``. ``schedule(state)`` without a value
-    is the current λ (λ₀ at init). ``update`` requires ``value=``; every other extra argument is
-    ignored.
+    value=v)` is the λ of `schedule.update(state, value=v)`. `schedule(state)`` without a value
+    is the current λ (λ₀ at init). `update` requires `value=`, a scalar (the step's mean
+    loss; an array of per-example losses is a `ValueError`, a one-element array such as
+    `[v]` is read as the scalar v); every other extra argument is ignored.
 
-    **With optax.** ``optax.inject_hyperparams(optax.add_decayed_weights)(weight_decay=schedule)``
-    works and uses ``weight_decay = λ_i``, i.e. it adds λ_iθ, the gradient of the penalty
-    (λ_i/2)‖θ‖². To follow this module's λ‖θ‖² convention there, pass ``2 * init_strength``; or use
-    :func:`complexity_optax.complexity_weight_decay`, which adds 2λ_iθ.
+    **With optax.** `optax.inject_hyperparams(optax.add_decayed_weights)(weight_decay=schedule)`
+    works and uses `weight_decay = λ_i`, i.e. it adds λ_iθ, the gradient of the penalty
+    (λ_i/2)‖θ‖². To follow this module's λ‖θ‖² convention there, pass `2 * init_strength`; or use
+    `complexity_optax.complexity_weight_decay`, which adds 2λ_iθ.
 
     Args:
         init_strength: λ₀ ≥ 0.
-        memory: K ≥ 1, the memory of the smoother.
-        smoothing: ``"ema"`` (default), ``"window"`` or ``"none"``.
-        warmup_steps: W ≥ 0, the number of finite values averaged into L₀.
+        memory: K ≥ 1 (at most 2³¹ − 1), the memory of the smoother; validated even where the
+            smoothing does not use it (`"none"`).
+        smoothing: `"ema"` (default), `"window"` or `"none"`.
+        warmup_steps: W ≥ 0 (at most 2³¹ − 1, the int32 counter), the number of finite values
+            averaged into L₀.
         loss_floor: L*, a finite number (the loss of a perfect model, usually 0).
-        max_ratio: the cap on each ratio (> 0; ``float("inf")`` disables it).
+        max_ratio: the cap on each ratio (> 0; `float("inf")` disables it).
 
     Returns:
-        A :class:`MatchedAnnealing` implementing ``optax.schedules.StatefulSchedule``.
+        A `MatchedAnnealing` implementing `optax.schedules.StatefulSchedule`.
 
     Examples:
         >>> import complexity_optax as co
@@ -206,9 +210,9 @@ def matched_annealing(
         descent - Part I*, 2019 (arXiv:1902.02881), Algorithm 1.
     """
     annealing_schedules.check_init_strength(init_strength)
-    checks.check_int("memory", memory, minimum=1)
+    checks.check_int("memory", memory, minimum=1, maximum=checks.INT32_MAX)
     checks.check_choice("smoothing", smoothing, SMOOTHINGS)
-    checks.check_int("warmup_steps", warmup_steps, minimum=0)
+    checks.check_int("warmup_steps", warmup_steps, minimum=0, maximum=checks.INT32_MAX)
     if callable(loss_floor):
         raise TypeError(f"loss_floor must be a real number, got the callable {loss_floor!r}")
     checks.check_in_interval(
@@ -217,6 +221,11 @@ def matched_annealing(
     if callable(max_ratio):
         raise TypeError(f"max_ratio must be a real number, got the callable {max_ratio!r}")
     checks.check_positive("max_ratio", max_ratio, allow_inf=True)
+    # λ reaches at most max_ratio·λ₀ (2λ must fit in float32); an uncapped ratio is clipped to
+    # the float32 range at run time instead.
+    cap = checks.concrete_float(max_ratio)
+    annealing_schedules.check_init_strength(
+        init_strength, peak=cap if cap is not None and math.isfinite(cap) else 1.0)
     return MatchedAnnealing(
         init_strength=checks.scalar(init_strength),
         memory=int(memory),

@@ -2,14 +2,16 @@
 """Step-count schedules for the strength of an annealed L² penalty.
 
 Every function here returns a plain optax-style schedule: a pure, jit-friendly callable
-``count -> strength`` (a float32 scalar). The strength is λ in the penalty λ‖θ‖², whose gradient is
-2λθ; ``optax.add_decayed_weights(weight_decay)`` adds ``weight_decay · θ``, so the optax weight
-decay that matches a strength λ is ``weight_decay = 2λ``.
+`count -> strength` (a float32 scalar). The strength is λ in the penalty λ‖θ‖², whose gradient is
+2λθ; `optax.add_decayed_weights(weight_decay)` adds `weight_decay · θ`, so the optax weight
+decay that matches a strength λ is `weight_decay = 2λ`.
 """
 
 from __future__ import annotations
 
+import fractions
 import math
+import numbers
 from typing import Callable, Union
 
 import jax
@@ -21,32 +23,89 @@ Schedule = Callable[[jax.typing.ArrayLike], jax.Array]
 ScalarOrSchedule = Union[float, Schedule]
 
 
-def check_init_strength(init_strength) -> None:
-    """Raises unless ``init_strength`` is a finite number ≥ 0 (schedules are not accepted)."""
+def check_init_strength(init_strength, *, peak: float = 1.0) -> None:
+    """Raises unless `init_strength` is a finite number ≥ 0 (schedules are not accepted).
+
+    `peak` is the largest multiple of λ₀ the schedule reaches (2 for cosine annealing); the
+    penalty gradient 2λθ needs 2·peak·λ₀ to fit in float32, so larger values are rejected.
+    """
     if callable(init_strength):
         raise TypeError(
             f"init_strength must be a real number, got the callable {init_strength!r}"
         )
     checks.check_positive("init_strength", init_strength, allow_zero=True)
+    checks.check_representable("init_strength", init_strength, factor=2.0 * peak)
+
+
+def _cosine_phase(count, period: float):
+    """`(t mod T)/T` in [0, 1) as float32, with t counted exactly in integers.
+
+    An integer count (int32 from optax) is reduced modulo the period in integer arithmetic: T is
+    written as a fraction p/q (exact for an integer period) with p·q < 2³¹, and
+    (t mod T)/T = ((t mod p)·q mod p)/p. So the phase keeps full float32 precision at any step
+    (λ at the restart t = 2·10⁹ is exactly 2λ₀), where `float32(t)·2π/T` loses it from t ≈ 10⁷.
+    A Python int is reduced exactly in Python; a float count in float32.
+    """
+    if isinstance(count, numbers.Integral) and not isinstance(count, bool):
+        return jnp.asarray(math.fmod(count, period) / period if period > checks.INT32_MAX
+                           else _python_phase(int(count), period), jnp.float32)
+    count = jnp.asarray(count)
+    if not jnp.issubdtype(count.dtype, jnp.integer):
+        t = count.astype(jnp.float32)
+        return (jnp.mod(t, period) / period).astype(jnp.float32)
+    if period > checks.INT32_MAX:  # no restart within an int32 count: t/T directly
+        return (count.astype(jnp.float32) / period).astype(jnp.float32)
+    p, q = _period_fraction(period)
+    if count.dtype.itemsize < 4:
+        count = count.astype(jnp.int32)
+    r = jnp.mod(jnp.mod(count, p) * q, p)
+    return (r.astype(jnp.float32) / p).astype(jnp.float32)
+
+
+def _traced_cosine_phase(count, period):
+    """`_cosine_phase` for a traced period: exact integer counting when T is an integer."""
+    period = jnp.asarray(period, jnp.float32)
+    count = jnp.asarray(count)
+    t = count.astype(jnp.float32)
+    float_phase = jnp.mod(t, period) / period
+    if not jnp.issubdtype(count.dtype, jnp.integer):
+        return float_phase.astype(jnp.float32)
+    rounded = jnp.round(period)
+    p = jnp.clip(rounded, 1.0, float(checks.INT32_MAX)).astype(jnp.int32)
+    int_phase = jnp.mod(count.astype(jnp.int32), p).astype(jnp.float32) / p.astype(jnp.float32)
+    return jnp.where(rounded == period, int_phase, float_phase).astype(jnp.float32)
+
+
+def _period_fraction(period: float) -> tuple[int, int]:
+    """T ≈ p/q with p·q < 2³¹ (exact for an integer T)."""
+    max_q = max(1, math.isqrt(checks.INT32_MAX // (math.ceil(period) + 1)))
+    fraction = fractions.Fraction(period).limit_denominator(max_q)
+    return max(fraction.numerator, 1), fraction.denominator
+
+
+def _python_phase(count: int, period: float) -> float:
+    p, q = _period_fraction(period)
+    return ((count % p) * q % p) / p
 
 
 def cosine_annealing(init_strength: float, period: float) -> Schedule:
     r"""Cosine annealing of the penalty strength with warm restarts (Algorithm 2).
 
-    .. math::
-
-        \lambda_t = \lambda_0 \left(1 + \cos\left(\frac{2\pi t}{T}\right)\right),
+    $$
+    \lambda_t = \lambda_0 \left(1 + \cos\left(\frac{2\pi t}{T}\right)\right),
+    $$
 
     so λ starts at 2λ₀, reaches 0 at t = T/2 and is back at 2λ₀ at t = T ("warm restarts in
     curvature", mirroring SGDR for the learning rate). The strength is that of λ‖θ‖² (gradient 2λθ;
     the optax weight decay is 2λ).
 
     Args:
-        init_strength: λ₀ ≥ 0.
-        period: the restart period T > 0, in steps.
+        init_strength: λ₀ ≥ 0 (2λ₀ must fit in float32).
+        period: the restart period T ≥ 1, in steps (a static number). Steps are counted in
+            integers, so the schedule is exact at any int32 step count.
 
     Returns:
-        A schedule ``count -> λ_count`` (float32).
+        A schedule `count -> λ_count` (float32).
 
     Examples:
         >>> import complexity_optax as co
@@ -58,14 +117,22 @@ def cosine_annealing(init_strength: float, period: float) -> Schedule:
         Richemond & Guo, *Combining learning rate decay and weight decay with complexity gradient
         descent - Part I*, 2019 (arXiv:1902.02881), Algorithm 2.
     """
-    check_init_strength(init_strength)
+    check_init_strength(init_strength, peak=2.0)
+    if callable(period):
+        raise TypeError(f"period must be a real number, got the callable {period!r}")
     checks.check_positive("period", period)
+    if not checks.is_traced(period):  # traced inside inject_hyperparams: checked at init
+        if checks.concrete_float(period) is None:
+            raise TypeError(f"period must be a real scalar, got {period!r}")
+        period = checks.concrete_float(period)
+        if period < 1:
+            raise ValueError(f"period must be >= 1 (a restart period in steps), got {period!r}")
     lam0 = checks.scalar(init_strength)
-    omega = 2.0 * math.pi / checks.scalar(period)
+    phase_fn = _traced_cosine_phase if checks.is_traced(period) else _cosine_phase
 
     def schedule(count):
-        t = jnp.asarray(count, jnp.float32)
-        value = lam0 * (1.0 + jnp.cos(omega * t))
+        phase = phase_fn(count, period)
+        value = lam0 * (1.0 + jnp.cos(2.0 * math.pi * phase))
         return jnp.maximum(value, 0.0).astype(jnp.float32)
 
     return schedule
@@ -74,9 +141,9 @@ def cosine_annealing(init_strength: float, period: float) -> Schedule:
 def power_law_annealing(init_strength: float, exponent: float = 0.5) -> Schedule:
     r"""Power-law decay of the penalty strength, matched to a power-law learning rate.
 
-    .. math::
-
-        \lambda_t = \lambda_0 \, (1 + t)^{-\eta}.
+    $$
+    \lambda_t = \lambda_0 \, (1 + t)^{-\eta}.
+    $$
 
     From the symmetry |dε/ε| = |dλ/λ| between the learning rate ε and the strength λ (eq. 17 of the
     reference), a learning rate ε_t ∝ (1 + t)^(−η) calls for the same power law on λ; η = ½ is the
@@ -87,7 +154,7 @@ def power_law_annealing(init_strength: float, exponent: float = 0.5) -> Schedule
         exponent: η ≥ 0 (0 gives the constant λ₀).
 
     Returns:
-        A schedule ``count -> λ_count`` (float32).
+        A schedule `count -> λ_count` (float32).
 
     Examples:
         >>> import complexity_optax as co
@@ -116,9 +183,9 @@ def power_law_annealing(init_strength: float, exponent: float = 0.5) -> Schedule
 def lr_matched_annealing(init_strength: float, learning_rate: ScalarOrSchedule) -> Schedule:
     r"""Penalty strength proportional to the learning rate.
 
-    .. math::
-
-        \lambda_t = \lambda_0 \, \frac{\epsilon(t)}{\epsilon(0)},
+    $$
+    \lambda_t = \lambda_0 \, \frac{\epsilon(t)}{\epsilon(0)},
+    $$
 
     with ε the learning rate: the general form of the matching |dε/ε| = |dλ/λ| (eq. 17 of the
     reference). A constant learning rate gives the constant λ₀. The strength is that of λ‖θ‖²
@@ -129,7 +196,7 @@ def lr_matched_annealing(init_strength: float, learning_rate: ScalarOrSchedule) 
         learning_rate: a float > 0 or an optax schedule with ε(0) > 0.
 
     Returns:
-        A schedule ``count -> λ_count`` (float32).
+        A schedule `count -> λ_count` (float32).
 
     Examples:
         >>> import optax
@@ -170,7 +237,7 @@ def lr_matched_annealing(init_strength: float, learning_rate: ScalarOrSchedule) 
 
 
 def _eager_value(schedule: Schedule):
-    """``schedule(0)`` evaluated eagerly, or ``None`` if the schedule cannot run outside ``jit``."""
+    """`schedule(0)` evaluated eagerly, or `None` if the schedule cannot run outside `jit`."""
     try:
         return schedule(jnp.zeros([], jnp.int32))
     except Exception:  # pylint: disable=broad-except

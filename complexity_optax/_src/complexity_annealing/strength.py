@@ -1,7 +1,7 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """The strength λ of an L² penalty λ‖θ‖²: resolving it to a schedule, and adding its gradient 2λθ.
 
-Shared by :mod:`complexity_optax._src.complexity_annealing.weight_decay` and :mod:`complexity_optax._src.complexity_annealing.two_step`.
+Shared by `complexity_optax._src.complexity_annealing.weight_decay` and `complexity_optax._src.complexity_annealing.two_step`.
 """
 
 from __future__ import annotations
@@ -40,19 +40,26 @@ class ConstantStrength:
 def resolve_strength(
     strength: Strength, name: str = "strength"
 ) -> optax.schedules.StatefulSchedule:
-    """Returns ``strength`` as an ``optax.schedules.StatefulSchedule``.
+    """Returns `strength` as an `optax.schedules.StatefulSchedule`.
 
-    A float λ ≥ 0 becomes a constant, a step-count schedule ``count -> λ`` is wrapped in
-    ``optax.schedules.WrappedSchedule`` (its own int32 count), and a stateful schedule (such as
-    :func:`complexity_optax.matched_annealing`) is returned as is.
+    A float λ ≥ 0 becomes a constant, a step-count schedule `count -> λ` is wrapped in
+    `optax.schedules.WrappedSchedule` (its own int32 count), and a stateful schedule (such as
+    `complexity_optax.matched_annealing`) is returned as is.
     """
     if isinstance(strength, optax.schedules.StatefulSchedule):
         return strength
     if callable(strength):
         return optax.schedules.WrappedSchedule(strength)
-    if not is_traced(strength):  # traced inside inject_hyperparams: checked there
+    if not is_traced(strength):  # traced inside inject_hyperparams: checked at (concrete) init
         checks.check_positive(name, strength, allow_zero=True)
+        # The penalty gradient is 2λθ: 2λ must fit in float32 (1e39 would give inf updates).
+        checks.check_representable(name, strength, factor=2.0)
     return ConstantStrength(strength)
+
+
+def check_mask(mask: Mask) -> None:
+    """Raises unless `mask` is `None`, a callable or a pytree of bools (optax semantics)."""
+    checks.check_mask("mask", mask)
 
 
 is_traced = checks.is_traced
@@ -64,9 +71,9 @@ def schedule_strength(
     previous: jax.Array,
     extra_args: dict[str, Any],
 ) -> tuple[jax.Array, Any]:
-    """This step's λ (float32) and the advanced schedule state, as ``inject_hyperparams`` does.
+    """This step's λ (float32) and the advanced schedule state, as `inject_hyperparams` does.
 
-    A non-finite λ (a faulty schedule) is replaced by ``previous``, so it never reaches the state.
+    A non-finite λ (a faulty schedule) is replaced by `previous`, so it never reaches the state.
     """
     lam = jnp.reshape(jnp.asarray(schedule(schedule_state, **extra_args), jnp.float32), ())
     lam = jnp.where(jnp.isfinite(lam), lam, previous)
@@ -79,7 +86,7 @@ def initial_strength(schedule: optax.schedules.StatefulSchedule, schedule_state:
 
 
 def _add_scaled_params(scale: jax.Array) -> optax.GradientTransformation:
-    """Stateless ``u ↦ u + scale·θ``, computed in the params' dtype, returned in the updates'."""
+    """Stateless `u ↦ u + scale·θ`, computed in the params' dtype, returned in the updates'."""
 
     def update_fn(updates, state, params=None):
         def leaf(u, p):
@@ -93,10 +100,10 @@ def _add_scaled_params(scale: jax.Array) -> optax.GradientTransformation:
 
 
 def add_penalty_gradient(updates: Any, params: Any, strength: jax.Array, mask: Mask = None) -> Any:
-    """Returns ``updates + 2·strength·params`` on the leaves selected by ``mask`` (optax semantics).
+    """Returns `updates + 2·strength·params` on the leaves selected by `mask` (optax semantics).
 
-    ``mask`` is ``None`` (all leaves), a pytree of bools or a callable
-    ``params -> pytree of bools``, applied through ``optax.masked``. The sum is computed in each
+    `mask` is `None` (all leaves), a pytree of bools or a callable
+    `params -> pytree of bools`, applied through `optax.masked`. The sum is computed in each
     parameter's dtype.
     """
     if params is None:

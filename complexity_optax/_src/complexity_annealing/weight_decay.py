@@ -14,12 +14,12 @@ from complexity_optax._src.complexity_annealing import strength as strength_lib
 
 
 class ComplexityWeightDecayState(NamedTuple):
-    """State of :func:`complexity_weight_decay`.
+    """State of `complexity_weight_decay`.
 
     Attributes:
         count: number of updates so far (int32).
         strength: λ of the last update (λ at init before the first one), float32: log it to follow
-            the λ trajectory (``optax.tree.get(opt_state, "strength")`` finds it inside a chain).
+            the λ trajectory (`optax.tree.get(opt_state, "strength")` finds it inside a chain).
         schedule_state: the state of the strength's stateful schedule.
     """
 
@@ -33,30 +33,30 @@ def complexity_weight_decay(
 ) -> optax.GradientTransformationExtraArgs:
     r"""Adds the gradient of an annealed L² penalty λ_i‖θ‖² to the updates.
 
-    .. math::
+    $$
+    u_i \leftarrow u_i + 2\lambda_i\,\theta_i,
+    $$
 
-        u_i \leftarrow u_i + 2\lambda_i\,\theta_i,
+    the gradient of f_i(θ) = L(θ) + λ_i‖θ‖² given the gradient of L in `u`. Note the factor 2:
+    `optax.add_decayed_weights(weight_decay)` adds `weight_decay · θ`, so it matches this
+    transformation for `weight_decay = 2λ`. Chain it before the learning-rate scaling, e.g.
+    `optax.chain(complexity_weight_decay(s), optax.sgd(lr))`.
 
-    the gradient of f_i(θ) = L(θ) + λ_i‖θ‖² given the gradient of L in ``u``. Note the factor 2:
-    ``optax.add_decayed_weights(weight_decay)`` adds ``weight_decay · θ``, so it matches this
-    transformation for ``weight_decay = 2λ``. Chain it before the learning-rate scaling, e.g.
-    ``optax.chain(complexity_weight_decay(s), optax.sgd(lr))``.
-
-    λ_i comes from ``strength``: a float (constant), a step-count schedule ``count -> λ`` (counted
+    λ_i comes from `strength`: a float (constant), a step-count schedule `count -> λ` (counted
     from 0 at the first update) or a stateful schedule such as
-    :func:`complexity_optax.matched_annealing`, which receives the update's extra arguments (e.g.
-    ``value=loss``) exactly as in ``optax.inject_hyperparams``: λ_i = schedule(state, **extra_args),
+    `complexity_optax.matched_annealing`, which receives the update's extra arguments (e.g.
+    `value=loss`) exactly as in `optax.inject_hyperparams`: λ_i = schedule(state, **extra_args),
     then the schedule state advances. A non-finite λ from a faulty schedule is replaced by the
     previous one. λ is computed in float32; the update is computed in each parameter's dtype and
     returned in the updates' dtype (bfloat16 in, bfloat16 out). Unknown extra arguments are ignored.
 
     Args:
-        strength: λ ≥ 0, a schedule, or an ``optax.schedules.StatefulSchedule``.
-        mask: ``None`` (all leaves), a pytree of bools, or a callable ``params -> pytree of bools``
-            selecting the leaves that are penalised (applied with ``optax.masked``).
+        strength: λ ≥ 0, a schedule, or an `optax.schedules.StatefulSchedule`.
+        mask: `None` (all leaves), a pytree of bools, or a callable `params -> pytree of bools`
+            selecting the leaves that are penalised (applied with `optax.masked`).
 
     Returns:
-        An ``optax.GradientTransformationExtraArgs``; ``update`` requires ``params``.
+        An `optax.GradientTransformationExtraArgs`; `update` requires `params`.
 
     Examples:
         >>> import jax.numpy as jnp
@@ -72,6 +72,7 @@ def complexity_weight_decay(
         descent - Part I*, 2019 (arXiv:1902.02881), Algorithms 1-2.
     """
     schedule = strength_lib.resolve_strength(strength)
+    strength_lib.check_mask(mask)
 
     def init_fn(params):
         del params
