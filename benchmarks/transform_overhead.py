@@ -59,9 +59,9 @@ def optimizers(key):
     lr = 0.05
     return {
         "optax.sgd": optax.sgd(lr),
-        "complexity_sgd (matched, sphere)": co.complexity_sgd(lr, 1e-4, annealing="matched"),
-        "complexity_sgd (cosine, sphere)": co.complexity_sgd(lr, 1e-4, annealing="cosine", period=1000),
-        "anneal_sgd (linear field)": co.anneal_sgd(lr, key, 0.01, 1000.0),
+        "complexity_sgd (matched, sphere)": co.complexity_sgd(lr, strength=co.matched_annealing(1e-4)),
+        "complexity_sgd (cosine, sphere)": co.complexity_sgd(lr, strength=co.cosine_annealing(1e-4, 1000)),
+        "anneal_sgd (linear field)": co.anneal_sgd(lr, field_scale=optax.linear_schedule(0.01, 0.0, 1000), key=key, relative_to=None),
     }
 
 

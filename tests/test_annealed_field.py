@@ -14,12 +14,18 @@ PARAMS = {"w": jnp.ones((4, 3)), "b": jnp.zeros(5)}
 ZEROS = jax.tree.map(jnp.zeros_like, PARAMS)
 GRADS = {"w": jnp.cos(jnp.arange(12.0)).reshape(4, 3), "b": jnp.sin(jnp.arange(5.0))}
 
-G0, TAU, STEPS = 2.0, 4.0, 7
-FORMULAS = {
-    "linear": lambda t: G0 * max(0.0, 1.0 - t / TAU),
-    "exponential": lambda t: G0 * np.exp(-t / TAU),
-    "inverse": lambda t: G0 / (1.0 + t / TAU),
+G0, TAU, STEPS = 2.0, 4, 7
+# The named shapes of the paper's anneal, written with optax schedules, and their closed forms.
+SHAPES = {
+    "linear": (optax.linear_schedule(G0, 0.0, TAU), lambda t: G0 * max(0.0, 1.0 - t / TAU)),
+    "exponential": (optax.exponential_decay(G0, TAU, np.exp(-1.0)),
+                    lambda t: G0 * np.exp(-t / TAU)),
+    "inverse": (lambda t: G0 / (1.0 + t / TAU), lambda t: G0 / (1.0 + t / TAU)),
 }
+
+
+def _flat(tree):
+    return np.concatenate([np.ravel(np.asarray(tree[k], np.float64)) for k in ("b", "w")])
 
 
 def _run(tx, grads, steps, params=PARAMS):
@@ -36,7 +42,7 @@ def _run(tx, grads, steps, params=PARAMS):
 
 class TestAddAnnealedField:
     def test_field_is_a_fixed_standard_gaussian_draw(self):
-        tx = co.add_annealed_field(KEY, G0, TAU)
+        tx = co.add_annealed_field(G0, key=KEY)
         init_state = tx.init(PARAMS)
         np.testing.assert_array_equal(
             init_state.field["w"], optax.tree.random_like(KEY, PARAMS)["w"]
@@ -46,30 +52,50 @@ class TestAddAnnealedField:
         for k in ("w", "b"):  # identical h after several updates
             np.testing.assert_array_equal(state.field[k], init_state.field[k])
 
-    @pytest.mark.parametrize("schedule", ["linear", "exponential", "inverse"])
-    def test_added_field_is_gamma_t_times_h(self, schedule):
-        tx = co.add_annealed_field(KEY, G0, TAU, schedule=schedule)
+    @pytest.mark.parametrize("shape", ["linear", "exponential", "inverse"])
+    def test_absolute_field_is_gamma_t_times_h(self, shape):
+        schedule, formula = SHAPES[shape]
+        tx = co.add_annealed_field(schedule, key=KEY, relative_to=None)
         updates, state = _run(tx, GRADS, STEPS)
-        gammas = np.array([FORMULAS[schedule](t) for t in range(STEPS)])
+        gammas = np.array([formula(t) for t in range(STEPS)])
         for k in ("w", "b"):
             added = np.asarray(updates[k]) - np.asarray(GRADS[k])[None]
             expected = gammas.reshape((-1,) + (1,) * GRADS[k].ndim) * np.asarray(state.field[k])
             np.testing.assert_allclose(added, expected, rtol=1e-5, atol=1e-6)
-        if schedule == "linear":  # exactly off from t = tau on
+        if shape == "linear":  # exactly off from t = tau on
             np.testing.assert_array_equal(np.asarray(updates["w"])[4:], np.broadcast_to(
                 GRADS["w"], (3, 4, 3)))
 
-    def test_callable_schedule(self):
-        sched = optax.linear_schedule(1.5, 0.5, transition_steps=4)
-        tx = co.add_annealed_field(KEY, schedule=sched)
-        updates, state = _run(tx, ZEROS, 5)
-        expected = np.array([1.5, 1.25, 1.0, 0.75, 0.5])
-        np.testing.assert_allclose(
-            np.asarray(updates["b"]), expected[:, None] * np.asarray(state.field["b"]), rtol=1e-6
-        )
+    def test_grad_relative_field_has_gamma_times_the_gradient_norm(self):
+        tx = co.add_annealed_field(0.5, key=KEY)  # relative_to="grad" is the default
+        updates, state = tx.update(GRADS, tx.init(PARAMS), PARAMS)
+        h, g = _flat(state.field), _flat(GRADS)
+        added = _flat(updates) - g
+        np.testing.assert_allclose(added, 0.5 * np.linalg.norm(g) / np.linalg.norm(h) * h,
+                                   rtol=1e-5)
+        assert np.linalg.norm(added) == pytest.approx(0.5 * np.linalg.norm(g), rel=1e-5)
+        # Zero gradient: zero field (nothing to be relative to), no NaN.
+        updates, _ = tx.update(ZEROS, tx.init(PARAMS), PARAMS)
+        np.testing.assert_array_equal(_flat(updates), 0.0)
+
+    def test_params_relative_field_and_its_need_for_params(self):
+        tx = co.add_annealed_field(0.1, key=KEY, relative_to="params")
+        updates, state = tx.update(ZEROS, tx.init(PARAMS), PARAMS)
+        assert np.linalg.norm(_flat(updates)) == pytest.approx(
+            0.1 * np.linalg.norm(_flat(PARAMS)), rel=1e-5)  # 0.1·√12
+        with pytest.raises(ValueError, match="^params"):
+            tx.update(ZEROS, tx.init(PARAMS))
+
+    def test_grad_relative_field_is_scale_free(self):
+        """The same γ gives the same relative tilt for a gradient 1e6 times larger."""
+        tx = co.add_annealed_field(0.3, key=KEY)
+        small, _ = tx.update(GRADS, tx.init(PARAMS), PARAMS)
+        big, _ = tx.update(jax.tree.map(lambda g: 1e6 * g, GRADS), tx.init(PARAMS), PARAMS)
+        np.testing.assert_allclose(_flat(big), 1e6 * _flat(small), rtol=1e-5)
 
     def test_non_finite_gamma_is_skipped(self):
-        tx = co.add_annealed_field(KEY, schedule=lambda t: jnp.where(t == 1, jnp.nan, 1.0))
+        tx = co.add_annealed_field(lambda t: jnp.where(t == 1, jnp.nan, 1.0), key=KEY,
+                                   relative_to=None)
         updates, state = _run(tx, GRADS, 3)
         np.testing.assert_allclose(updates["b"][1], GRADS["b"])  # gamma NaN treated as 0
         np.testing.assert_allclose(updates["b"][2], GRADS["b"] + state.field["b"], rtol=1e-6)
@@ -77,77 +103,86 @@ class TestAddAnnealedField:
 
     def test_resample_draws_fresh_standard_gaussians(self):
         params = {"w": jnp.zeros((100, 100))}
-        tx = co.add_annealed_field(KEY, 1.0, 1e9, schedule="inverse", resample=True)
+        tx = co.add_annealed_field(1.0, key=KEY, relative_to=None, resample=True)
         updates, state = _run(tx, params, 4, params)
-        draws = np.asarray(updates["w"], np.float64).reshape(4, -1)  # gamma ~= 1, grads 0
+        draws = np.asarray(updates["w"], np.float64).reshape(4, -1)  # gamma = 1, grads 0
         np.testing.assert_allclose(draws[-1], np.ravel(state.field["w"]), rtol=1e-6)
         for d in draws:
             assert abs(d.mean()) < 0.05 and d.std() == pytest.approx(1.0, abs=0.03)
         corr = np.corrcoef(draws)
         assert np.max(np.abs(corr - np.eye(4))) < 0.1  # independent draws, not the same h
-        assert not np.array_equal(state.key, tx.init(params).key)
+        assert not np.array_equal(jax.random.key_data(state.key),
+                                  jax.random.key_data(tx.init(params).key))
 
     def test_bfloat16_params(self):
         params = jax.tree.map(lambda x: x.astype(jnp.bfloat16), PARAMS)
         for resample in (False, True):
-            tx = co.add_annealed_field(KEY, G0, TAU, resample=resample)
+            tx = co.add_annealed_field(G0, key=KEY, resample=resample)
             state = tx.init(params)
             assert state.field["w"].dtype == jnp.bfloat16
             updates, state = tx.update(params, state, params)
             assert updates["w"].dtype == jnp.bfloat16 and state.field["b"].dtype == jnp.bfloat16
 
-    def test_in_chain_before_lr_and_in_inject_hyperparams(self):
+    def test_in_chain_before_lr_and_in_inject_hyperparams_without_static_args(self):
         lr = 0.1
-        tx = optax.chain(co.add_annealed_field(KEY, G0, TAU), optax.sgd(lr))
+        tx = optax.chain(co.add_annealed_field(G0, key=KEY, relative_to=None), optax.sgd(lr))
         state = tx.init(PARAMS)
         updates, state = tx.update(GRADS, state, PARAMS)
         np.testing.assert_allclose(
             updates["w"], -lr * (GRADS["w"] + G0 * state[0].field["w"]), rtol=1e-6
         )
-        inj = optax.inject_hyperparams(co.add_annealed_field, static_args=("schedule",))(
-            key=KEY, init_scale=G0, timescale=TAU
-        )
+        # A schedule scale and an int key, no static_args: the key is not a hyperparameter to
+        # trace into a broken key, the schedule is evaluated by the wrapper.
+        inj = optax.inject_hyperparams(co.add_annealed_field)(
+            SHAPES["linear"][0], key=3, relative_to=None)
         update = jax.jit(inj.update)
         istate = inj.init(PARAMS)
+        np.testing.assert_array_equal(istate.inner_state.field["b"],
+                                      optax.tree.random_like(jax.random.key(3), PARAMS)["b"])
         for t in range(3):
             updates, istate = update(GRADS, istate, PARAMS)
             np.testing.assert_allclose(
-                updates["b"], GRADS["b"] + FORMULAS["linear"](t) * istate.inner_state.field["b"],
+                updates["b"], GRADS["b"] + SHAPES["linear"][1](t) * istate.inner_state.field["b"],
                 rtol=1e-6,
             )
         assert update._cache_size() == 1
 
-    def test_int_seed_key(self):
-        tx = co.add_annealed_field(3, G0, TAU)
+    @pytest.mark.parametrize("key", [3, np.int32(3), jnp.asarray(3), jax.random.key(3),
+                                     jax.random.PRNGKey(3)])
+    def test_key_forms(self, key):
+        tx = co.add_annealed_field(G0, key=key)
         np.testing.assert_array_equal(
             tx.init(PARAMS).field["b"], optax.tree.random_like(jax.random.key(3), PARAMS)["b"]
         )
 
     @pytest.mark.parametrize(
-        "args, kwargs, name",
+        "scale, kwargs, name",
         [
-            ((-0.1, 1.0), {}, "init_scale"),
-            ((1.0, 0.0), {}, "timescale"),
-            ((1.0, -2.0), {}, "timescale"),
-            ((1.0, 1.0), {"schedule": "cosine"}, "schedule"),
-            ((None, 1.0), {}, "init_scale"),
-            ((1.0, None), {}, "timescale"),
-            ((1.0, None), {"schedule": lambda t: 1.0}, "init_scale"),
-            ((None, 3.0), {"schedule": lambda t: 1.0}, "timescale"),
+            (-0.1, {}, "scale"),
+            (float("nan"), {}, "scale"),
+            (float("inf"), {}, "scale"),
+            (1e39, {}, "scale"),  # issue 13: finite in Python, inf in float32: no field at all
+            (1.0, {"relative_to": "loss"}, "relative_to"),
         ],
     )
-    def test_bad_arguments(self, args, kwargs, name):
+    def test_bad_arguments(self, scale, kwargs, name):
         with pytest.raises(ValueError, match=f"^{name}"):
-            co.add_annealed_field(KEY, *args, **kwargs)
+            co.add_annealed_field(scale, key=KEY, **kwargs)
 
-    def test_bad_key_type(self):
+    def test_bad_key_and_resample_types_and_positional_key(self):
         with pytest.raises(TypeError, match="^key"):
-            co.add_annealed_field("seed", 1.0, 1.0)
+            co.add_annealed_field(1.0, key="seed")
+        with pytest.raises(TypeError, match="^key"):
+            co.add_annealed_field(1.0, key=jnp.ones(3))
+        with pytest.raises(TypeError, match="^resample"):
+            co.add_annealed_field(1.0, key=KEY, resample=1)
+        with pytest.raises(TypeError):
+            co.add_annealed_field(1.0, KEY)  # keyword-only after the scale
 
 
 class TestFieldAlignment:
     def _state(self):
-        return co.add_annealed_field(KEY, G0, TAU).init(PARAMS)
+        return co.add_annealed_field(G0, key=KEY).init(PARAMS)
 
     def test_parallel_orthogonal_and_zero(self):
         state = self._state()
@@ -161,20 +196,27 @@ class TestFieldAlignment:
         assert float(co.field_alignment(ortho, state)) == pytest.approx(0.0, abs=1e-6)
         assert float(co.field_alignment(ZEROS, state)) == 0.0
 
+    def test_nan_params_give_nan_and_huge_params_do_not_overflow(self):
+        """Issue 13: NaN params gave an alignment of 0.0; θ = 1e30·h overflowed the norm."""
+        state = self._state()
+        nan_params = {"w": PARAMS["w"].at[0, 0].set(jnp.nan), "b": PARAMS["b"]}
+        assert np.isnan(float(co.field_alignment(nan_params, state)))
+        huge = jax.tree.map(lambda x: 1e30 * x, state.field)
+        assert float(co.field_alignment(huge, state)) == pytest.approx(1.0, abs=1e-6)
+
     def test_closed_form(self):
         state = self._state()
-        h = np.concatenate([np.ravel(state.field[k]) for k in ("b", "w")])
-        t = np.concatenate([np.ravel(GRADS[k]) for k in ("b", "w")])
+        h, t = _flat(state.field), _flat(GRADS)
         expected = abs(h @ t) / (np.linalg.norm(h) * np.linalg.norm(t))
         assert float(co.field_alignment(GRADS, state)) == pytest.approx(expected, rel=1e-5)
 
     def test_found_inside_chain_and_inject_hyperparams_state(self):
-        tx = optax.chain(optax.clip(1.0), co.add_annealed_field(KEY, G0, TAU), optax.sgd(0.1))
+        tx = optax.chain(optax.clip(1.0), co.add_annealed_field(G0, key=KEY), optax.sgd(0.1))
         state = tx.init(PARAMS)
         direct = co.field_alignment(GRADS, self._state())
         assert float(jax.jit(co.field_alignment)(GRADS, state)) == pytest.approx(float(direct))
         inj = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
-        nested = optax.chain(co.add_annealed_field(KEY, G0, TAU), inj)
+        nested = optax.chain(co.add_annealed_field(G0, key=KEY), inj)
         assert float(co.field_alignment(GRADS, nested.init(PARAMS))) == pytest.approx(
             float(direct)
         )
@@ -182,7 +224,7 @@ class TestFieldAlignment:
     def test_missing_or_ambiguous_state(self):
         with pytest.raises(ValueError, match="^state"):
             co.field_alignment(PARAMS, optax.sgd(0.1).init(PARAMS))
-        field = co.add_annealed_field(KEY, 1.0, 1.0)
+        field = co.add_annealed_field(1.0, key=KEY)
         two = optax.chain(field, field)
         with pytest.raises(ValueError, match="^state"):
             co.field_alignment(PARAMS, two.init(PARAMS))

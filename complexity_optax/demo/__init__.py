@@ -1,5 +1,5 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""``python -m complexity_optax demo``: the methods side by side on real data.
+"""`python -m complexity_optax demo`: the methods side by side on real data.
 
 Trains the same small tanh MLP on scikit-learn's digits with SGD, Adam, AnnealSGD, complexity
 gradient descent (matched, cosine and two-step annealing) and the spherical and RMSProp-ellipsoid
@@ -50,8 +50,8 @@ def _progress_bar(total: int, enabled: bool):
 
 
 def run_demo(config: DemoConfig) -> dict[str, Any]:
-    """Runs the demo and writes ``results.json`` and ``loss_vs_backprops.png``; returns the JSON
-    document. With ``config.as_json`` the document goes to stdout and the table to stderr;
+    """Runs the demo and writes `results.json` and `loss_vs_backprops.png`; returns the JSON
+    document. With `config.as_json` the document goes to stdout and the table to stderr;
     otherwise the table and the paths go to stdout."""
     from complexity_optax.demo import report
     from complexity_optax.demo.data import load_digits_split

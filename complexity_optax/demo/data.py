@@ -1,7 +1,7 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """The demo's data: scikit-learn's bundled handwritten digits (no download).
 
-``load_digits`` ships 1797 grey-scale 8x8 images (64 features, pixel values 0..16) of the ten
+`load_digits` ships 1797 grey-scale 8x8 images (64 features, pixel values 0..16) of the ten
 digits. The demo splits them once, stratified by class with a fixed seed, and standardizes every
 feature with the mean and standard deviation of the *training* part only, so nothing about the
 test images leaks into training. Features that are constant on the training set (some corner
@@ -24,12 +24,12 @@ class DigitsData:
     """A standardized, stratified train/test split of the digits (float32 inputs, int32 labels).
 
     Attributes:
-      x_train: ``[n_train, 64]`` standardized training inputs.
-      y_train: ``[n_train]`` training labels in ``0..9``.
-      x_test: ``[n_test, 64]`` test inputs, standardized with the *training* statistics.
-      y_test: ``[n_test]`` test labels.
-      mean: ``[64]`` per-feature mean of the raw training inputs.
-      scale: ``[64]`` per-feature standard deviation of the raw training inputs (1 where it is 0).
+      x_train: `[n_train, 64]` standardized training inputs.
+      y_train: `[n_train]` training labels in `0..9`.
+      x_test: `[n_test, 64]` test inputs, standardized with the *training* statistics.
+      y_test: `[n_test]` test labels.
+      mean: `[64]` per-feature mean of the raw training inputs.
+      scale: `[64]` per-feature standard deviation of the raw training inputs (1 where it is 0).
     """
 
     x_train: np.ndarray
@@ -61,11 +61,11 @@ def standardize(
     training set.
 
     Args:
-      x_train: ``[n_train, d]`` raw training inputs.
-      x_test: ``[n_test, d]`` raw test inputs (never used for the statistics).
+      x_train: `[n_train, d]` raw training inputs.
+      x_test: `[n_test, d]` raw test inputs (never used for the statistics).
 
     Returns:
-      ``(z_train, z_test, mean, scale)``, the inputs as float32.
+      `(z_train, z_test, mean, scale)`, the inputs as float32.
 
     Examples:
       >>> import numpy as np
@@ -93,7 +93,7 @@ def load_digits_split(*, test_fraction: float = 0.25, seed: int = 0) -> DigitsDa
         same data).
 
     Returns:
-      A :class:`DigitsData`.
+      A `DigitsData`.
 
     Examples:
       >>> data = load_digits_split()

@@ -2,7 +2,7 @@
 """The demo's model: one small Flax NNX multilayer perceptron, the same for every method.
 
 64 inputs -> 64 tanh units -> 10 logits (4810 parameters). The loss is the mean softmax
-cross-entropy. Training is functional: the model is ``nnx.split`` once into a graph definition
+cross-entropy. Training is functional: the model is `nnx.split` once into a graph definition
 and a pure dict of arrays, and every jitted function works on that dict.
 """
 
@@ -44,9 +44,9 @@ class MLP(nnx.Module):
 
 
 def init_model(seed: int) -> tuple[nnx.GraphDef, Params]:
-    """Builds the MLP from ``seed`` and splits it once into ``(graphdef, params)``.
+    """Builds the MLP from `seed` and splits it once into `(graphdef, params)`.
 
-    ``params`` is a pure dict of arrays (``nnx.to_pure_dict``), which ``nnx.merge`` accepts back.
+    `params` is a pure dict of arrays (`nnx.to_pure_dict`), which `nnx.merge` accepts back.
     """
     graphdef, state = nnx.split(MLP(rngs=nnx.Rngs(seed)))
     return graphdef, nnx.to_pure_dict(state)
@@ -63,7 +63,7 @@ def num_params(params: Params) -> int:
 
 
 def make_loss_fn(graphdef: nnx.GraphDef) -> Callable[[Params, jax.Array, jax.Array], jax.Array]:
-    """Returns ``loss(params, x, y)``, the mean softmax cross-entropy of the model on a batch.
+    """Returns `loss(params, x, y)`, the mean softmax cross-entropy of the model on a batch.
 
     loss = −(1/B) Σ_b log softmax(f_θ(x_b))_{y_b}.
 
@@ -84,7 +84,7 @@ def make_loss_fn(graphdef: nnx.GraphDef) -> Callable[[Params, jax.Array, jax.Arr
 
 
 def make_accuracy_fn(graphdef: nnx.GraphDef) -> Callable[[Params, jax.Array, jax.Array], jax.Array]:
-    """Returns ``accuracy(params, x, y)``, the share of correctly classified examples."""
+    """Returns `accuracy(params, x, y)`, the share of correctly classified examples."""
 
     def accuracy_fn(params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
         logits = nnx.merge(graphdef, params)(x)

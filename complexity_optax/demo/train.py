@@ -1,21 +1,21 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """The demo's training loop: functional, one compiled epoch per method, Python once per epoch.
 
-The model is split once into ``(graphdef, params)``. For each method, one pure step function
+The model is split once into `(graphdef, params)`. For each method, one pure step function
 
     (params, opt_state), (x_batch, y_batch) -> (params, opt_state)
 
-computes the mini-batch loss and gradient, calls ``tx.update`` with the extra arguments the method
-needs (``value=``, ``value_fn=``), and applies the update. An epoch is a ``lax.scan`` of that step
+computes the mini-batch loss and gradient, calls `tx.update` with the extra arguments the method
+needs (`value=`, `value_fn=`), and applies the update. An epoch is a `lax.scan` of that step
 over the epoch's batches followed by the full training loss; it is compiled ahead of time (the
 compile time is reported on its own), so the recorded wall times exclude compilation.
 
 Batches: every epoch draws a fresh permutation of the training set from the run's seed and cuts
-it into ``ceil(n / batch_size)`` batches of the same size, wrapping around to the start of the
+it into `ceil(n / batch_size)` batches of the same size, wrapping around to the start of the
 permutation for the last one (fixed shapes: nothing recompiles, and every example is seen).
 
 Backpropagation accounting (Kohler et al.): one gradient or one Hessian-vector product counts as
-one backprop. First-order methods make ``gradients_per_step`` gradients and no HVPs per step; the
+one backprop. First-order methods make `gradients_per_step` gradients and no HVPs per step; the
 trust-region methods count both in their state.
 
 References:
@@ -44,7 +44,7 @@ from complexity_optax.demo.data import DigitsData
 class RunResult:
     """The record of one (method, seed) run. Lists have one entry per epoch, epoch 0 first.
 
-    ``wall_time`` is cumulative training time without compilation; ``compile_time`` is the time
+    `wall_time` is cumulative training time without compilation; `compile_time` is the time
     spent compiling this run's epoch function (0 when it was reused from an earlier seed).
     """
 
@@ -64,7 +64,7 @@ class RunResult:
 
 
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:
-    """``[steps, batch_size]`` example indices of one epoch: a permutation, cut and wrapped.
+    """`[steps, batch_size]` example indices of one epoch: a permutation, cut and wrapped.
 
     Examples:
       >>> idx = epoch_batches(5, 2, seed=0, epoch=0)
@@ -81,7 +81,7 @@ def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:
 def make_epoch_fn(
     loss_fn: Callable[..., jax.Array], tx: Any, method: methods_lib.Method
 ) -> Callable[..., tuple[Any, Any, jax.Array]]:
-    """Returns the pure ``epoch(params, opt_state, x, y, idx) -> (params, opt_state, loss)``."""
+    """Returns the pure `epoch(params, opt_state, x, y, idx) -> (params, opt_state, loss)`."""
     value_and_grad = jax.value_and_grad(loss_fn)
 
     def step(carry, batch):
@@ -109,7 +109,7 @@ class Trainer:
     Args:
       data: the digits split.
       epochs: number of epochs per run.
-      on_epoch: called after every epoch with ``(method_name, seed, epoch, train_loss)``.
+      on_epoch: called after every epoch with `(method_name, seed, epoch, train_loss)`.
     """
 
     def __init__(
@@ -159,7 +159,7 @@ class Trainer:
         return tx, compiled, 0.0
 
     def run(self, method: methods_lib.Method, seed: int) -> RunResult:
-        """Trains the MLP from ``seed`` with ``method`` and records every epoch."""
+        """Trains the MLP from `seed` with `method` and records every epoch."""
         _, params = model_lib.init_model(seed)
         tx, compiled, compile_time = self._compile(method, seed, params)
         opt_state = tx.init(params)

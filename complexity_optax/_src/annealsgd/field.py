@@ -2,14 +2,16 @@
 """AnnealSGD's external field: a fixed Gaussian direction h added to the gradient, annealed to 0.
 
 The loss is tilted by a linear term, f(θ) + γ(t)·⟨h, θ⟩, with h drawn once and kept fixed, and the
-strength γ(t) annealed from γ(0) to 0: training starts in the relaxed (polynomial/trivial) regime
-of the spherical spin glass in a field and ends on the original landscape. The gradient becomes
-g + γ(t)·h. The resampled variant draws a fresh h at every step (annealed gradient noise).
+strength γ(t) annealed from γ(0) to 0 by any optax schedule: training starts in the relaxed
+(polynomial/trivial) regime of the spherical spin glass in a field and ends on the original
+landscape. The gradient becomes g + γ(t)·c·h, where c sets the field's scale: 1 (the paper's
+absolute field, ‖h‖ ≈ √N), ‖g‖/‖h‖ (a field γ times as strong as the gradient) or ‖θ‖/‖h‖ (γ
+times the weight norm). The resampled variant draws a fresh h at every step (annealed noise).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -19,17 +21,21 @@ import optax
 from complexity_optax._src.common import checks
 from complexity_optax._src.common import tree as tree_lib
 from complexity_optax._src.common.draws import draw_like
+from complexity_optax._src.complexity_annealing.sphere import safe_norm
 
-_SCHEDULES = ("linear", "exponential", "inverse")
+__all__ = ["AnnealedFieldState", "add_annealed_field", "field_alignment"]
+
+RELATIVE_TO = (None, "grad", "params")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class AnnealedFieldState(NamedTuple):
-    """State of :func:`add_annealed_field`.
+    """State of `add_annealed_field`.
 
     Attributes:
-      count: number of updates done so far (int32); γ is evaluated at ``count``.
-      field: the field h, a pytree like the params (in their dtypes). In resample mode, the draw
-        used by the last update (the initial draw before any update).
+      count: number of updates done so far (int32); a schedule γ is evaluated at `count`.
+      field: the field h, a pytree like the params (in their dtypes), entries N(0, 1). In resample
+        mode, the draw used by the last update (the initial draw before any update).
       key: the random key; split at every update in resample mode, unused otherwise.
     """
 
@@ -38,152 +44,113 @@ class AnnealedFieldState(NamedTuple):
     key: jax.Array
 
 
-def _named_schedule(name: str, init_scale: Any, timescale: Any) -> Callable[[jax.Array], jax.Array]:
-    """γ(t) in float32 for the named schedules."""
+def as_key(key: Any, name: str = "key") -> jax.Array:
+    """`key` as a typed `jax.random` key: an int seed (Python or an integer array, possibly
+    traced by `inject_hyperparams`), a typed key, or a raw `uint32[2]` key."""
+    if isinstance(key, bool):
+        raise TypeError(f"{name} must be a jax.random key or an int seed, got {key!r}")
+    if isinstance(key, (int, np.integer)):
+        return jax.random.key(int(key))
+    if not isinstance(key, (jax.Array, np.ndarray)):
+        raise TypeError(f"{name} must be a jax.random key or an int seed, got {type(key).__name__}")
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return key
+    if jnp.issubdtype(key.dtype, jnp.integer) and key.shape == ():
+        return jax.random.key(key)
+    if key.dtype == jnp.uint32 and key.shape == (2,):
+        return jax.random.wrap_key_data(key)
+    raise TypeError(f"{name} must be a jax.random key or an int seed, got an array of dtype "
+                    f"{key.dtype} and shape {key.shape}")
 
-    def schedule(count: jax.Array) -> jax.Array:
-        t = jnp.asarray(count, jnp.float32)
-        g0 = jnp.asarray(init_scale, jnp.float32)
-        tau = jnp.asarray(timescale, jnp.float32)
-        if name == "linear":
-            return g0 * jnp.maximum(0.0, 1.0 - t / tau)
-        if name == "exponential":
-            return g0 * jnp.exp(-t / tau)
-        return g0 / (1.0 + t / tau)
 
-    return schedule
-
-
-def annealed_field_schedule(
-    init_scale: float, timescale: float, schedule: str = "linear"
-) -> Callable[[jax.Array], jax.Array]:
-    r"""The field strength γ(t) of :func:`add_annealed_field`, as an optax schedule.
-
-    .. math::
-        \gamma_{\rm linear}(t) = \gamma_0 \max(0, 1 - t/\tau), \quad
-        \gamma_{\rm exponential}(t) = \gamma_0 e^{-t/\tau}, \quad
-        \gamma_{\rm inverse}(t) = \frac{\gamma_0}{1 + t/\tau},
-
-    evaluated in float32.
-
-    Args:
-      init_scale: :math:`\gamma_0 \ge 0`.
-      timescale: :math:`\tau > 0`, in steps.
-      schedule: ``"linear"``, ``"exponential"`` or ``"inverse"``.
-
-    Returns:
-      A callable ``count -> γ(count)``.
-
-    Examples:
-      >>> from complexity_optax._src.annealsgd.field import annealed_field_schedule
-      >>> print(float(annealed_field_schedule(2.0, 10.0, "linear")(5)))
-      1.0
-
-    References:
-      Chaudhari & Soatto, `On the energy landscape of deep networks
-      <https://arxiv.org/abs/1511.06485>`_, 2017.
-    """
-    checks.check_positive("init_scale", init_scale, allow_zero=True)
-    checks.check_positive("timescale", timescale)
-    checks.check_choice("schedule", schedule, _SCHEDULES)
-    return _named_schedule(schedule, init_scale, timescale)
+def check_scale(scale: Any, name: str = "scale") -> None:
+    """Raises unless `scale` is a schedule, a traced value or a float in [0, float32 max]."""
+    if callable(scale) or checks.is_traced(scale):
+        return  # a schedule, or a value traced by inject_hyperparams
+    checks.check_positive(name, scale, allow_zero=True)
+    x = checks.concrete_float(scale)
+    if x is not None and x > _FLOAT32_MAX:
+        raise ValueError(f"{name} must be representable in float32 (<= {_FLOAT32_MAX:.4g}), got "
+                         f"{scale!r}")
 
 
 def _add_scaled(g: jax.Array, gamma: jax.Array, h: jax.Array) -> jax.Array:
     """g + γ·h computed in at least float32, returned in g's dtype."""
-    dtype = jnp.promote_types(jnp.result_type(g), jnp.float32)
+    dtype = tree_lib.compute_dtype(jnp.result_type(g))
     out = g.astype(dtype) + gamma.astype(dtype) * h.astype(dtype)
     return out.astype(jnp.result_type(g))
 
 
-_is_traced = checks.is_traced
-
-
-def _as_key(key: Any) -> jax.Array:
-    if isinstance(key, bool):
-        raise TypeError(f"key must be a jax.random key or an int seed, got {key!r}")
-    if isinstance(key, int):
-        return jax.random.key(key)
-    if not isinstance(key, (jax.Array, np.ndarray)):
-        raise TypeError(f"key must be a jax.random key or an int seed, got {type(key).__name__}")
-    return key
+def _ratio(numerator: jax.Array, denominator: jax.Array) -> jax.Array:
+    safe = denominator > 0
+    return jnp.where(safe, numerator / jnp.where(safe, denominator, 1.0), 0.0)
 
 
 def add_annealed_field(
-    key: Any,
-    init_scale: float | None = None,
-    timescale: float | None = None,
+    scale: optax.ScalarOrSchedule,
     *,
-    schedule: str | optax.Schedule = "linear",
+    key: Any,
+    relative_to: str | None = "grad",
     resample: bool = False,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Adds an annealed external field to the updates (AnnealSGD). Put it before the LR scaling.
 
-    .. math::
-        g_t \leftarrow g_t + \gamma(t)\, h, \qquad h \sim \mathcal N(0, I_N)
-        \ (\text{so } \lVert h\rVert \approx \sqrt N),
+    $$
+    g_t \leftarrow g_t + \gamma(t)\, c_t\, h, \qquad h \sim \mathcal N(0, I_N),
+    $$
 
-    the gradient of the tilted loss :math:`f(\theta) + \gamma(t)\langle h, \theta\rangle`. The field
-    :math:`h` is drawn once at ``init`` from ``key`` (``optax.tree.random_like``, one N(0, 1) entry
-    per scalar, in the params' dtype) and kept in the state with the step count :math:`t`
-    (starting at 0). The strength :math:`\gamma` (float32) is annealed by ``schedule``:
+    the gradient of the tilted loss $f(\theta) + \gamma(t)\,c_t\langle h, \theta\rangle$. The
+    field $h$ is drawn once at `init` from `key` (one N(0, 1) entry per scalar, so
+    $\lVert h\rVert \approx \sqrt N$) and kept in the state with the step count $t$. The strength
+    $\gamma(t)$ is `scale`: a float (a constant field) or any optax schedule of the step count,
+    e.g. `optax.linear_schedule(γ₀, 0.0, τ)` (linear to 0 at step τ, the default shape of the
+    paper's anneal), `optax.exponential_decay(γ₀, τ, 1/e)` or `optax.cosine_decay_schedule(γ₀, τ)`.
+    The scale $c_t$ is set by `relative_to`:
 
-    * ``"linear"`` (default): :math:`\gamma_0 \max(0, 1 - t/\tau)`, exactly 0 from :math:`t = \tau`;
-    * ``"exponential"``: :math:`\gamma_0 e^{-t/\tau}`;
-    * ``"inverse"``: :math:`\gamma_0/(1 + t/\tau)`;
-    * a callable: any optax schedule ``t -> γ(t)``; then ``init_scale`` and ``timescale`` must be
-      left ``None`` (they would be ignored).
+    * `"grad"` (default): $c_t = \lVert g_t\rVert / \lVert h\rVert$, so the field is $\gamma$ times
+      as strong as the incoming gradient whatever the model's size and scale ($\gamma = 1$: as
+      strong as the gradient itself);
+    * `"params"`: $c_t = \lVert\theta_t\rVert / \lVert h\rVert$ ($\gamma$ times the weight norm;
+      needs `params`);
+    * `None`: $c_t = 1$, the absolute field of Chaudhari & Soatto ($\lVert\gamma h\rVert \approx
+      \gamma\sqrt N$, which for a network depends on its size: tune $\gamma$ per model).
 
-    With ``resample=True`` a fresh :math:`h` is drawn at every step from the key kept in the state
-    (split at each step): the resampled annealed-noise baseline. Non-finite γ is treated as 0.
+    With `resample=True` a fresh $h$ is drawn at every step from the key kept in the state
+    (split at each step): the annealed-noise baseline. A non-finite $\gamma$ is treated as 0.
 
     Args:
-      key: a ``jax.random`` key (or an int seed) for the field.
-      init_scale: :math:`\gamma_0 = \gamma(0) \ge 0` for the named schedules.
-      timescale: :math:`\tau > 0` (in steps) for the named schedules.
-      schedule: ``"linear"``, ``"exponential"``, ``"inverse"`` or an optax schedule.
+      scale: $\gamma \ge 0$ (float, representable in float32) or an optax schedule.
+      key: a `jax.random` key or an int seed (an int stays usable under `inject_hyperparams`).
+      relative_to: `"grad"`, `"params"` or `None` (see above).
       resample: draw a new field at every step instead of keeping it fixed.
 
     Returns:
-      An ``optax.GradientTransformationExtraArgs`` with state :class:`AnnealedFieldState`.
+      An `optax.GradientTransformationExtraArgs` with state `AnnealedFieldState`.
 
     Raises:
-      ValueError: ``init_scale`` < 0 or missing, ``timescale`` <= 0 or missing, unknown
-        ``schedule``, or ``init_scale``/``timescale`` given with a callable schedule.
+      ValueError: `scale` < 0, not finite or above the float32 range; unknown `relative_to`.
+      TypeError: `key` is not a key or an int; `resample` is not a bool.
 
     Examples:
       >>> import jax, jax.numpy as jnp, optax
       >>> from complexity_optax import add_annealed_field
-      >>> tx = optax.chain(add_annealed_field(jax.random.key(0), 1.0, 100.0), optax.sgd(0.1))
+      >>> field = add_annealed_field(optax.linear_schedule(1.0, 0.0, 100), key=0, relative_to=None)
+      >>> tx = optax.chain(field, optax.sgd(0.1))
       >>> params = jnp.zeros(3)
       >>> state = tx.init(params)
-      >>> updates, state = tx.update(jnp.zeros(3), state, params)  # -0.1 * 1.0 * h
-      >>> print(jnp.allclose(updates, -0.1 * state[0].field))
+      >>> updates, state = tx.update(jnp.zeros(3), state, params)  # -0.1 * γ(0) * h
+      >>> print(bool(jnp.allclose(updates, -0.1 * state[0].field)))
       True
 
     References:
-      Chaudhari & Soatto, `On the energy landscape of deep networks
-      <https://arxiv.org/abs/1511.06485>`_, 2017 (AnnealSGD); Neelakantan et al., `Adding gradient
-      noise improves learning for very deep networks <https://arxiv.org/abs/1511.06807>`_, 2015
+      Chaudhari & Soatto, [On the energy landscape of deep networks](
+      https://arxiv.org/abs/1511.06485), 2017 (AnnealSGD); Neelakantan et al., [Adding gradient
+      noise improves learning for very deep networks](https://arxiv.org/abs/1511.06807), 2015
       (resampled noise).
     """
-    key = _as_key(key)
-    if callable(schedule):
-        for name, value in (("init_scale", init_scale), ("timescale", timescale)):
-            if value is not None:
-                raise ValueError(f"{name} must be None when schedule is a callable, got {value!r}")
-        gamma_fn = schedule
-    else:
-        checks.check_choice("schedule", schedule, _SCHEDULES)
-        if init_scale is None:
-            raise ValueError("init_scale must be given (>= 0) for a named schedule")
-        if timescale is None:
-            raise ValueError("timescale must be given (> 0) for a named schedule")
-        if not _is_traced(init_scale):  # inject_hyperparams passes traced values at update.
-            checks.check_positive("init_scale", init_scale, allow_zero=True)
-        if not _is_traced(timescale):
-            checks.check_positive("timescale", timescale)
-        gamma_fn = _named_schedule(schedule, init_scale, timescale)
+    check_scale(scale)
+    key = as_key(key)
+    checks.check_choice("relative_to", relative_to, RELATIVE_TO)
     if not isinstance(resample, bool):
         raise TypeError(f"resample must be a bool, got {resample!r}")
 
@@ -195,14 +162,24 @@ def add_annealed_field(
         )
 
     def update_fn(updates, state, params=None, **extra_args):
-        del params, extra_args
+        del extra_args
+        if relative_to == "params" and params is None:
+            raise ValueError("params: add_annealed_field(relative_to='params') needs params "
+                             "(pass them to update)")
         if resample:
             new_key, draw_key = jax.random.split(state.key)
             field = optax.tree.cast_like(draw_like(draw_key, updates), state.field)
         else:
             new_key, field = state.key, state.field
-        gamma = jnp.asarray(gamma_fn(state.count), jnp.float32)
+        gamma = scale(state.count) if callable(scale) else scale
+        gamma = jnp.reshape(jnp.asarray(gamma, jnp.float32), ())
         gamma = jnp.where(jnp.isfinite(gamma), gamma, 0.0)
+        if relative_to is not None:
+            reference = updates if relative_to == "grad" else params
+            h_norm = safe_norm(tree_lib.upcast(field))
+            ref_norm = safe_norm(tree_lib.upcast(reference))
+            factor = _ratio(ref_norm, h_norm)
+            gamma = gamma * jnp.where(jnp.isfinite(factor), factor, 0.0).astype(jnp.float32)
         new_updates = jax.tree.map(lambda g, h: _add_scaled(g, gamma, h), updates, field)
         count = optax.safe_increment(state.count)
         return new_updates, AnnealedFieldState(count=count, field=field, key=new_key)
@@ -225,19 +202,21 @@ def _find_field_state(state: Any) -> AnnealedFieldState:
 
 
 def field_alignment(params: Any, state: Any) -> jax.Array:
-    r"""Alignment of the weights with the AnnealSGD field: :math:`|h^\top\theta| / (\lVert h\rVert\,
-    \lVert\theta\rVert)`.
+    r"""Alignment of the weights with the AnnealSGD field: $|h^\top\theta| / (\lVert h\rVert\,
+    \lVert\theta\rVert)$.
 
-    The cosine between the field and the weights, in :math:`[0, 1]` (0 if either norm is 0),
-    computed in at least float32. Seed 001 (Fig. 4) tracks this overlap during training.
+    The cosine between the field and the weights, in $[0, 1]$ (0 if either norm is 0, NaN if the
+    params are not finite), computed in at least float32 on vectors scaled by their largest
+    entries (no overflow for huge finite weights). Chaudhari & Soatto (Fig. 4) track this overlap
+    during training.
 
     Args:
-      params: the parameters :math:`\theta`: a pytree whose leaves match the field's leaves in
-        order and shape (e.g. the params, or ``nnx.state(model, nnx.Param)`` with the
-        ``opt_state`` of an ``nnx.Optimizer``).
-      state: the :class:`AnnealedFieldState`, or any optax state tree that contains exactly one
-        (it is found with ``optax.tree.get_all_with_path`` by the class name, so it may sit at any
-        depth of ``chain``/``inject_hyperparams``/``MultiSteps`` states).
+      params: the parameters $\theta$: a pytree whose leaves match the field's leaves in
+        order and shape (e.g. the params, or `nnx.state(model, nnx.Param)` with the
+        `opt_state` of an `nnx.Optimizer`).
+      state: the `AnnealedFieldState`, or any optax state tree that contains exactly one
+        (it is found with `optax.tree.get_all_with_path` by the class name, so it may sit at any
+        depth of `chain`/`inject_hyperparams`/`MultiSteps` states).
 
     Returns:
       A float scalar.
@@ -245,25 +224,33 @@ def field_alignment(params: Any, state: Any) -> jax.Array:
     Examples:
       >>> import jax, jax.numpy as jnp, optax
       >>> from complexity_optax import add_annealed_field, field_alignment
-      >>> tx = optax.chain(add_annealed_field(jax.random.key(0), 1.0, 10.0), optax.sgd(0.1))
+      >>> tx = optax.chain(add_annealed_field(1.0, key=0), optax.sgd(0.1))
       >>> state = tx.init(jnp.zeros(4))
       >>> h = state[0].field
       >>> print(round(float(field_alignment(-3.0 * h, state)), 5))
       1.0
 
     References:
-      Chaudhari & Soatto, `On the energy landscape of deep networks
-      <https://arxiv.org/abs/1511.06485>`_, 2017.
+      Chaudhari & Soatto, [On the energy landscape of deep networks](
+      https://arxiv.org/abs/1511.06485), 2017.
     """
     h_leaves = [_upcast(x) for x in jax.tree.leaves(_find_field_state(state).field)]
     t_leaves = [_upcast(x) for x in jax.tree.leaves(params)]
     if [x.shape for x in h_leaves] != [x.shape for x in t_leaves]:
         raise ValueError("params: leaves do not match the field's leaves (shapes or count differ)")
     # Leaf lists, not tree_map: the field and params may be wrapped differently (nnx Variables).
-    dot = jnp.abs(optax.tree.vdot(h_leaves, t_leaves))
-    denom = optax.tree.norm(h_leaves) * optax.tree.norm(t_leaves)
-    safe = denom > 0
-    return jnp.where(safe, dot / jnp.where(safe, denom, 1.0), 0.0)
+    finite = tree_lib.all_finite(t_leaves)
+    h_hat = _unit(h_leaves)
+    t_hat = _unit(t_leaves)
+    cosine = jnp.abs(optax.tree.vdot(h_hat, t_hat))
+    return jnp.where(finite, jnp.minimum(cosine, 1.0), jnp.nan)
+
+
+def _unit(leaves: list) -> list:
+    """`leaves / ‖leaves‖` (scaled first, so no overflow); zeros stay zeros."""
+    norm = safe_norm(leaves)
+    safe = norm > 0
+    return [jnp.where(safe, x / jnp.where(safe, norm, 1.0).astype(x.dtype), 0.0) for x in leaves]
 
 
 def _upcast(x: Any) -> jax.Array:

@@ -18,6 +18,6 @@ def check_momentum(momentum: float | None) -> None:
 def sgd_scaling(
     learning_rate: optax.ScalarOrSchedule, momentum: float | None
 ) -> list[optax.GradientTransformation]:
-    """``[trace(momentum)], scale_by_learning_rate(lr)``: the (heavy-ball) SGD step -lr·g."""
+    """`[trace(momentum)], scale_by_learning_rate(lr)`: the (heavy-ball) SGD step -lr·g."""
     links = [] if momentum is None else [optax.trace(decay=momentum)]
     return links + [optax.scale_by_learning_rate(learning_rate)]
