@@ -1,0 +1,171 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""`complexity-optax reproduce NAME`: the papers' experiments on real MNIST, with verdicts.
+
+`NAME` is one of
+
+* `kohler2019`: ellipsoidal vs spherical trust regions against SGD/Adagrad/RMSprop/Adam on the
+  authors' FC network, ConvNet and autoencoder (Kohler, Adolphs & Lucchi 2019);
+* `chaudhari2015`: AnnealSGD vs Adam, momentum SGD and the resampled-noise baseline on mnistfc
+  and LeNet (Chaudhari & Soatto 2015);
+* `richemond2019`: weight-decay annealing schemes (none, constant, matched, cosine, two-step,
+  lr-matched), on and off the sphere (Richemond & Guo 2019).
+
+Each run writes `reproduce_<NAME>_<mode>.json` (atomically) and `.md` (the table and the
+verdict lines) to `--output-dir`, and its figures to `--figures-dir` (default: the same).
+Modes: `--quick` (tiny subsets, a few steps: CI), the default `cpu` mode (sized for 2 CPU
+cores, under 30 minutes) and `--scale full` (sized for one GPU).
+
+Examples:
+  >>> import argparse
+  >>> from complexity_optax.demo import reproduce
+  >>> parser = argparse.ArgumentParser()
+  >>> reproduce.add_arguments(parser)
+  >>> args = parser.parse_args(["kohler2019", "--quick", "--seeds", "2"])
+  >>> reproduce.mode_of(args), args.seeds
+  ('quick', 2)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+from typing import Any
+
+from complexity_optax.demo.arguments import positive_int
+
+__all__ = ["EXPERIMENTS", "add_arguments", "format_markdown", "mode_of", "run", "write_json"]
+
+EXPERIMENTS = {
+    "kohler2019": "ellipsoidal vs spherical trust region, FC / ConvNet / autoencoder on MNIST",
+    "chaudhari2015": "AnnealSGD vs Adam and resampled noise on mnistfc and LeNet",
+    "richemond2019": "weight-decay annealing schemes on and off the sphere, ConvNet on MNIST",
+}
+MODES = ("quick", "cpu", "full")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `reproduce`."""
+    parser.add_argument("name", choices=sorted(EXPERIMENTS), help="the experiment (paper)")
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny subsets and a few steps (what CI runs; under 2 minutes)")
+    parser.add_argument("--scale", choices=MODES, default=None,
+                        help="quick, cpu (default; 2 CPU cores, < 30 min) or full (one GPU)")
+    parser.add_argument("--seeds", type=positive_int, default=None,
+                        help="number of seeds (default: 1 quick, 3 cpu, 5 full)")
+    parser.add_argument("--networks", default=None,
+                        help="comma-separated subset of the experiment's networks")
+    parser.add_argument("--output-dir", default=os.path.join("outputs", "reproduce"),
+                        help="folder for the JSON record and the table (default ./outputs/reproduce)")
+    parser.add_argument("--figures-dir", default=None,
+                        help="folder for the figures (default: --output-dir)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the JSON record to stdout instead of the table")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+
+
+def mode_of(args: argparse.Namespace) -> str:
+    """`quick` if `--quick`, else `--scale` (default `cpu`)."""
+    if args.quick:
+        if args.scale not in (None, "quick"):
+            raise SystemExit(f"reproduce: --quick contradicts --scale {args.scale}")
+        return "quick"
+    return args.scale or "cpu"
+
+
+def _strict(value: Any) -> Any:
+    """`value` with every non-finite float replaced by `None` (strict JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
+
+
+def write_json(document: Any, path: str) -> None:
+    """Writes `document` to `path` atomically (a temporary file, then `os.replace`).
+
+    Non-finite numbers (a diverged run's loss) are written as `null`: the file is strict JSON.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp_", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(_strict(document), f, indent=1, allow_nan=False)
+            f.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; the record is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def format_markdown(document: dict) -> str:
+    """The tables (mean ± std over seeds) and verdict lines of a record, as Markdown."""
+    lines = [f"# {document['experiment']} ({document['mode']} mode, {document['seeds']} seeds)", ""]
+    if document["mode"] == "quick":
+        lines += [("Quick mode: tiny subsets and a few steps. A smoke test, not the "
+                   "paper-scale result."), ""]
+    for table in document["tables"]:
+        lines += [f"## {table['title']}", "",
+                  "| " + " | ".join(table["columns"]) + " |",
+                  "|" + "---|" * len(table["columns"])]
+        lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in table["rows"]]
+        lines.append("")
+    lines += ["## Verdicts", ""]
+    lines += [f"- {v['line']}" for v in document["verdicts"]]
+    lines.append("")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs one experiment; writes the JSON record, the Markdown table and the figures.
+
+    Returns 0, or 1 if the experiment reports `failed` (its numbers are still written).
+    """
+    mode = mode_of(args)
+    module = importlib.import_module(f"complexity_optax.demo.reproduce.{args.name}")
+    seeds = args.seeds or {"quick": 1, "cpu": 3, "full": 5}[mode]
+    networks = tuple(args.networks.split(",")) if args.networks else None
+    figures_dir = args.figures_dir or args.output_dir
+    os.makedirs(args.output_dir, exist_ok=True)
+    os.makedirs(figures_dir, exist_ok=True)
+    stem = f"reproduce_{args.name}_{mode}"
+    start = time.perf_counter()
+    document = module.run_experiment(mode=mode, seeds=seeds, networks=networks,
+                                     progress=not args.no_progress)
+    import jax
+    document.update({
+        "experiment": args.name, "mode": mode, "seeds": seeds,
+        "wall_s": round(time.perf_counter() - start, 1),
+        "platform": {"python": platform.python_version(), "jax": jax.__version__,
+                     "backend": jax.default_backend(), "cpu_count": os.cpu_count()},
+    })
+    document["figures"] = [os.path.relpath(p) for p in
+                           module.plot(document, os.path.join(figures_dir, stem))]
+    write_json(document, os.path.join(args.output_dir, stem + ".json"))
+    markdown = format_markdown(document)
+    with open(os.path.join(args.output_dir, stem + ".md"), "w") as f:
+        f.write(markdown)
+    if args.json:
+        json.dump(_strict(document), sys.stdout, indent=1, allow_nan=False)
+        print()
+    else:
+        print(markdown)
+    return 1 if document.get("failed") else 0
