@@ -4,7 +4,7 @@
 * Complexity gradient descent (Richemond & Guo, 2019): annealed weight decay, N-sphere.
 * AnnealSGD (Chaudhari & Soatto, 2015): an annealed external field on the gradient.
 * Ellipsoidal trust regions (Kohler, Adolphs & Lucchi, 2019): Steihaug-Toint CG on exact HVPs.
-* ``complexity_optax.landscape``: spin glasses, complexity formulas, Hessian spectra.
+* `complexity_optax.landscape`: spin glasses, complexity formulas, Hessian spectra.
 """
 
 # --- weight-decay annealing (schedules, matched, two-step) ---
@@ -46,6 +46,29 @@ from complexity_optax._src.trust_region.steihaug import SteihaugResult
 from complexity_optax._src.trust_region.steihaug import steihaug_cg
 from complexity_optax._src.trust_region.transformation import TrustRegionState
 from complexity_optax._src.trust_region.transformation import trust_region
+from complexity_optax._src.trust_region.rule import PRESETS as TRUST_REGION_PRESETS
+from complexity_optax._src.trust_region.rule import TrustRegionPreset
+from complexity_optax._src.trust_region.status import TrustRegionStatus
+from complexity_optax._src.trust_region.lanczos_subproblem import lanczos_subproblem
+
+
+# --- regularised Newton: adaptive cubic regularisation ---
+from complexity_optax._src.regularized_newton.cubic_regularization import CubicRegularizationState
+from complexity_optax._src.regularized_newton.cubic_regularization import cubic_regularization
+from complexity_optax._src.regularized_newton.cubic_regularization import minimize_cubic
+from complexity_optax._src.regularized_newton.cubic_subproblem import CubicSubproblemResult
+from complexity_optax._src.regularized_newton.cubic_subproblem import cubic_subproblem
+from complexity_optax._src.regularized_newton.result import NewtonResult
+from complexity_optax._src.regularized_newton.saddle_free_newton import SaddleFreeNewtonState
+from complexity_optax._src.regularized_newton.saddle_free_newton import minimize_saddle_free_newton
+from complexity_optax._src.regularized_newton.saddle_free_newton import saddle_free_direction
+from complexity_optax._src.regularized_newton.saddle_free_newton import saddle_free_newton
+
+# --- Entropy-SGD ---
+from complexity_optax._src.entropy_sgd.entropy_sgd import EntropySGDState
+from complexity_optax._src.entropy_sgd.entropy_sgd import entropy_sgd
+from complexity_optax._src.entropy_sgd.entropy_sgd import scale_by_local_entropy
+from complexity_optax._src.entropy_sgd.entropy_sgd import scoping_schedule
 
 # --- subpackages ---
 from complexity_optax import landscape
@@ -91,6 +114,37 @@ __all__ = [
     "steihaug_cg",
     "TrustRegionState",
     "trust_region",
+    "TRUST_REGION_PRESETS",
+    "TrustRegionPreset",
+    "TrustRegionStatus",
+    "lanczos_subproblem",
+    "CubicRegularizationState",
+    "cubic_regularization",
+    "minimize_cubic",
+    "CubicSubproblemResult",
+    "cubic_subproblem",
+    "NewtonResult",
+    "SaddleFreeNewtonState",
+    "minimize_saddle_free_newton",
+    "saddle_free_direction",
+    "saddle_free_newton",
+    "EntropySGDState",
+    "entropy_sgd",
+    "scale_by_local_entropy",
+    "scoping_schedule",
     "landscape",
 ]
+
+import importlib.util as _importlib_util
+
+if _importlib_util.find_spec("optimistix") is not None:
+    __all__.append("TrustRegionMinimiser")
+
+
+def __getattr__(name):  # optimistix is an optional extra: load its solver on first use.
+    if name == "TrustRegionMinimiser":
+        from complexity_optax._src.trust_region.optimistix_solver import TrustRegionMinimiser
+
+        return TrustRegionMinimiser
+    raise AttributeError(f"module 'complexity_optax' has no attribute {name!r}")
 

@@ -5,6 +5,10 @@ import importlib.util
 import math
 import pathlib
 
+import pytest
+
+pytestmark = pytest.mark.integration  # runs the benchmark scripts end to end
+
 _BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 

@@ -16,6 +16,8 @@ from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import report
 from complexity_optax.demo.train import RunResult, epoch_batches
 
+pytestmark = pytest.mark.integration  # runs the demo end to end
+
 EPOCHS = 2
 N_TRAIN = 1347
 FIRST_ORDER = ("sgd", "adam", "anneal_sgd", "complexity_matched", "complexity_cosine",
@@ -41,7 +43,7 @@ class TestQuickRun:
         assert code == 0, stderr
         assert doc["failed"] == {}
         assert list(doc["methods"]) == list(methods_lib.METHODS)
-        assert len(methods_lib.METHODS) == 8
+        assert len(methods_lib.METHODS) == 11
 
     def test_png_and_json_written(self, quick_run):
         _, doc, stderr, out_dir = quick_run

@@ -1,13 +1,13 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """The documentation site: strict build, complete API reference, runnable examples.
 
-* ``mkdocs build --strict`` succeeds (skipped if the ``docs`` extras are not installed).
+* ``mkdocs build --strict`` succeeds (integration; skipped if the ``docs`` extras are missing).
 * Every public name of ``complexity_optax`` and ``complexity_optax.landscape`` has a
   ``::: <module>.<name>`` entry in some ``docs/api/*.md`` page, and every entry names a real object.
-* The reST-to-Markdown rewriting of ``docs/rst_roles.py`` (used by the build) gives the expected
-  Markdown.
+* The docstrings are Markdown (no reST roles or directives), once converted (until then the
+  build renders them through ``docs/rst_roles.py``).
 * The ```` ```python ```` blocks of the guide pages run (```` ```py ```` marks fragments that are
-  not run); blocks of one page share a namespace, in order.
+  not run); blocks of one page share a namespace, in order (integration).
 """
 
 from __future__ import annotations
@@ -90,62 +90,36 @@ def test_nav_lists_every_page():
     assert not missing, f"pages not in the mkdocs.yml nav: {missing}"
 
 
-# --------------------------------------------------------------------------- reST rewriting
-def _rst_roles():
-    pytest.importorskip("griffe", reason="griffe (mkdocstrings[python]) is not installed")
-    spec = importlib.util.spec_from_file_location("rst_roles", DOCS / "rst_roles.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# ------------------------------------------------------------------------ Markdown docstrings
+RST_MARKUP = re.compile(r"\.\. math::|:math:`|:(?:py:)?(?:func|class|mod|meth|data|attr|obj|exc):`|"
+                        r"`[^`<]+<https?://[^>]+>`_")
 
 
-def test_rst_roles_rewrites_math_roles_and_links():
-    rst = _rst_roles()
-    text = (
-        "Adds :math:`2\\lambda\\theta`, see :func:`complexity_optax.hvp` and\n"
-        ":class:`~optax.GradientTransformation`.\n"
-        "\n"
-        "  .. math::\n"
-        "\n"
-        "      a &= b \\\\\n"
-        "      c &= d\n"
-        "\n"
-        "  The chain is::\n"
-        "\n"
-        "      x = 1\n"
-        "\n"
-        "`Paper <https://arxiv.org/abs/1902.02881>`_."
-    )
-    expected = (
-        "Adds \\(2\\lambda\\theta\\), see `complexity_optax.hvp` and\n"
-        "`optax.GradientTransformation`.\n"
-        "\n"
-        "\n"
-        "  $$\n"
-        "  \\begin{aligned}\n"
-        "  a &= b \\\\\n"
-        "  c &= d\n"
-        "  \\end{aligned}\n"
-        "  $$\n"
-        "\n"
-        "  The chain is:\n"
-        "\n"
-        "      x = 1\n"
-        "\n"
-        "[Paper](https://arxiv.org/abs/1902.02881)."
-    )
-    assert rst.rst_to_markdown(text) == expected
+def _docstrings():
+    import ast
+
+    for path in sorted((ROOT / "complexity_optax").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                 ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node, clean=False)
+                if doc:
+                    yield f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 1)}", doc
 
 
-def test_rst_roles_leaves_plain_markdown_alone():
-    rst = _rst_roles()
-    text = "Returns ``x`` (a pytree).\n\nArgs:\n  x: the input, :math:`x \\ge 0`."
-    assert rst.rst_to_markdown(text) == (
-        "Returns ``x`` (a pytree).\n\nArgs:\n  x: the input, \\(x \\ge 0\\)."
-    )
+def test_docstrings_are_markdown():
+    """mkdocstrings renders the docstrings natively: Markdown, no reST roles or directives."""
+    if (DOCS / "rst_roles.py").exists():
+        pytest.skip("docstrings not converted yet: python /tmp/convert_docstrings.py, then remove "
+                    "docs/rst_roles.py and its 'extensions' entry in mkdocs.yml")
+    found = [where for where, doc in _docstrings() if RST_MARKUP.search(doc)]
+    assert len(list(_docstrings())) > 100  # the scan found the docstrings
+    assert not found, f"reST markup left in docstrings: {found}"
 
 
 # ------------------------------------------------------------------------------ strict build
+@pytest.mark.integration
 def test_mkdocs_strict_build(tmp_path):
     reason = _has_docs_tooling()
     if reason is not None:
@@ -185,9 +159,14 @@ GUIDE_PAGES = [
     "methods/annealsgd.md",
     "methods/trust-region.md",
     "methods/landscape.md",
+    "clients/nnx.md",
+    "clients/equinox.md",
+    "clients/optimistix.md",
+    "clients/optax.md",
 ]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("page", GUIDE_PAGES)
 def test_guide_examples_run(page):
     blocks = PYTHON_BLOCK.findall((DOCS / page).read_text(encoding="utf-8"))
@@ -195,3 +174,14 @@ def test_guide_examples_run(page):
     namespace: dict = {"__name__": "docs_example"}
     for i, block in enumerate(blocks):
         exec(compile(block, f"{page}[{i}]", "exec"), namespace)  # noqa: S102
+
+
+@pytest.mark.integration
+def test_readme_first_loop_trains_a_cnn(capsys):
+    """The README's ```python block (a Flax NNX CNN on the bundled MNIST) runs as written."""
+    blocks = PYTHON_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert blocks, "README.md has no ```python example"
+    namespace: dict = {"__name__": "readme_example"}
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"README.md[{i}]", "exec"), namespace)  # noqa: S102
+    assert float(namespace["accuracy"]) > 0.5  # 0.88 measured; chance is 0.1

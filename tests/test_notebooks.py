@@ -1,35 +1,35 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Executes every notebook of ``notebooks/`` in quick mode (``COMPLEXITY_OPTAX_QUICK=1``).
+"""The notebooks of ``notebooks/``: jupytext pairs that execute from their sources.
 
-Each notebook is one test: it runs top to bottom in a fresh ``python3`` kernel with a per-cell
-timeout, figures are not saved (``COMPLEXITY_OPTAX_FIGDIR`` is removed from the kernel's
-environment), and the test also checks that the committed ``.ipynb`` files carry no outputs and are
-exactly what ``notebooks/build_notebooks.py`` generates.
+Every ``notebooks/NN_name.py`` (py:percent, the source of truth) has its ``NN_name.ipynb`` pair
+with the same cells and no outputs (refresh with ``jupytext --sync notebooks/NN_name.py``). Each
+notebook is one test: its ``.py`` is read by jupytext and executed top to bottom in a fresh
+``python3`` kernel by nbclient, in quick mode (``COMPLEXITY_OPTAX_QUICK=1``), without saving figures
+(``COMPLEXITY_OPTAX_FIGDIR`` removed). New notebooks are picked up by their ``NN_`` prefix.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
+import pathlib
+import re
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat", reason="executing the notebooks needs nbformat")
+pytestmark = pytest.mark.integration
+
+nbformat = pytest.importorskip("nbformat", reason="the notebooks need nbformat")
 nbclient = pytest.importorskip("nbclient", reason="executing the notebooks needs nbclient")
+jupytext = pytest.importorskip("jupytext", reason="the paired notebook sources need jupytext")
 pytest.importorskip("ipykernel", reason="executing the notebooks needs ipykernel")
 
-NOTEBOOK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                            "notebooks")
-NOTEBOOKS = sorted(name for name in os.listdir(NOTEBOOK_DIR) if name.endswith(".ipynb"))
+NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+SOURCE = re.compile(r"^\d\d_[a-z0-9_]+\.py$")
+SOURCES = sorted(p.name for p in NOTEBOOK_DIR.glob("*.py") if SOURCE.match(p.name))
 CELL_TIMEOUT_S = 300
-
-
-def _load_builder():
-    spec = importlib.util.spec_from_file_location(
-        "build_notebooks", os.path.join(NOTEBOOK_DIR, "build_notebooks.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# Imports that would hide the model or the loop of a notebook in the demo's internals.
+HIDDEN_INTERNALS = re.compile(r"complexity_optax\.demo\.(model|train|methods)\b|"
+                              r"from complexity_optax\.demo import (model|train|methods)\b")
 
 
 def _kernel_available() -> bool:
@@ -42,43 +42,66 @@ def _kernel_available() -> bool:
     return True
 
 
-def test_every_notebook_is_built():
-    assert sorted(_load_builder().NOTEBOOKS) == NOTEBOOKS
-    assert len(NOTEBOOKS) == 5
+def _cells(notebook) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_committed_notebook_matches_builder_and_has_no_outputs(name, tmp_path):
-    builder = _load_builder()
-    builder.build(str(tmp_path / name), builder.NOTEBOOKS[name])
-    committed = nbformat.read(os.path.join(NOTEBOOK_DIR, name), as_version=4)
-    generated = nbformat.read(str(tmp_path / name), as_version=4)
-    assert committed == generated, f"run python notebooks/build_notebooks.py to refresh {name}"
-    for cell in committed.cells:
+def test_notebooks_are_numbered_in_order():
+    numbers = [int(name[:2]) for name in SOURCES]
+    assert numbers[:5] == [1, 2, 3, 4, 5], SOURCES
+    assert numbers == list(range(1, len(numbers) + 1)), f"gaps or duplicates: {SOURCES}"
+    # Only the paired sources and their pairs live there (no generator script).
+    others = sorted(p.name for p in NOTEBOOK_DIR.iterdir()
+                    if p.is_file() and p.suffix in (".py", ".ipynb")
+                    and p.stem not in {s[:-3] for s in SOURCES})
+    assert not others, f"unpaired files in notebooks/: {others}"
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_pair_is_in_sync_and_has_no_outputs(name):
+    source = jupytext.read(NOTEBOOK_DIR / name)
+    pair_path = NOTEBOOK_DIR / name.replace(".py", ".ipynb")
+    assert pair_path.exists(), f"run: jupytext --sync notebooks/{name}"
+    pair = nbformat.read(pair_path, as_version=4)
+    assert _cells(pair) == _cells(source), f"out of sync: jupytext --sync notebooks/{name}"
+    assert "ipynb" in pair.metadata.get("jupytext", {}).get("formats", ""), "not a jupytext pair"
+    for cell in pair.cells:
         if cell.cell_type == "code":
-            assert cell.outputs == [] and cell.execution_count is None
-    first = committed.cells[0]
-    assert first.cell_type == "markdown" and first.source.startswith("# ")
-    assert f"colab.research.google.com/github/complexity-optax/complexity_optax/blob/main/" \
-           f"notebooks/{name}" in first.source
-    assert 'if "google.colab" in sys.modules' in committed.cells[1].source
+            assert cell.outputs == [] and cell.execution_count is None, "committed outputs"
+    first = source.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "title cell first"
+    assert f"/notebooks/{name.replace('.py', '.ipynb')})" in first.source, "Colab badge link"
 
 
-@pytest.mark.parametrize("name", NOTEBOOKS)
+@pytest.mark.parametrize("name", SOURCES)
+def test_text_has_no_hard_coded_results_and_code_no_hidden_internals(name):
+    notebook = jupytext.read(NOTEBOOK_DIR / name)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            # Numbers of a run are printed by the run (display(Markdown(f"..."))), never typed.
+            assert "in our run" not in cell.source.lower(), cell.source[:200]
+        else:
+            assert not HIDDEN_INTERNALS.search(cell.source), cell.source[:200]
+
+
+@pytest.mark.parametrize("name", SOURCES)
 def test_notebook_runs_in_quick_mode(name, monkeypatch):
     if not _kernel_available():
         pytest.skip("no 'python3' Jupyter kernel: python -m ipykernel install --user")
     monkeypatch.setenv("COMPLEXITY_OPTAX_QUICK", "1")
     monkeypatch.delenv("COMPLEXITY_OPTAX_FIGDIR", raising=False)
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    notebook = nbformat.read(os.path.join(NOTEBOOK_DIR, name), as_version=4)
+    monkeypatch.setenv("JAX_PLATFORMS", os.environ.get("JAX_PLATFORMS", "cpu"))
+    notebook = jupytext.read(NOTEBOOK_DIR / name)
     client = nbclient.NotebookClient(
         notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-        resources={"metadata": {"path": NOTEBOOK_DIR}},
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
     client.execute()  # raises CellExecutionError with the failing cell's traceback
-    text = "".join(
-        out.get("text", "") for cell in notebook.cells if cell.cell_type == "code"
-        for out in cell.outputs if out.get("output_type") == "stream"
-    )
-    assert "quick mode" in text
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert not [out for out in outputs if out.get("output_type") == "error"]
+    # Every computed Markdown cell rendered (display(Markdown(...)) gives text/markdown).
+    displays = sum("display(Markdown(" in cell.source for cell in notebook.cells
+                   if cell.cell_type == "code")
+    rendered = sum("text/markdown" in out.get("data", {}) for out in outputs)
+    assert rendered == displays

@@ -10,6 +10,10 @@ import pathlib
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.integration  # an 8-device subprocess
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 _SCRIPT = """

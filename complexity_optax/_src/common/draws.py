@@ -1,7 +1,7 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """Random draws that do not depend on the dtype they are made for.
 
-``jax.random`` samplers produce different numbers for different dtypes (a float64 normal uses 64
+`jax.random` samplers produce different numbers for different dtypes (a float64 normal uses 64
 random bits, a bfloat16 one 16), so a run in float64 and one in float32 from the same key would
 see different random fields or probes. The draws of this package are therefore always made in
 float32 and cast to the target dtype: one key gives the same field, probe or instance in
@@ -20,7 +20,7 @@ import optax
 def rademacher(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
     """±1 with probability ½ each, from explicit uint32 bits.
 
-    ``jax.random.rademacher`` draws through a uniform of the dtype of ``p = 0.5``, which becomes
+    `jax.random.rademacher` draws through a uniform of the dtype of `p = 0.5`, which becomes
     float64 when x64 is enabled, so its signs change with the x64 mode; these do not.
 
     Examples:
@@ -33,16 +33,16 @@ def rademacher(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
 
 
 def draw_like(key: jax.Array, like: Any, sampler: Callable[..., jax.Array] = jax.random.normal):
-    """A draw with the structure, shapes and dtypes of ``like``, sampled in float32.
+    """A draw with the structure, shapes and dtypes of `like`, sampled in float32.
 
     Args:
-      key: a ``jax.random`` key.
+      key: a `jax.random` key.
       like: a pytree of floating arrays (its values are ignored).
-      sampler: ``sampler(key, shape, dtype)``, e.g. ``jax.random.normal`` (default) or
-        :func:`rademacher`.
+      sampler: `sampler(key, shape, dtype)`, e.g. `jax.random.normal` (default) or
+        `rademacher`.
 
     Returns:
-      The draw, each leaf cast to the dtype of the matching leaf of ``like``.
+      The draw, each leaf cast to the dtype of the matching leaf of `like`.
 
     Examples:
       >>> import jax, jax.numpy as jnp

@@ -1,5 +1,5 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""The one router from ``update``'s extra keyword arguments to a user's ``value_fn``/``grad_fn``."""
+"""The one router from `update`'s extra keyword arguments to a user's `value_fn`/`grad_fn`."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ __all__ = ["fn_kwargs"]
 
 
 def fn_kwargs(fn: Callable[..., Any], extra_args: dict[str, Any]) -> dict[str, Any]:
-    """The extra keyword arguments that ``fn`` accepts, by parameter name.
+    """The extra keyword arguments that `fn` accepts, by parameter name.
 
-    Like optax's line searches, a keyword argument of ``update`` whose name is a parameter of
-    ``fn`` (other than its first, the parameters) is passed on to it; if ``fn`` takes
-    ``**kwargs``, every extra argument is. Unlike the line searches, the others are ignored rather
-    than an error, since a transformation in an ``optax.chain`` sees the extra arguments of all
+    Like optax's line searches, a keyword argument of `update` whose name is a parameter of
+    `fn` (other than its first, the parameters) is passed on to it; if `fn` takes
+    `**kwargs`, every extra argument is. Unlike the line searches, the others are ignored rather
+    than an error, since a transformation in an `optax.chain` sees the extra arguments of all
     its siblings. A callable without a signature (a builtin) gets nothing.
 
     Examples:

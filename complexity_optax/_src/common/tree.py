@@ -1,5 +1,5 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Pytree helpers that ``optax.tree`` does not provide (one home each)."""
+"""Pytree helpers that `optax.tree` does not provide (one home each)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["all_finite", "compute_dtype", "upcast", "tree_dimension"]
 
 
 def all_finite(tree: Any) -> jax.Array:
-    """Whether every leaf of ``tree`` is finite (a scalar bool; ``True`` for an empty tree).
+    """Whether every leaf of `tree` is finite (a scalar bool; `True` for an empty tree).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -38,15 +38,15 @@ def compute_dtype(dtype: Any) -> Any:
 
 
 def upcast(tree: Any) -> Any:
-    """``tree`` with every leaf in :func:`compute_dtype` of its own dtype."""
+    """`tree` with every leaf in `compute_dtype` of its own dtype."""
     return jax.tree.map(lambda x: jnp.asarray(x).astype(compute_dtype(jnp.asarray(x).dtype)), tree)
 
 
 def tree_dimension(like: Any) -> int:
-    """The total number of scalars in ``like`` (a static Python int).
+    """The total number of scalars in `like` (a static Python int).
 
-    Counted from the shapes, not with ``optax.tree.size``: ``like`` may hold
-    ``jax.ShapeDtypeStruct`` templates, on which ``jnp.size`` is deprecated.
+    Counted from the shapes, not with `optax.tree.size`: `like` may hold
+    `jax.ShapeDtypeStruct` templates, on which `jnp.size` is deprecated.
 
     Examples:
       >>> import jax.numpy as jnp
