@@ -136,6 +136,10 @@ __all__ = [
 ]
 
 import importlib.util as _importlib_util
+import typing as _typing
+
+if _typing.TYPE_CHECKING:  # for type checkers and the API docs; loaded lazily below
+    from complexity_optax._src.trust_region.optimistix_solver import TrustRegionMinimiser
 
 if _importlib_util.find_spec("optimistix") is not None:
     __all__.append("TrustRegionMinimiser")
