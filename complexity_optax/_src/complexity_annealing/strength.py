@@ -85,6 +85,17 @@ def initial_strength(schedule: optax.schedules.StatefulSchedule, schedule_state:
     return jnp.reshape(jnp.asarray(schedule(schedule_state), jnp.float32), ())
 
 
+def initial_state(schedule: optax.schedules.StatefulSchedule, state_type: Any) -> Any:
+    """`state_type(count=0, strength=λ₀, schedule_state=...)`: the shared init of the annealed
+    penalty's states (`ComplexityWeightDecayState`, `TwoStepAnnealingState`)."""
+    schedule_state = schedule.init()
+    return state_type(
+        count=jnp.zeros([], jnp.int32),
+        strength=initial_strength(schedule, schedule_state),
+        schedule_state=schedule_state,
+    )
+
+
 def _add_scaled_params(scale: jax.Array) -> optax.GradientTransformation:
     """Stateless `u ↦ u + scale·θ`, computed in the params' dtype, returned in the updates'."""
 

@@ -131,12 +131,7 @@ def two_step_annealing(
 
     def init_fn(params):
         del params
-        schedule_state = schedule.init()
-        return TwoStepAnnealingState(
-            count=jnp.zeros([], jnp.int32),
-            strength=strength_lib.initial_strength(schedule, schedule_state),
-            schedule_state=schedule_state,
-        )
+        return strength_lib.initial_state(schedule, TwoStepAnnealingState)
 
     def update_fn(updates, state, params=None, **extra_args):
         if params is None:

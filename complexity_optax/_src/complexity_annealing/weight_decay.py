@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
@@ -76,12 +75,7 @@ def complexity_weight_decay(
 
     def init_fn(params):
         del params
-        schedule_state = schedule.init()
-        return ComplexityWeightDecayState(
-            count=jnp.zeros([], jnp.int32),
-            strength=strength_lib.initial_strength(schedule, schedule_state),
-            schedule_state=schedule_state,
-        )
+        return strength_lib.initial_state(schedule, ComplexityWeightDecayState)
 
     def update_fn(updates, state, params=None, **extra_args):
         if params is None:
