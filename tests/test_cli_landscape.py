@@ -10,8 +10,8 @@ import os
 import numpy as np
 import pytest
 
-from complexity_optax.demo import cli
 from complexity_optax import landscape
+from complexity_optax.demo import cli
 from complexity_optax.demo import spectrum as spectrum_lib
 from complexity_optax.demo import spin_glass as spin_glass_lib
 
@@ -72,6 +72,89 @@ class TestSpinGlass:
         assert regimes["strong"]["mean_overlap"] > 0.99
         assert regimes["none"]["clusters_per_instance"][0] > 1
         assert regimes["none"]["mean_overlap"] < regimes["strong"]["mean_overlap"]
+
+    def test_regimes_figure_and_embedding(self, spin_glass_run):
+        _, doc, err, out = spin_glass_run
+        png = os.path.join(out, "field_regimes.png")
+        assert doc["regimes_figure"] == os.path.abspath(png)
+        assert os.path.getsize(png) > 10_000
+        with open(png, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+        starts = doc["config"]["starts"]
+        regimes = doc["field_regimes"]
+        assert [r["paper_regime"] for r in regimes.values()] == [
+            "exponential", "polynomial", "trivial"]
+        for name, r in regimes.items():
+            emb = r["embedding"]
+            xy = np.asarray(emb["coordinates"], dtype=np.float64)
+            assert xy.shape == (starts, 2), name  # one 2-D point per minimum (start)
+            assert np.all(np.isfinite(xy)), name
+            np.testing.assert_allclose(xy.mean(axis=0), 0.0, atol=1e-9)  # MDS is centred
+            e = np.asarray(emb["energies_per_spin"])
+            assert e.shape == (starts,) and np.all(np.isfinite(e)), name
+            # The quick run has one instance: the embedded one holds every minimum.
+            assert e.min() == pytest.approx(r["energy_min"]) and e.max() == pytest.approx(
+                r["energy_max"]), name
+            assert e.mean() == pytest.approx(r["energy_mean"]), name
+            assert emb["clusters"] == r["clusters_per_instance"][0], name
+            assert sorted(set(emb["cluster_of_start"])) == list(range(emb["clusters"])), name
+            assert 0.0 < emb["explained"] <= 1.0 + 1e-12, name
+            clusters = r["clusters_per_instance"][0]
+            line = (f"distinct minima {clusters} of {starts} starts, mean overlap "
+                    f"{r['mean_overlap']:.3f}, H/N in [{r['energy_min']:.4f}, "
+                    f"{r['energy_max']:.4f}]")
+            assert line in err, name
+        assert "exponential (no field):" in err and "trivial (strong field):" in err
+
+    def test_trivial_regime_is_one_point(self, spin_glass_run):
+        # Measured in the quick run (N = 50, 16 starts): the strong field leaves one minimum
+        # (mean overlap 1.000), so its embedding collapses to one point; no field gives 11.
+        _, doc, _, _ = spin_glass_run
+        trivial = doc["field_regimes"]["strong"]["embedding"]
+        assert trivial["clusters"] == 1
+        assert np.abs(np.asarray(trivial["coordinates"])).max() < 1e-2
+        spread = np.asarray(doc["field_regimes"]["none"]["embedding"]["coordinates"])
+        assert np.ptp(spread, axis=0).max() > 0.3  # overlaps ~0.1: distances ~0.9 apart
+
+    def test_classical_mds_recovers_a_triangle(self):
+        # A 3-4-5 right triangle: the embedded pairwise distances are the given ones.
+        d = np.array([[0.0, 3.0, 4.0], [3.0, 0.0, 5.0], [4.0, 5.0, 0.0]])
+        xy = spin_glass_lib.classical_mds(d, dims=2)
+        assert xy.shape == (3, 2)
+        embedded = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
+        np.testing.assert_allclose(embedded, d, atol=1e-6)
+        np.testing.assert_allclose(xy.mean(axis=0), 0.0, atol=1e-12)
+        # Closed form: trace B = Σ_a ‖x_a − x̄‖² = (1/M) Σ_{a<b} d_ab² = (9 + 16 + 25)/3.
+        assert np.sum(xy**2) == pytest.approx(50 / 3, rel=1e-9)
+
+    def test_classical_mds_of_overlap_distances(self):
+        # Orthogonal ±1 configurations: d_ab = 1 for a ≠ b, an equilateral triangle of side 1.
+        sigmas = np.array([[1.0, 1.0, 1.0, 1.0], [1.0, -1.0, 1.0, -1.0], [1.0, 1.0, -1.0, -1.0]])
+        d = spin_glass_lib.overlap_distances(sigmas)
+        np.testing.assert_allclose(d, 1.0 - np.eye(3))
+        xy = spin_glass_lib.classical_mds(d)
+        embedded = np.linalg.norm(xy[:, None, :] - xy[None, :, :], axis=-1)
+        np.testing.assert_allclose(embedded, 1.0 - np.eye(3), atol=1e-6)
+        assert spin_glass_lib.mds_explained(d) == pytest.approx(1.0)
+        # Four equidistant points span R^3 with equal eigenvalues: 2-D keeps 2/3, 1-D 1/3.
+        simplex = 1.0 - np.eye(4)
+        assert spin_glass_lib.mds_explained(simplex, dims=2) == pytest.approx(2 / 3)
+        assert spin_glass_lib.mds_explained(simplex, dims=1) == pytest.approx(1 / 3)
+
+    @pytest.mark.parametrize(
+        ("distances", "dims", "name"),
+        [(np.zeros((2, 3)), 2, "distances"), (np.zeros((3, 3)), 4, "dims"),
+         (np.zeros((3, 3)), 0, "dims")],
+    )
+    def test_classical_mds_rejects_bad_arguments(self, distances, dims, name):
+        with pytest.raises(ValueError, match=f"^{name}"):
+            spin_glass_lib.classical_mds(distances, dims=dims)
+
+    def test_cluster_labels_follow_cluster_minima(self):
+        a = np.array([1.0, 1.0, 1.0, 1.0])
+        b = np.array([1.0, -1.0, 1.0, -1.0])
+        labels = spin_glass_lib.cluster_labels(np.stack([a, b, a + 1e-3, b, a]))
+        assert labels.tolist() == [0, 1, 0, 1, 0]
 
 
 def test_cluster_minima_counts_and_overlap():

@@ -19,7 +19,10 @@ Then the field-trivialisation regimes: the same descent on H(σ) + ⟨h, σ⟩ w
 ‖h‖² = N·h², for h² = 0, an intermediate and a strong value, in units of p(p−2), the threshold
 above which a single minimum is expected (Belius, Cerny, Nakajima & Schmidt; stated in the notes
 from memory, so the strong value is taken well above it). For each, the number of distinct minima
-among the starts (clusters of overlap σ_a·σ_b/N > 0.99) and the mean pairwise overlap.
+among the starts (clusters of overlap σ_a·σ_b/N > 0.99) and the mean pairwise overlap, and a
+figure of the minima of one instance in each regime (`plot_regimes`): a classical
+multidimensional-scaling embedding (`classical_mds`) of the overlap distance d_ab = 1 − σ_a·σ_b/N,
+coloured by H/N, in the spirit of Chaudhari & Soatto's exponential / polynomial / trivial regimes.
 
 Every descent is one jitted `lax.while_loop`, `vmap`-ped over the starts.
 
@@ -40,7 +43,8 @@ import os
 import sys
 import textwrap
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -49,9 +53,8 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
-from complexity_optax.demo.arguments import int_at_least
 from complexity_optax.demo import report
-
+from complexity_optax.demo.arguments import int_at_least
 
 LEARNING_RATE = 0.1
 TOLERANCE = 1e-4  # stop when ‖∇_sph H‖/√N < TOLERANCE (H/N is then converged to ~1e-8)
@@ -61,6 +64,11 @@ OVERLAP_CLUSTER = 0.99
 # Static-field regimes: h² as a multiple of p(p−2) (of 1 for p = 2, where p(p−2) = 0).
 FIELD_RATIOS = (0.0, 0.5, 4.0)
 FIELD_NAMES = ("none", "intermediate", "strong")
+# Chaudhari & Soatto's names of the three regimes; the mapping of our h² values to them is ours
+# (see `plot_regimes`).
+PAPER_REGIMES = {"none": "exponential", "intermediate": "polynomial", "strong": "trivial"}
+FIELD_LABELS = {"none": "no field", "intermediate": "intermediate field", "strong": "strong field"}
+EMBEDDED_INSTANCE = 0  # the instance whose minima `plot_regimes` embeds
 MAX_COUPLINGS = 2**27  # n**p entries (512 MiB of float32)
 
 
@@ -79,8 +87,8 @@ class SpinGlassConfig:
     quick: bool = False
 
 
-QUICK = dict(n=50, starts=16, instances=1)
-DEFAULT = dict(n=100, starts=32, instances=2)
+QUICK = {"n": 50, "starts": 16, "instances": 1}
+DEFAULT = {"n": 100, "starts": 32, "instances": 2}
 
 
 # ------------------------------------------------------------------------------------ numerics
@@ -175,6 +183,28 @@ def _make_runner(method: Callable) -> Callable:
 _RUNNERS = {name: _make_runner(fn) for name, (_, fn) in METHODS.items()}
 
 
+def cluster_labels(sigmas: np.ndarray, threshold: float = OVERLAP_CLUSTER) -> np.ndarray:
+    """The cluster of each configuration under `cluster_minima`'s greedy rule (0, 1, … in order
+    of first appearance).
+
+    Examples:
+      >>> import numpy as np
+      >>> cluster_labels(np.array([[1.0, 1.0], [1.0, -1.0], [1.0, 1.0]]))
+      array([0, 1, 0])
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    q = sigmas @ sigmas.T / sigmas.shape[-1]
+    representatives: list[int] = []
+    labels = np.empty(sigmas.shape[0], dtype=np.int64)
+    for a in range(sigmas.shape[0]):
+        joined = next((k for k, r in enumerate(representatives) if q[a, r] > threshold), None)
+        if joined is None:
+            joined = len(representatives)
+            representatives.append(a)
+        labels[a] = joined
+    return labels
+
+
 def cluster_minima(sigmas: np.ndarray, threshold: float = OVERLAP_CLUSTER) -> tuple[int, float]:
     """Distinct minima and mean pairwise overlap among configurations on the √N sphere.
 
@@ -189,14 +219,104 @@ def cluster_minima(sigmas: np.ndarray, threshold: float = OVERLAP_CLUSTER) -> tu
       (2, 0.3333333333333333)
     """
     sigmas = np.asarray(sigmas, dtype=np.float64)
-    n = sigmas.shape[-1]
-    q = sigmas @ sigmas.T / n
-    representatives: list[int] = []
-    for a in range(sigmas.shape[0]):
-        if not any(q[a, r] > threshold for r in representatives):
-            representatives.append(a)
+    q = sigmas @ sigmas.T / sigmas.shape[-1]
+    clusters = int(cluster_labels(sigmas, threshold).max()) + 1 if sigmas.shape[0] else 0
     upper = q[np.triu_indices(sigmas.shape[0], k=1)]
-    return len(representatives), float(np.mean(upper)) if upper.size else 1.0
+    return clusters, float(np.mean(upper)) if upper.size else 1.0
+
+
+def overlap_distances(sigmas: np.ndarray) -> np.ndarray:
+    """The overlap distance d_ab = 1 − σ_a·σ_b/N between configurations on the √N sphere.
+
+    d_ab = ‖σ_a − σ_b‖²/(2N) ∈ [0, 2]: 0 for the same configuration, 1 for orthogonal ones.
+
+    Examples:
+      >>> import numpy as np
+      >>> overlap_distances(np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]]))
+      array([[0., 1., 2.],
+             [1., 0., 1.],
+             [2., 1., 0.]])
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    return 1.0 - sigmas @ sigmas.T / sigmas.shape[-1]
+
+
+def _double_centred_eigh(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition (ascending) of B = −½ J D^{∘2} J, J = I − 11ᵀ/M."""
+    m = d.shape[0]
+    centring = np.eye(m) - np.full((m, m), 1.0 / m)
+    b = -0.5 * centring @ (d * d) @ centring
+    return np.linalg.eigh((b + b.T) / 2)
+
+
+def mds_explained(distances: np.ndarray, dims: int = 2) -> float:
+    """The share of the embedding's scatter that `classical_mds` keeps in `dims` dimensions:
+    Σ_{k ≤ dims} max(λ_k, 0) / Σ_k max(λ_k, 0) (1 when all points coincide).
+
+    Examples:
+      >>> import numpy as np
+      >>> round(mds_explained(1.0 - np.eye(4), dims=2), 6)  # a regular simplex in R^3
+      0.666667
+    """
+    d = np.asarray(distances, dtype=np.float64)
+    positive = np.maximum(_double_centred_eigh(d)[0][::-1], 0.0)
+    total = float(positive.sum())
+    # All points (numerically) together: nothing is lost; relative to the scale of D.
+    if total <= np.finfo(np.float64).eps * max(float(np.abs(d).max()), 1.0) ** 2 * d.shape[0]:
+        return 1.0
+    return float(positive[:dims].sum() / total)
+
+
+def classical_mds(distances: np.ndarray, dims: int = 2) -> np.ndarray:
+    """Classical (Torgerson) multidimensional scaling: points in `dims` dimensions whose
+    Euclidean distances approximate `distances`.
+
+    With D the symmetric (M, M) distance matrix and J = I − 11ᵀ/M the centring matrix,
+
+        B = −½ J D^{∘2} J,   B = Σ_k λ_k v_k v_kᵀ (λ_1 ≥ λ_2 ≥ …),   x_k = √max(λ_k, 0) · v_k,
+
+    the coordinates are the top `dims` eigenvectors scaled by the square roots of their
+    eigenvalues (negative ones, from a D that is not Euclidean, clipped to 0). When D is the
+    distance matrix of points in R^dims, the embedding recovers it exactly, up to a rigid motion.
+    Each axis's sign is fixed so that its largest-magnitude coordinate is positive.
+
+    Args:
+      distances: (M, M) symmetric matrix of non-negative distances, zero diagonal.
+      dims: number of output dimensions, >= 1.
+
+    Returns:
+      (M, dims) float64 coordinates, centred at the origin.
+
+    Raises:
+      ValueError: `distances` not a square matrix, or `dims` not in [1, M].
+
+    Examples:
+      Points on a line at 0, 1 and 3 come back with their distances:
+
+      >>> import numpy as np
+      >>> x = np.array([0.0, 1.0, 3.0])
+      >>> y = classical_mds(np.abs(x[:, None] - x[None, :]), dims=1)[:, 0]
+      >>> np.round(np.abs(y[:, None] - y[None, :]), 12)
+      array([[0., 1., 3.],
+             [1., 0., 2.],
+             [3., 2., 0.]])
+
+    References:
+      Torgerson, *Multidimensional scaling: I. Theory and method*, Psychometrika 1952;
+      Borg & Groenen, *Modern Multidimensional Scaling*, Springer 2005, ch. 12.
+    """
+    d = np.asarray(distances, dtype=np.float64)
+    if d.ndim != 2 or d.shape[0] != d.shape[1]:
+        raise ValueError(f"distances must be a square matrix, got shape {d.shape}")
+    m = d.shape[0]
+    if not 1 <= dims <= m:
+        raise ValueError(f"dims must be in [1, {m}] (the number of points), got {dims}")
+    eigenvalues, eigenvectors = _double_centred_eigh(d)
+    top = np.argsort(eigenvalues)[::-1][:dims]
+    coordinates = eigenvectors[:, top] * np.sqrt(np.maximum(eigenvalues[top], 0.0))
+    rows = np.argmax(np.abs(coordinates), axis=0)
+    signs = np.where(coordinates[rows, np.arange(dims)] < 0, -1.0, 1.0)
+    return coordinates * signs
 
 
 def _summary(energies: np.ndarray) -> dict[str, float]:
@@ -205,10 +325,26 @@ def _summary(energies: np.ndarray) -> dict[str, float]:
             "worst": float(e.max())}
 
 
+def _embedding(sigmas: np.ndarray, energies: np.ndarray) -> dict[str, Any]:
+    """The 2-D MDS embedding of one instance's minima, with their H/N and cluster count."""
+    labels = cluster_labels(sigmas)
+    distances = overlap_distances(sigmas)
+    points = classical_mds(distances, dims=2)
+    return {
+        "instance": EMBEDDED_INSTANCE,
+        "distance": "1 - s_a.s_b/N",
+        "coordinates": points.tolist(),
+        "energies_per_spin": np.asarray(energies, dtype=np.float64).tolist(),
+        "cluster_of_start": labels.tolist(),
+        "clusters": int(labels.max()) + 1,
+        "explained": mds_explained(distances, dims=2),
+    }
+
+
 # --------------------------------------------------------------------------------------- run
 def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
-    """Runs the experiment; writes `results.json` and `minima_energies.png`; returns the
-    JSON document (to stdout with `config.as_json`, the tables then go to stderr)."""
+    """Runs the experiment; writes `results.json`, `minima_energies.png` and `field_regimes.png`;
+    returns the JSON document (to stdout with `config.as_json`, the tables then go to stderr)."""
     out = sys.stderr if config.as_json else sys.stdout
     start = time.perf_counter()
     e_inf = landscape.threshold_energy(config.p)
@@ -223,7 +359,8 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
     energies = {name: [] for name in METHODS}
     steps = {name: [] for name in METHODS}
     gnorms = {name: [] for name in METHODS}
-    regimes = {name: {"clusters": [], "mean_overlap": [], "energies": []} for name in FIELD_NAMES}
+    regimes = {name: {"clusters": [], "mean_overlap": [], "energies": [], "minima": []}
+               for name in FIELD_NAMES}
     unit = field_unit(config.p)
     for i in range(config.instances):
         inst_key, start_key = jax.random.split(jax.random.fold_in(root, i))
@@ -245,6 +382,7 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
             regimes[regime]["clusters"].append(clusters)
             regimes[regime]["mean_overlap"].append(overlap)
             regimes[regime]["energies"].extend(np.asarray(e).tolist())
+            regimes[regime]["minima"].append((np.asarray(sigmas), np.asarray(e)))
     progress("")
     if show:
         print("\r", end="", file=sys.stderr)
@@ -280,14 +418,20 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
                 "clusters_mean": float(np.mean(regimes[regime]["clusters"])),
                 "mean_overlap": float(np.mean(regimes[regime]["mean_overlap"])),
                 "energy_mean": float(np.mean(regimes[regime]["energies"])),
+                "energy_min": float(np.min(regimes[regime]["energies"])),
+                "energy_max": float(np.max(regimes[regime]["energies"])),
+                "paper_regime": PAPER_REGIMES[regime],
+                "embedding": _embedding(*regimes[regime]["minima"][EMBEDDED_INSTANCE]),
             }
             for ratio, regime in zip(FIELD_RATIOS, FIELD_NAMES)
         },
     }
     os.makedirs(config.output_dir, exist_ok=True)
     figure = os.path.abspath(os.path.join(config.output_dir, "minima_energies.png"))
+    regimes_figure = os.path.abspath(os.path.join(config.output_dir, "field_regimes.png"))
     json_path = os.path.abspath(os.path.join(config.output_dir, "results.json"))
     document["figure"] = plot_minima(document, figure)
+    document["regimes_figure"] = plot_regimes(document, regimes_figure)
     document["total_time"] = time.perf_counter() - start
     report.publish(document, format_tables(document), json_path, as_json=config.as_json,
                    out=out)
@@ -299,10 +443,10 @@ def format_tables(document: dict[str, Any]) -> str:
     """The minima table and the field-regime table as fixed-width text."""
     c, th = document["config"], document["theory"]
     lines = [
-        f"pure spherical {c['p']}-spin, N = {c['n']}, {c['instances']} instance(s) x "
-        f"{c['starts']} starts (ABC normalisation)",
-        f"{'method':<22} {'mean H/N ± std':>20} {'best':>9} {'worst':>9} {'mean − (−E_∞)':>14} "
-        f"{'steps':>8}",
+        (f"pure spherical {c['p']}-spin, N = {c['n']}, {c['instances']} instance(s) x "
+         f"{c['starts']} starts (ABC normalisation)"),
+        (f"{'method':<22} {'mean H/N ± std':>20} {'best':>9} {'worst':>9} "
+         f"{'mean − (−E_∞)':>14} {'steps':>8}"),
     ]
     lines.append("-" * len(lines[-1]))
     for m in document["methods"].values():
@@ -326,6 +470,18 @@ def format_tables(document: dict[str, Any]) -> str:
             f"{name:<14} {r['h2']:>7.2f} {ratio:>9.2f} {clusters + ' of ' + str(c['starts']):>16} "
             f"{r['mean_overlap']:>13.3f} {r['energy_mean']:>21.4f}"
         )
+    lines.append("")
+    lines.append("regimes (Chaudhari & Soatto's names; the mapping of h^2 to them is ours):")
+    for name, r in document["field_regimes"].items():
+        clusters = "/".join(str(k) for k in r["clusters_per_instance"])
+        label = f"{r['paper_regime']} ({FIELD_LABELS[name]}):"
+        lines.append(
+            f"  {label:<34} distinct minima {clusters} of {c['starts']} starts, "
+            f"mean overlap {r['mean_overlap']:.3f}, "
+            f"H/N in [{r['energy_min']:.4f}, {r['energy_max']:.4f}]"
+        )
+    if document.get("regimes_figure"):
+        lines.append(f"regimes figure: {document['regimes_figure']}")
     return "\n".join(lines)
 
 
@@ -362,7 +518,77 @@ def plot_minima(document: dict[str, Any], path: str) -> str:
                "from random starts typically stops above −E_∞, which it approaches as N → ∞.")
     fig.text(0.01, 0.01, textwrap.fill(caption, width=120), fontsize=8)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    fig.savefig(path, dpi=110)
+    report.save_figure(fig, path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_regimes(document: dict[str, Any], path: str) -> str:
+    """The minima found by projected GD in the three field regimes, embedded in 2-D; returns
+    `path`.
+
+    One panel per regime, named as in Chaudhari & Soatto: *exponential* (no field: exponentially
+    many minima), *polynomial* (the intermediate field, h² = ½·p(p−2)) and *trivial* (the strong
+    field, h² = 4·p(p−2): a single minimum). This mapping of our h² values to the paper's
+    regimes is ours, stated from the regimes' definitions (trivialisation above h² = p(p−2)),
+    not taken from the paper's figure. Each panel shows the minima of one instance
+    (`EMBEDDED_INSTANCE`) at the classical-MDS coordinates of the overlap distance
+    d_ab = 1 − σ_a·σ_b/N (`classical_mds`; minima in one cluster fall on one point), coloured by
+    H/N (field term included) on a colour scale shared by the panels, with the number of
+    distinct minima (clusters of overlap > `OVERLAP_CLUSTER`) in the title. Reads only the
+    document (`field_regimes[*]["embedding"]`), so it can be redrawn from `results.json`.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    c = document["config"]
+    regimes = document["field_regimes"]
+    energies = [e for r in regimes.values() for e in r["embedding"]["energies_per_spin"]]
+    low, high = min(energies), max(energies)
+    points = {name: np.asarray(r["embedding"]["coordinates"], dtype=np.float64).reshape(-1, 2)
+              for name, r in regimes.items()}
+    # One scale for all panels (d is the same distance in each): the spread is comparable.
+    stacked = np.concatenate(list(points.values()))
+    half = 0.6 * max(float(np.ptp(stacked, axis=0).max()), 0.1)
+    fig, axes = plt.subplots(1, len(regimes), figsize=(4.2 * len(regimes), 4.8),
+                             squeeze=False)
+    scatter = None
+    for ax, (name, r) in zip(axes[0], regimes.items()):
+        emb, xy = r["embedding"], points[name]
+        labels = np.asarray(emb["cluster_of_start"])
+        sizes = np.bincount(labels)[labels]  # starts that reached the same minimum
+        scatter = ax.scatter(xy[:, 0], xy[:, 1], c=emb["energies_per_spin"], cmap="viridis",
+                             vmin=low, vmax=high, s=30 + 25 * np.sqrt(sizes), edgecolors="k",
+                             linewidths=0.4, alpha=0.85)
+        for k in np.unique(labels):
+            first = int(np.argmax(labels == k))
+            if sizes[first] > 1:
+                ax.annotate(f"×{sizes[first]}", xy[first], xytext=(7, 5),
+                            textcoords="offset points", fontsize=7, zorder=4)
+        centre = xy.mean(axis=0)
+        ax.set_xlim(centre[0] - half, centre[0] + half)
+        ax.set_ylim(centre[1] - half, centre[1] + half)
+        ax.set_aspect("equal")
+        minima = "distinct minimum" if emb["clusters"] == 1 else "distinct minima"
+        ax.set_title(f"{r['paper_regime']}: {FIELD_LABELS[name]}, h² = {r['h2']:.2f}\n"
+                     f"{emb['clusters']} {minima} of {len(labels)} starts", fontsize=10)
+        e = emb["energies_per_spin"]
+        kept = ("one cluster: a single point" if emb["clusters"] == 1 else
+                f"2-D keeps {100 * emb['explained']:.0f}% of the MDS scatter")
+        ax.text(0.03, 0.03, f"H/N ∈ [{min(e):.3f}, {max(e):.3f}]\n{kept}",
+                transform=ax.transAxes, fontsize=8)
+        ax.set_xlabel("MDS 1")
+        ax.grid(True, alpha=0.3)
+    axes[0][0].set_ylabel("MDS 2")
+    fig.suptitle(f"minima of projected GD on a pure spherical {c['p']}-spin + field, "
+                 f"N = {c['n']} (instance {EMBEDDED_INSTANCE}): classical MDS of "
+                 "d = 1 − σ_a·σ_b/N", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 0.9, 1))
+    bar = fig.add_axes((0.915, 0.15, 0.015, 0.7))
+    fig.colorbar(scatter, cax=bar, label="H/N at the minimum (field included)")
+    report.save_figure(fig, path, dpi=110)
     plt.close(fig)
     return path
 
@@ -384,7 +610,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{QUICK['instances']} with --quick)")
     parser.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default 0)")
     parser.add_argument("--output-dir", default=os.path.join("outputs", "spin-glass"),
-                        help="folder for results.json and minima_energies.png "
+                        help="folder for results.json, minima_energies.png and field_regimes.png "
                              "(default: ./outputs/spin-glass)")
     parser.add_argument("--json", action="store_true",
                         help="print the JSON document to stdout (tables go to stderr)")
@@ -419,4 +645,15 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["SpinGlassConfig", "cluster_minima", "run_spin_glass", "add_arguments", "run_command"]
+__all__ = [
+    "SpinGlassConfig",
+    "add_arguments",
+    "classical_mds",
+    "cluster_labels",
+    "cluster_minima",
+    "mds_explained",
+    "overlap_distances",
+    "plot_regimes",
+    "run_command",
+    "run_spin_glass",
+]
