@@ -149,7 +149,9 @@ The outside fuzz campaign of issue 13, kept as a suite in `tests/fuzz/`: generat
 cases over every public callable (`complexity_optax.__all__` and
 `complexity_optax.landscape.__all__`), every run-time fault of every registry transformation,
 long runs at the int32 limit, and the command line. Each case asserts a clear error that names
-the problem, or a finite correct result with nothing lost. "Survived" counts the cases that pass.
+the problem, or a finite correct result with nothing lost (or, where the formula's value is
+infinite by definition, that exact value: the complexity Θ(−∞) = log 0 = −∞). "Survived" counts
+the cases that pass.
 
 {fuzz_table()}
 """

@@ -2,6 +2,7 @@
 """Tests for the ABC complexity (physics/complexity.py) and the Bray-Dean formulas
 (physics/gaussian_field.py): closed forms against numerical integration of their ingredients."""
 
+import itertools
 import math
 import warnings
 
@@ -35,7 +36,7 @@ def test_threshold_ground_state_and_critical_energies_match_table(p):
     assert ls.critical_energy(p, 0) == ls.ground_state_energy(p)
     # E_k decreases to E_∞.
     e_k = [ls.critical_energy(p, k) for k in (0, 1, 2, 10, 1000)]
-    assert all(a > b for a, b in zip(e_k, e_k[1:]))
+    assert all(a > b for a, b in itertools.pairwise(e_k))
     assert e_inf - 1e-6 < e_k[-1] < e_inf + 3e-3  # Slow: E_k − E_∞ ∝ k^(−2/3).
 
 
@@ -85,7 +86,7 @@ def test_rate_function_i1_equals_its_integral():
         for p, u in ((3, -1.7), (3, -2.5), (4, -1.9)):
             e_inf = ls.threshold_energy(p)
             i1 = float(ls.complexity(u, p, 0) - ls.complexity(u, p, 1))
-            ref, _ = integrate.quad(lambda z: math.sqrt(z * z - e_inf**2), e_inf, -u)
+            ref, _ = integrate.quad(lambda z, e=e_inf: math.sqrt(z * z - e**2), e_inf, -u)
             np.testing.assert_allclose(i1, 2 * ref / e_inf**2, rtol=1e-9)
         np.testing.assert_allclose(
             float(ls.complexity(-1.7, 3, 0) - ls.complexity(-1.7, 3, 1)), 1.576925e-2, atol=1e-8
@@ -160,7 +161,7 @@ def test_semicircle_density_normalised_and_cdf_consistent():
         np.testing.assert_allclose(np.trapezoid(rho, x), 1.0, atol=1e-6)
         np.testing.assert_allclose(np.trapezoid(x * x * rho, x), radius**2 / 4, rtol=1e-5)  # R²/4.
         xs = jnp.linspace(-0.95 * radius, 0.95 * radius, 7)
-        dcdf = jax.vmap(jax.grad(lambda x: ls.semicircle_cdf(x, radius)))(xs)
+        dcdf = jax.vmap(jax.grad(lambda x, r=radius: ls.semicircle_cdf(x, r)))(xs)
         np.testing.assert_allclose(dcdf, ls.semicircle_density(xs, radius), rtol=1e-4)
     assert float(ls.semicircle_density(2.5, 2.0)) == 0.0
     assert float(ls.semicircle_cdf(-3.0, 2.0)) == 0.0
@@ -353,7 +354,7 @@ def test_energy_at_fixed_mean_eigenvalue_is_the_converse_relation():
     f0, f1, f2 = COVARIANCES["inverse"]
     radius = 2 * math.sqrt(f2)
     for lam in (-1.5, 0.4, 2.0):
-        result = optimize.minimize_scalar(lambda e: -_kac_rice_complexity(e, lam, f0, f1, f2),
+        result = optimize.minimize_scalar(lambda e, m=lam: -_kac_rice_complexity(e, m, f0, f1, f2),
                                           bounds=(-5, 5), method="bounded",
                                           options={"xatol": 1e-10})
         np.testing.assert_allclose(result.x, f1 / f2 * lam, atol=1e-6)
@@ -476,3 +477,97 @@ def test_deprecated_aliases_warn_and_equal_the_new_name(old, new, args):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         getattr(ls, new)(*args)  # the new name does not warn
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 13 leftovers (the fuzz campaign): every bad scalar is an error naming its parameter, and
+# the representable edges give their exact finite values.
+
+_U2, _M2 = jnp.array([-1.6, 0.1]), jnp.eye(2)
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda v: ls.semicircle_density(v, 1.0), ValueError, "x"),
+    (lambda v: ls.semicircle_cdf(v, 1.0), ValueError, "x"),
+    (lambda v: ls.alpha_from_mean_eigenvalue(v, 1.0), ValueError, "mean_eig"),
+    (lambda v: ls.complexity(v, 3), ValueError, "u"),
+    (lambda v: ls.complexity([0.1, v], 3, 0), ValueError, "u"),  # array-likes too
+    (lambda v: ls.index_at_energy(v, 3), ValueError, "u"),
+    (lambda v: ls.index_at_energy_density(v, 1.5), ValueError, "eps"),
+    (lambda v: ls.positive_fraction_at_energy_density(v, 1.5), ValueError, "eps"),
+    (lambda v: ls.mean_eigenvalue_at_energy_density(v, 1.0, -0.5, 0.25), ValueError, "eps"),
+    (lambda v: ls.complexity_quadratic(_U2, v, 1.0, _M2), ValueError, "c1"),
+    (lambda v: ls.complexity_quadratic(_U2, 1.0, v, _M2), ValueError, "c2"),
+    (lambda v: ls.complexity_gradient(_U2, v, _M2), ValueError, "c2"),
+])
+@pytest.mark.parametrize("bad", ["nan", "str"])
+def test_points_and_constants_reject_nan_and_non_numbers(call, error, name, bad):
+    value, error = (float("nan"), error) if bad == "nan" else ("abc", TypeError)
+    with pytest.raises(error, match=f"^{name} must"):
+        call(value)
+
+
+@pytest.mark.parametrize("call, name, value, why", [
+    # A finite value that float32 cannot hold (1e39 -> inf) or flushes to 0 (1e-39).
+    (lambda v: ls.semicircle_density(0.5, v), "radius", 1e39, "fit in float32"),
+    (lambda v: ls.semicircle_cdf(0.5, v), "radius", 1e-39, "underflow to 0 in float32"),
+    (lambda v: ls.alpha_from_mean_eigenvalue(0.5, v), "radius", 1e39, "fit in float32"),
+    (lambda v: ls.index_at_energy_density(-1.0, v), "eps_c", 1e-39, "underflow"),
+    (lambda v: ls.positive_fraction_at_energy_density(-1.0, v), "eps_c", 1e39, "fit in"),
+    (lambda v: ls.complexity_constant_p(v, -0.5, 0.25), "f0", 1e39, "fit in float32"),
+    (lambda v: ls.complexity_constant_q(1.0, -0.5, v), "f2", 1e39, "fit in float32"),
+    (lambda v: ls.complexity_matrix(v, -0.5, 0.25), "f0", 1e39, "fit in float32"),
+    (lambda v: ls.critical_energy_scale(1.0, -0.5, v), "f2", 1e39, "fit in float32"),
+    (lambda v: ls.mean_eigenvalue_at_energy_density(v, 1.0, -0.5, 0.25), "eps", 1e39, "fit in"),
+    (lambda v: ls.complexity_gradient(_U2, v, _M2), "c2", 1e39, "fit in float32"),
+    # No finite limit: λ̄* is linear in ε, Σ quadratic in the constants' products.
+    (lambda v: ls.mean_eigenvalue_at_energy_density(v, 1.0, -0.5, 0.25), "eps", -np.inf,
+     "be finite"),
+    (lambda v: ls.complexity_quadratic(_U2, v, 1.0, _M2), "c1", np.inf, "be finite"),
+    (lambda v: ls.complexity_gradient(_U2, v, _M2), "c2", -np.inf, "be finite"),
+    # Representable arguments whose result is not: P = f0/f2 + (f1/f2)² = 1e41.
+    (lambda v: ls.complexity_constant_p(v, -1.0, 1e-3), "f0, f1, f2", 1e38, "overflows"),
+    (lambda v: ls.critical_energy_scale(v, -1.0, 1e30), "f0, f1, f2", 1e30, "overflows"),
+])
+def test_values_outside_the_dtype_range_are_value_errors(call, name, value, why):
+    with pytest.raises(ValueError, match=f"^{name}") as info:
+        call(value)
+    assert why in str(info.value)
+
+
+def test_edges_give_their_exact_limits():
+    # Θ(−∞) = log 0 = −∞ exactly (no critical points below every energy); Θ(+∞) the top value.
+    assert float(ls.complexity(-np.inf, 3)) == -np.inf
+    assert float(ls.complexity(1e39, 3)) == pytest.approx(0.5 * math.log(2), abs=1e-7)
+    # Points beyond float32 round to ±∞, where the semicircle's values are exact.
+    assert float(ls.semicircle_density(1e39, 1.0)) == 0.0
+    assert float(ls.semicircle_cdf(-1e39, 1.0)) == 0.0
+    assert float(ls.alpha_from_mean_eigenvalue(-np.inf, 2.0)) == 1.0
+    assert float(ls.index_at_energy_density(1e39, 1.5)) == 1.0
+    assert float(ls.index_at_energy(-np.inf, 3)) == 0.0
+    # The density is 2/(πR)·√((1−t)(1+t)): no R² underflows. At R = float32's smallest normal
+    # (1.1754944e-38), ρ(0) = 2/(πR) = 5.41598e37, and ρ = 0 off the (tiny) support; before,
+    # R² flushed to 0 and both were inf/NaN.
+    r = float(np.finfo(np.float32).tiny)
+    np.testing.assert_allclose(float(ls.semicircle_density(0.0, r)), 2 / (math.pi * r), rtol=1e-6)
+    assert float(ls.semicircle_density(0.5, 1e-20)) == 0.0
+    assert float(ls.semicircle_cdf(0.5, r)) == 1.0
+    # Valid values keep their closed form (to 2 float32 ulps; the old R² form lost 4e-5
+    # relative near the edges): ρ(R/2) = √3/(πR) for R = 2.
+    np.testing.assert_allclose(float(ls.semicircle_density(1.0, 2.0)), math.sqrt(3) / (2 * math.pi),
+                               rtol=2e-7)
+    # ε_c = ±∞ stays allowed (½ everywhere); a finite ε_c = 1e39 is rejected above, since
+    # ε/1e39 is not 0 for every float32 ε.
+    assert float(ls.positive_fraction_at_energy_density(3e38, -np.inf)) == 0.5
+
+
+def test_traced_arguments_are_not_checked_and_still_compile():
+    # Under jit the checks cannot run: the functions trace, and give the values.
+    f = jax.jit(lambda x, r: ls.semicircle_density(x, r))
+    np.testing.assert_allclose(float(f(0.0, 2.0)), 1 / math.pi, rtol=1e-6)
+    g = jax.jit(lambda u: ls.complexity(u, 3, 0))
+    np.testing.assert_allclose(float(g(-1.65)), 0.004254, atol=1e-6)
+    h = jax.jit(lambda e: ls.mean_eigenvalue_at_energy_density(e, 1.0, -1.0, 1.0))
+    assert float(h(-1.0)) == 1.0
+    grad = jax.grad(lambda c2: ls.complexity_quadratic(jnp.array([1.0, 2.0]), 1.0, c2, _M2))
+    assert float(grad(2.0)) == -2.5  # −½ uᵀMu = −½·5

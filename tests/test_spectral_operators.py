@@ -57,18 +57,18 @@ def net64():
             block = (np.diag(p[i]) - np.outer(p[i], p[i])) / 6
             h_out[4 * i:4 * i + 4, 4 * i:4 * i + 4] = block
         ggn = _dense(ls.gauss_newton_operator(_model, _output_loss, params, [(x, y)]), params)
-        per_example = lambda q, xx, yy: optax.softmax_cross_entropy_with_integer_labels(  # noqa
+        per_example = lambda q, xx, yy: optax.softmax_cross_entropy_with_integer_labels(
             _model(q, xx), yy)
         fisher = _dense(ls.fisher_operator(per_example, params, [(x[:3], y[:3]),
                                                                  (x[3:], y[3:])]), params)
         grads = np.asarray(jax.vmap(jax.grad(lambda v, xi, yi: per_example(
             unravel(v), xi[None], yi[None])[0]), in_axes=(None, 0, 0))(flat, x, y))
-        loss = lambda q, xx, yy: per_example(q, xx, yy).mean()  # noqa: E731
+        loss = lambda q, xx, yy: per_example(q, xx, yy).mean()
         hessian = _dense(ls.hessian_operator(loss, params, [(x[:3], y[:3]), (x[3:], y[3:])]),
                          params)
         dense_h = np.asarray(jax.hessian(lambda v: loss(unravel(v), x, y))(flat))
-    return dict(jac=jac, h_out=h_out, ggn=ggn, fisher=fisher, grads=grads, hessian=hessian,
-                dense_h=dense_h)
+    return {"jac": jac, "h_out": h_out, "ggn": ggn, "fisher": fisher, "grads": grads,
+            "hessian": hessian, "dense_h": dense_h}
 
 
 def test_gauss_newton_is_jt_hout_j(net64):
@@ -124,7 +124,7 @@ def test_radau_bracket_contains_the_probe_mass():
     rng = np.random.default_rng(5)
     d = np.concatenate([rng.uniform(-3, -0.5, 20), rng.normal(0, 1e-4, 150),
                         rng.uniform(0.2, 10, 30)])
-    matvec = lambda v: jnp.asarray(d, jnp.float32) * v  # noqa: E731
+    matvec = lambda v: jnp.asarray(d, jnp.float32) * v
     x = -0.3
     for seed in range(3):
         q = rng.normal(size=d.size)
@@ -153,24 +153,24 @@ def test_ill_conditioned_flag_when_mass_sits_at_tau():
 
 # ------------------------------------------------------------------------- honest failure
 def test_nan_matvec_gives_nan_everywhere():
-    bad = lambda v: jax.tree.map(lambda x: x * jnp.nan, v)  # noqa: E731
+    bad = lambda v: jax.tree.map(lambda x: x * jnp.nan, v)
     like = {"a": jnp.zeros(6), "b": jnp.zeros((2, 2))}
     key = jax.random.key(0)
 
     @jax.jit
     def everything():
-        return dict(
-            index=ls.spectral_index(bad, like, key, num_probes=2, num_steps=4),
-            fraction=ls.index_fraction(bad, like, key, num_probes=2, num_steps=4),
-            top=ls.top_eigenvalues(bad, like, key, k=2, num_steps=4, return_vectors=True),
-            density=ls.spectral_density(bad, like, key, num_probes=2, num_steps=4, sigma=0.1),
-            trace=ls.hutchinson_trace(bad, like, key, num_samples=4),
-            hutchpp=ls.hutchpp_trace(bad, like, key, num_matvecs=9),
-            diag=ls.hutchinson_diagonal(bad, like, key, num_samples=4),
-            diagpp=ls.hutchpp_diagonal(bad, like, key, num_matvecs=9),
-            mean=ls.mean_eigenvalue(bad, like, key, num_samples=4),
-            share=ls.diagonal_share(bad, like, exact=True),
-        )
+        return {
+            "index": ls.spectral_index(bad, like, key, num_probes=2, num_steps=4),
+            "fraction": ls.index_fraction(bad, like, key, num_probes=2, num_steps=4),
+            "top": ls.top_eigenvalues(bad, like, key, k=2, num_steps=4, return_vectors=True),
+            "density": ls.spectral_density(bad, like, key, num_probes=2, num_steps=4, sigma=0.1),
+            "trace": ls.hutchinson_trace(bad, like, key, num_samples=4),
+            "hutchpp": ls.hutchpp_trace(bad, like, key, num_matvecs=9),
+            "diag": ls.hutchinson_diagonal(bad, like, key, num_samples=4),
+            "diagpp": ls.hutchpp_diagonal(bad, like, key, num_matvecs=9),
+            "mean": ls.mean_eigenvalue(bad, like, key, num_samples=4),
+            "share": ls.diagonal_share(bad, like, exact=True),
+        }
 
     out = jax.device_get(everything())
     assert bool(out["index"].ill_conditioned)
@@ -198,12 +198,12 @@ def test_bfloat16_inputs_agree_with_float32():
 
     def run(matvec, like):
         key = jax.random.key(2)
-        return dict(
-            top=ls.top_eigenvalues(matvec, like, key, k=2, num_steps=40).eigenvalues,
-            index=ls.spectral_index(matvec, like, key, tau=0.3, num_probes=8,
+        return {
+            "top": ls.top_eigenvalues(matvec, like, key, k=2, num_steps=40).eigenvalues,
+            "index": ls.spectral_index(matvec, like, key, tau=0.3, num_probes=8,
                                     num_steps=30).estimate,
-            trace=ls.hutchinson_trace(matvec, like, key, num_samples=20).estimate,
-        )
+            "trace": ls.hutchinson_trace(matvec, like, key, num_samples=20).estimate,
+        }
 
     f32 = run(lambda v: a32 @ v, jnp.zeros(60, jnp.float32))
     b16 = run(lambda v: a16 @ v, jnp.zeros(60, jnp.bfloat16))
@@ -259,3 +259,38 @@ def test_bad_arguments():
         ls.eigenpairs(lambda v: v, like, key, which="middle")
     with pytest.raises(ValueError, match="^like"):
         ls.lanczos(lambda v: v, None, key, num_steps=2)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda v: ls.gaussian_smoothed_density(jnp.zeros(3), jnp.zeros(2), jnp.ones(2), v), "sigma"),
+    (lambda v: ls.index_fraction(lambda x: x, jnp.zeros(4), jax.random.key(0), num_steps=2,
+                                 threshold=v), "threshold"),
+    (lambda v: ls.layer_blocks(lambda x: x, {"a": jnp.zeros(2)}, depth=v), "depth"),
+])
+def test_issue13_non_numbers_are_type_errors_naming_the_parameter(call, name):
+    with pytest.raises(TypeError, match=f"^{name} must"):
+        call("abc")
+
+
+def test_issue13_sigma_threshold_depth_values():
+    grid, nodes, weights = jnp.array([0.0, 1.0]), jnp.zeros(1), jnp.ones(1)
+    for bad in (float("nan"), 0.0, -1.0, float("inf"), 1e39, 1e-39):
+        with pytest.raises(ValueError, match="^sigma"):
+            ls.gaussian_smoothed_density(grid, nodes, weights, bad)
+    # The smallest normal float32 σ is valid: φ_σ(0) = 1/(σ√(2π)), φ_σ(1) = 0.
+    sigma = float(np.finfo(np.float32).tiny)
+    rho = np.asarray(ls.gaussian_smoothed_density(grid, nodes, weights, sigma))
+    np.testing.assert_allclose(rho[0], 1 / (sigma * math.sqrt(2 * math.pi)), rtol=1e-6)
+    assert rho[1] == 0.0
+    like, key, a = jnp.zeros(4), jax.random.key(0), jnp.diag(jnp.array([-2.0, -1.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match="^threshold"):
+        ls.index_fraction(lambda v: a @ v, like, key, num_steps=4, threshold=float("nan"))
+    # ±∞ cuts count every eigenvalue or none (exactly, whatever the quadrature).
+    for t, expected in ((float("inf"), 1.0), (float("-inf"), 0.0)):
+        est = ls.index_fraction(lambda v: a @ v, like, key, num_probes=2, num_steps=4, threshold=t)
+        np.testing.assert_allclose(float(est.estimate), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="^depth"):
+        ls.layer_blocks(lambda v: v, {"a": jnp.zeros(2)}, depth=-1)
+    with pytest.raises(TypeError, match="^depth"):
+        ls.layer_blocks(lambda v: v, {"a": jnp.zeros(2)}, depth=1.5)
+    assert list(ls.layer_blocks(lambda v: v, {"a": jnp.zeros(2), "b": jnp.zeros(1)}, 0)) == [""]

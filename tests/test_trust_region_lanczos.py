@@ -97,3 +97,20 @@ def test_as_the_subproblem_of_both_entry_points():
     x = jnp.array([-1.2, 1.0, -1.2, 1.0])
     updates, state = tx.update(x, tx.init(x), x, value_fn=rosen)
     assert float(rosen(x + updates)) < float(rosen(x)) and int(state.accepted_count) == 1
+
+
+@pytest.mark.parametrize("name", ["radius", "rtol", "theta"])
+def test_issue13_bad_scalars_name_the_parameter(name):
+    hvp, g = (lambda v: 2.0 * v), jnp.ones(4)
+    kwargs = {"radius": 1.0, name: "abc"}
+    with pytest.raises(TypeError, match=f"^{name} must"):
+        co.lanczos_subproblem(hvp, g, kwargs.pop("radius"), **kwargs)
+    kwargs = {"radius": 1.0, name: float("nan")}
+    with pytest.raises(ValueError, match=f"^{name} must"):
+        co.lanczos_subproblem(hvp, g, kwargs.pop("radius"), **kwargs)
+    if name != "radius":
+        with pytest.raises(ValueError, match=f"^{name} must be >= 0"):
+            co.lanczos_subproblem(hvp, g, 1.0, **{name: -1.0})
+    # Traced values are not checked: under jit the valid call gives the Newton step -g/2.
+    res = jax.jit(lambda r: co.lanczos_subproblem(hvp, g, r, rtol=1e-6))(10.0)
+    np.testing.assert_allclose(res.step, -0.5 * g, rtol=1e-6)

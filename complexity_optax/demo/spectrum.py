@@ -35,7 +35,8 @@ import os
 import sys
 import textwrap
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -44,17 +45,16 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
-from complexity_optax.demo.arguments import int_at_least, positive_int
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report
 from complexity_optax.demo import train as train_lib
-
+from complexity_optax.demo.arguments import int_at_least, positive_int
 
 TOP_K = 5
 # (epochs, probes, lanczos steps, Hutchinson samples, diagonal-share columns)
-DEFAULT = dict(epochs=30, probes=8, lanczos_steps=80, hutchinson=100, columns=64)
-QUICK = dict(epochs=10, probes=4, lanczos_steps=40, hutchinson=30, columns=32)
+DEFAULT = {"epochs": 30, "probes": 8, "lanczos_steps": 80, "hutchinson": 100, "columns": 64}
+QUICK = {"epochs": 10, "probes": 4, "lanczos_steps": 40, "hutchinson": 30, "columns": 32}
 BULK_WIDTH = 0.01  # "near 0": |λ| < BULK_WIDTH·λ_max
 SMOOTHING_STEPS = 4  # Gaussian kernel width (λ_max − λ_min)/(SMOOTHING_STEPS·m)
 GRID_POINTS = 2000
@@ -137,16 +137,18 @@ def analyse_hessian(params, x, y, key, *, loss_fn, probes, steps, samples, colum
     top = landscape.top_eigenvalues(hvp, params, k_top, k=TOP_K, num_steps=max(steps, 3 * TOP_K))
     mean = landscape.mean_eigenvalue(hvp, params, k_trace, num_samples=samples)
     share = landscape.diagonal_share(hvp, params, k_share, num_columns=columns)
-    return dict(
-        loss=loss, grad_norm=optax.tree.norm(grad), grid=density.grid, density=density.density,
-        nodes=density.nodes, weights=density.weights, sigma=density.sigma,
-        top=top.eigenvalues, top_residuals=top.residuals, index=thresholded.estimate,
-        index_se=thresholded.standard_error, index_bias=thresholded.bias_bound,
-        index_lower=thresholded.lower, index_upper=thresholded.upper, tau=thresholded.tau,
-        near_zero_mass=thresholded.near_zero_mass,
-        index_ill_conditioned=thresholded.ill_conditioned, index_at_zero=index_at_zero,
-        mean=mean.estimate, mean_se=mean.standard_error, share=share.share, m1=m1, m2=m2,
-    )
+    return {
+        "loss": loss, "grad_norm": optax.tree.norm(grad), "grid": density.grid,
+        "density": density.density, "nodes": density.nodes, "weights": density.weights,
+        "sigma": density.sigma, "top": top.eigenvalues, "top_residuals": top.residuals,
+        "index": thresholded.estimate, "index_se": thresholded.standard_error,
+        "index_bias": thresholded.bias_bound, "index_lower": thresholded.lower,
+        "index_upper": thresholded.upper, "tau": thresholded.tau,
+        "near_zero_mass": thresholded.near_zero_mass,
+        "index_ill_conditioned": thresholded.ill_conditioned, "index_at_zero": index_at_zero,
+        "mean": mean.estimate, "mean_se": mean.standard_error, "share": share.share,
+        "m1": m1, "m2": m2,
+    }
 
 
 def compare_with_semicircle(stats: dict[str, Any]) -> dict[str, Any]:
@@ -193,11 +195,11 @@ def compare_with_semicircle(stats: dict[str, Any]) -> dict[str, Any]:
     else:
         verdict = (" So the bulk's shape differs from a semicircle, though nothing lies beyond "
                    "its edge.")
-    return dict(center=m1, radius=radius, variance=m2 - m1 * m1, l1_distance=l1,
-                near_zero_width=width, mass_near_zero=mass_near_zero,
-                semicircle_mass_near_zero=sc_near_zero, semicircle_edge=edge,
-                outliers_beyond_edge=outliers, semicircle_like=semicircle_like,
-                caption=facts + verdict)
+    return {"center": m1, "radius": radius, "variance": m2 - m1 * m1, "l1_distance": l1,
+            "near_zero_width": width, "mass_near_zero": mass_near_zero,
+            "semicircle_mass_near_zero": sc_near_zero, "semicircle_edge": edge,
+            "outliers_beyond_edge": outliers, "semicircle_like": semicircle_like,
+            "caption": facts + verdict}
 
 
 # --------------------------------------------------------------------------------------- run
@@ -289,29 +291,29 @@ def format_report(document: dict[str, Any]) -> str:
     c, sc = document["config"], document["semicircle"]
     top = ", ".join(f"{v:.4g}" for v in document["top_eigenvalues"])
     return "\n".join([
-        f"Hessian of the full-batch training loss of the digits MLP ({c['parameters']} "
-        f"parameters) after {c['epochs']} epochs of {c['method']}",
-        f"  training loss             {document['loss']:.4g}   (gradient norm "
-        f"{document['grad_norm']:.3g})",
+        (f"Hessian of the full-batch training loss of the digits MLP ({c['parameters']} "
+        f"parameters) after {c['epochs']} epochs of {c['method']}"),
+        (f"  training loss             {document['loss']:.4g}   (gradient norm "
+        f"{document['grad_norm']:.3g})"),
         f"  top {len(document['top_eigenvalues'])} eigenvalues         {top}",
-        f"  index fraction (λ < −τ)   {document['index_fraction']:.4f} ± "
+        (f"  index fraction (λ < −τ)   {document['index_fraction']:.4f} ± "
         f"{document['index_fraction_se']:.4f} (sampling) ± {document['index_bias_bound']:.4f} "
         f"(quadrature bound)   (SLQ + Gauss–Radau, {c['probes']} probes x "
-        f"{c['lanczos_steps']} steps)",
-        f"  threshold τ               {document['index_tau']:.3g}   "
-        f"(= {document['index_relative_tau']:g}·‖H‖)",
+        f"{c['lanczos_steps']} steps)"),
+        (f"  threshold τ               {document['index_tau']:.3g}   "
+        f"(= {document['index_relative_tau']:g}·‖H‖)"),
         f"  near-zero mass |λ| ≤ τ    {document['near_zero_mass']:.4f}"
         + ("   WARNING: the count below −τ is ill-conditioned at this τ and step count"
            if document["index_ill_conditioned"] else "")
         + f"   (the sign count at 0, {document['index_at_zero_unreliable']:.3f}, is not "
         "meaningful)",
-        f"  mean eigenvalue tr(H)/N   {document['mean_eigenvalue']:.4g} ± "
+        (f"  mean eigenvalue tr(H)/N   {document['mean_eigenvalue']:.4g} ± "
         f"{document['mean_eigenvalue_se']:.2g}   (Hutchinson, {c['hutchinson_samples']} "
-        f"probes; SLQ mean {document['slq_mean']:.4g})",
-        f"  diagonal share            {document['diagonal_share']:.4f}   (Wigner matrix: "
-        f"{document['wigner_diagonal_share']:.2g}; {c['diagonal_columns']} sampled columns)",
-        f"  semicircle (same mean and variance): centre {sc['center']:.4g}, radius "
-        f"{sc['radius']:.4g}",
+        f"probes; SLQ mean {document['slq_mean']:.4g})"),
+        (f"  diagonal share            {document['diagonal_share']:.4f}   (Wigner matrix: "
+        f"{document['wigner_diagonal_share']:.2g}; {c['diagonal_columns']} sampled columns)"),
+        (f"  semicircle (same mean and variance): centre {sc['center']:.4g}, radius "
+        f"{sc['radius']:.4g}"),
         textwrap.fill(sc["caption"], width=100, initial_indent="  ", subsequent_indent="  "),
     ])
 
@@ -351,7 +353,7 @@ def plot_spectrum(document: dict[str, Any], path: str) -> str:
                  f"{document['mean_eigenvalue']:.3g}", fontsize=10)
     fig.text(0.01, 0.01, textwrap.fill(sc["caption"], width=170), fontsize=8.5, va="bottom")
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))
-    fig.savefig(path, dpi=110)
+    report.save_figure(fig, path, dpi=110)  # atomic: a temporary file, then os.replace
     plt.close(fig)
     return path
 
@@ -414,5 +416,11 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["SpectrumConfig", "analyse_hessian", "compare_with_semicircle", "run_spectrum",
-           "add_arguments", "run_command"]
+__all__ = [
+    "SpectrumConfig",
+    "add_arguments",
+    "analyse_hessian",
+    "compare_with_semicircle",
+    "run_command",
+    "run_spectrum",
+]

@@ -25,6 +25,7 @@ import pytest
 
 from complexity_optax.demo import cli, report
 
+
 def _subparsers():
     parser = cli.build_parser()
     action = next(a for a in parser._actions if a.dest == "command")

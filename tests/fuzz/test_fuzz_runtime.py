@@ -41,12 +41,12 @@ def _wrapper(entry):
     return None if entry.guards_nan_grads else "apply_if_finite"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _step(name):
     return C.jitted_step(name, _wrapper(C.ENTRIES[name]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _warm(name):
     """(params, state) after one honest step."""
     state = C.init_state(name, PARAMS, _wrapper(C.ENTRIES[name]))
@@ -83,7 +83,7 @@ def _assert_finite_and_same_layout(params, state, like_state):
 @pytest.mark.parametrize("name", ENTRIES)
 @pytest.mark.parametrize("fault", GRAD_FAULTS, ids=[f[0] for f in GRAD_FAULTS])
 def test_non_finite_gradients_are_skipped(name, fault):
-    label, bad, position = fault
+    _label, bad, position = fault
     params, state = _warm(name)
     grads, value = C.honest_inputs(params, BATCH)
     grads = (jax.tree.map(lambda g: jnp.full_like(g, bad), grads) if position is None
@@ -199,7 +199,7 @@ def _run_with_value_fn(name, value_fn):
 @pytest.mark.parametrize("name", VALUE_FN_ENTRIES)
 def test_loss_faults_only_at_trial_points_leave_everything_finite(name):
     params, _ = _warm(name)
-    p0, s0, p1, s1 = _run_with_value_fn(name, _trial_point_fault(params))
+    _p0, s0, p1, s1 = _run_with_value_fn(name, _trial_point_fault(params))
     _assert_finite_and_same_layout(p1, s1, s0)
 
 

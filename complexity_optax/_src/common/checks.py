@@ -24,9 +24,9 @@ Schedules (callables) pass unchecked: they are checked by the code that evaluate
 
 from __future__ import annotations
 
-import math
 import numbers
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -65,10 +65,9 @@ def concrete_values(value: Any) -> np.ndarray | None:
       >>> concrete_values(3.0) is None
       True
     """
-    if isinstance(value, np.ndarray) or (isinstance(value, np.generic) and not isinstance(
-            value, np.bool_)):
-        arr = np.asarray(value)
-    elif _is_array(value) and not is_traced(value):
+    host = isinstance(value, np.ndarray) or (
+        isinstance(value, np.generic) and not isinstance(value, np.bool_))
+    if host or (_is_array(value) and not is_traced(value)):
         arr = np.asarray(value)
     else:
         return None
@@ -97,7 +96,7 @@ def _numbers(name: str, value: Any) -> np.ndarray | None:
     `None` for a traced or callable one; a `TypeError` for a bool or a non-number; a
     `ValueError` for NaN.
     """
-    if isinstance(value, bool) or isinstance(value, np.bool_):
+    if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
     if isinstance(value, numbers.Real):
         values = np.asarray(float(value), np.float64)
@@ -203,6 +202,100 @@ def check_in_interval(
         hb = "]" if high_inclusive else ")"
         raise ValueError(f"{name} must lie in {lb}{low}, {high}{hb}, got {_show(value)}")
     check_representable(name, value, dtype)
+
+
+def float_dtype(value: Any) -> np.dtype:
+    """The floating dtype jax computes `value` in: its own (canonical) one, else the default float.
+
+    A floating array keeps its dtype (float64 becomes float32 unless `jax_enable_x64`); anything
+    else (a Python number, a list, an integer array) is computed in `jnp.result_type(float)`.
+
+    Examples:
+      >>> float_dtype(np.float16(1.0))
+      dtype('float16')
+    """
+    import jax
+    import jax.numpy as jnp
+
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and jnp.issubdtype(dtype, jnp.floating):
+        return np.dtype(jax.dtypes.canonicalize_dtype(dtype))
+    return np.dtype(jnp.result_type(float))
+
+
+def check_real(name: str, value: Any, *, sign: int = 0, nonzero: bool = False,
+               allow_inf: bool = False, dtype: Any = "auto") -> np.ndarray | None:
+    """Raises unless every concrete value of the array-like `value` is a valid real number.
+
+    The check of the numeric arguments of the theory functions (`landscape.physics`): numbers or
+    array-likes of any shape (lists included), evaluated elementwise.
+
+    * A bool, a string, a callable, `None`, a complex number: `TypeError`.
+    * NaN: `ValueError`; so is ±∞ unless `allow_inf`.
+    * `sign=1`: every value `> 0`; `sign=-1`: `< 0`; `nonzero`: `≠ 0`.
+    * `dtype` (default `"auto"`: the dtype jax computes `value` in, `float_dtype`): a finite value
+      whose magnitude exceeds the dtype's largest (`1e39` in float32) is a `ValueError`, and,
+      where 0 is invalid (`sign` or `nonzero`), so is a non-zero value below its smallest normal
+      number (`1e-39`: flushed to 0). `dtype=None` skips this, for the arguments whose huge
+      values round to the right limit (points where ±∞ is valid too).
+
+    A traced value (under `jit`, `grad`, `vmap`) has no value to check: the result is `None`,
+    and the caller masks invalid values to NaN. Otherwise the values, as float64.
+
+    Examples:
+      >>> check_real("radius", 1e-39, sign=1)
+      Traceback (most recent call last):
+      ...
+      ValueError: radius must be at least 1.1754944e-38 in magnitude (smaller non-zero values underflow to 0 in float32), got 1e-39
+      >>> check_real("x", [0.5, float("inf")], allow_inf=True).tolist()
+      [0.5, inf]
+    """
+    import jax
+
+    if any(is_traced(leaf) for leaf in jax.tree.leaves(value)):
+        return None
+    bad_type = TypeError(f"{name} must be a real number or array, got {value!r}")
+    if isinstance(value, (bool, np.bool_, str, bytes)) or callable(value):
+        raise bad_type
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise bad_type from None
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+            or arr.dtype.name == "bfloat16") or arr.dtype == np.bool_:
+        raise bad_type
+    values = arr.astype(np.float64)
+
+    def fail(what: str, mask: np.ndarray) -> ValueError:
+        shown = (repr(value) if values.size == 1
+                 else f"an array containing {float(values[mask].flat[0])!r}")
+        return ValueError(f"{name} must {what}, got {shown}")
+
+    if np.any(np.isnan(values)):
+        raise fail("not be NaN", np.isnan(values))
+    if not allow_inf and np.any(np.isinf(values)):
+        raise fail("be finite", np.isinf(values))
+    if sign > 0 and np.any(values <= 0):
+        raise fail("be > 0", values <= 0)
+    if sign < 0 and np.any(values >= 0):
+        raise fail("be < 0", values >= 0)
+    if nonzero and np.any(values == 0):
+        raise fail("be non-zero", values == 0)
+    if dtype is None:
+        return values
+    import jax.numpy as jnp
+
+    dtype = float_dtype(value) if isinstance(dtype, str) and dtype == "auto" else np.dtype(dtype)
+    info = jnp.finfo(dtype)
+    magnitude = np.where(np.isfinite(values), np.abs(values), 0.0)
+    if np.any(magnitude > float(info.max)):
+        raise fail(f"fit in {dtype.name} (|x| <= {float(info.max):.8g})",
+                   magnitude > float(info.max))
+    underflow = (magnitude > 0) & (magnitude < float(info.tiny))
+    if (sign or nonzero) and np.any(underflow):
+        raise fail(f"be at least {float(info.tiny):.8g} in magnitude (smaller non-zero values "
+                   f"underflow to 0 in {dtype.name})", underflow)
+    return values
 
 
 def check_int(name: str, value: Any, *, minimum: int | None = None,

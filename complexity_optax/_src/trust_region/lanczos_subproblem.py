@@ -119,11 +119,12 @@ def lanczos_subproblem(
     Args:
       hvp_fn: `v -> H v` on pytrees like `grad`.
       grad: the model gradient `g`.
-      radius: the trust-region radius $\Delta > 0$.
+      radius: the trust-region radius $\Delta > 0$ (a non-number is a `TypeError`, NaN a
+        `ValueError`, both naming `radius`).
       preconditioner: `None` or the positive diagonal `M` (a pytree like `grad`).
       max_iters: the largest Krylov dimension, a Python int in `[1, 256]`.
-      rtol: the forcing constant of the stopping test.
-      theta: its exponent.
+      rtol: the forcing constant of the stopping test, `>= 0` and finite.
+      theta: its exponent, `>= 0` and finite.
 
     Returns:
       A `SteihaugResult` (`iterations` counts HVPs, both passes).
@@ -144,8 +145,12 @@ def lanczos_subproblem(
     if not isinstance(max_iters, int) or isinstance(max_iters, bool):
         raise TypeError(f"max_iters must be a Python int (the Krylov dimension), got {max_iters!r}")
     checks.check_int("max_iters", max_iters, minimum=1)
-    if checks.concrete_float(rtol) is not None:
-        checks.check_positive("rtol", rtol, allow_zero=True)
+    # Concrete values of any kind are checked (a string is a TypeError naming it); traced ones
+    # (the trust-region state under jit) are not. The radius is only checked for its kind and
+    # NaN: a state radius that shrank to 0 is the caller's to handle.
+    checks.check_real("radius", radius, allow_inf=True, dtype=None)
+    checks.check_positive("rtol", rtol, allow_zero=True)
+    checks.check_positive("theta", theta, allow_zero=True)
     leaves = jax.tree.leaves(grad)
     dtype = jnp.result_type(*leaves) if leaves else jnp.float32
     n = sum(leaf.size for leaf in leaves)

@@ -51,10 +51,10 @@ class _CGState(NamedTuple):
 def _check_hyperparameters(max_iters: Any, rtol: Any, theta: Any, stop: str) -> None:
     if isinstance(max_iters, int) or not isinstance(max_iters, jax.Array):
         checks.check_int("max_iters", max_iters, minimum=1)
-    if checks.concrete_float(rtol) is not None:
-        checks.check_positive("rtol", rtol, allow_zero=True)
-    if checks.concrete_float(theta) is not None:
-        checks.check_positive("theta", theta, allow_zero=True)
+    # Concrete values of any kind are checked (a string is a TypeError naming it); traced ones
+    # (the trust-region state under jit) pass.
+    checks.check_positive("rtol", rtol, allow_zero=True)
+    checks.check_positive("theta", theta, allow_zero=True)
     checks.check_choice("stop", stop, ("residual", "model_gain"))
 
 
@@ -174,6 +174,8 @@ def steihaug_cg(
       methods", arXiv:1905.09201.
     """
     _check_hyperparameters(max_iters, rtol, theta, stop)
+    # The radius only for its kind and NaN: a state radius that shrank to 0 is the caller's.
+    checks.check_real("radius", radius, allow_inf=True, dtype=None)
     leaves = jax.tree.leaves(grad)
     dtype = jnp.result_type(*leaves) if leaves else jnp.float32
     radius = jnp.asarray(radius, dtype)

@@ -42,6 +42,12 @@ def _check_k(k) -> None:
         checks.check_int("k", k, minimum=0)
 
 
+def _check_u(u) -> None:
+    """An energy per spin: any real, ±∞ included (a huge value rounds to ±∞, whose limit is
+    right); NaN is a `ValueError`, a non-number a `TypeError`, both naming `u`."""
+    checks.check_real("u", u, allow_inf=True, dtype=None)
+
+
 def threshold_energy(p: int) -> float:
     """Threshold energy E_∞(p) = 2√((p−1)/p) of the pure spherical p-spin (per spin).
 
@@ -114,7 +120,10 @@ def complexity(u, p: int, k: int | None = None):
     with I_1 as in the module docstring.
 
     Args:
-      u: energy per spin (array-like, any shape; evaluated elementwise).
+      u: energy per spin (array-like, any shape; evaluated elementwise). NaN is a `ValueError`
+        naming `u`. u → +∞ gives the value at u ≥ 0 (the plateau); u = −∞ gives the exact
+        limit Θ = −∞ (no critical points below every energy: log 0), and so does a u so low
+        that Θ is below the dtype's range.
       p: degree, >= 2 (static).
       k: index, >= 0, or None for all indices (static).
 
@@ -133,6 +142,7 @@ def complexity(u, p: int, k: int | None = None):
     """
     p = _check_p(p)
     _check_k(k)
+    _check_u(u)
     u = jnp.asarray(u)
     if not jnp.issubdtype(u.dtype, jnp.floating):
         u = u.astype(jnp.result_type(float))
@@ -216,7 +226,7 @@ def index_at_energy(u, p: int):
     analogue of the Bray-Dean index-energy relation (`index_at_energy_density`).
 
     Args:
-      u: energy per spin (array-like).
+      u: energy per spin (array-like; ±∞ allowed, NaN is a `ValueError` naming `u`).
       p: degree, >= 2.
 
     Returns:
@@ -232,4 +242,6 @@ def index_at_energy(u, p: int):
       Auffinger, Ben Arous and Cerny, CPAM 2013 (arXiv:1003.1129); Bray and Dean, *Statistics of
       critical points of Gaussian fields on large-dimensional spaces*, PRL 98, 150201 (2007).
     """
-    return _gaussian_field.semicircle_cdf(u, threshold_energy(p))
+    e_inf = threshold_energy(p)
+    _check_u(u)
+    return _gaussian_field.semicircle_cdf(u, e_inf)

@@ -103,38 +103,34 @@ def _float(x):
     return x
 
 
-def _values(name: str, x) -> np.ndarray | None:
-    """The concrete values of `x` as float64 (`None` when traced); TypeError if not real."""
-    if isinstance(x, jax.core.Tracer):
-        return None
-    if isinstance(x, bool) or callable(x):
-        raise TypeError(f"{name} must be a real number or array, got {x!r}")
-    try:
-        values = np.asarray(x)
-        if values.dtype == bool or not np.issubdtype(values.dtype, np.number) or np.iscomplexobj(
-                values):
-            raise TypeError
-        return values.astype(np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number or array, got {x!r}") from None
+def _check(name: str, x, *, sign: int = 0, nonzero: bool = False, allow_inf: bool = False,
+           point: bool = False) -> np.ndarray | None:
+    """Raises a `TypeError`/`ValueError` naming `name` unless every concrete value is valid.
+
+    The one validation path, `checks.check_real`: not a number is a `TypeError`; NaN, ±∞ (unless
+    `allow_inf`), the wrong sign, and a finite value outside the compute dtype's range (`1e39`,
+    or `1e-39` where 0 is invalid) a `ValueError`. A `point` (where the formula is evaluated,
+    ±∞ allowed) skips the range check: a huge value there rounds to ±∞, whose limit is right.
+    Returns the float64 values, `None` when traced.
+    """
+    return checks.check_real(name, x, sign=sign, nonzero=nonzero, allow_inf=allow_inf or point,
+                             dtype=None if point else "auto")
 
 
-def _check(name: str, x, *, sign: int = 0, nonzero: bool = False, allow_inf: bool = False):
-    """Raises a ValueError naming `name` unless every (concrete) value is valid."""
-    v = _values(name, x)
-    if v is None:
-        return
-    shown = f"{x!r}" if v.size == 1 else "an array containing {}"
-    if np.any(np.isnan(v)):
-        raise ValueError(f"{name} must not be NaN, got {shown.format('NaN')}")
-    if not allow_inf and np.any(np.isinf(v)):
-        raise ValueError(f"{name} must be finite, got {shown.format('inf')}")
-    if sign > 0 and np.any(v <= 0):
-        raise ValueError(f"{name} must be > 0, got {shown.format(v[v <= 0].flat[0])}")
-    if sign < 0 and np.any(v >= 0):
-        raise ValueError(f"{name} must be < 0, got {shown.format(v[v >= 0].flat[0])}")
-    if nonzero and np.any(v == 0):
-        raise ValueError(f"{name} must be non-zero, got {shown.format(0.0)}")
+def _check_finite_result(result, names: str, what: str):
+    """`result`, after checking that it is finite when it is concrete (all inputs concrete).
+
+    Valid, representable arguments can still give a value beyond the dtype's range (`f0/f2`
+    above float32's largest): that is a `ValueError` naming the arguments, not an `inf`.
+    """
+    if isinstance(result, jax.core.Tracer):
+        return result
+    values = np.asarray(result)
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"{names}: {what} overflows {values.dtype.name} (the arguments are outside its "
+            f"representable range), got {float(values[~np.isfinite(values)].flat[0])!r}")
+    return result
 
 
 def _cauchy_schwarz_slack(f0, f1, f2):
@@ -145,13 +141,14 @@ def _cauchy_schwarz_slack(f0, f1, f2):
 
 def _check_covariance(f0, f1, f2) -> None:
     """f(0) > 0, f'(0) < 0, f''(0) > 0 (finite) and f(0) f''(0) ≥ f'(0)² where concrete."""
-    _check("f0", f0, sign=1)
-    _check("f1", f1, sign=-1)
-    _check("f2", f2, sign=1)
-    v0, v1, v2 = _values("f0", f0), _values("f1", f1), _values("f2", f2)
+    v0 = _check("f0", f0, sign=1)
+    v1 = _check("f1", f1, sign=-1)
+    v2 = _check("f2", f2, sign=1)
     if v0 is None or v1 is None or v2 is None:
         return
-    slack = np.asarray(_cauchy_schwarz_slack(_float(f0), _float(f1), _float(f2)), np.float64)
+    # In NumPy: under jit with concrete f's (a traced ε), jnp would give tracers here.
+    dtype = np.result_type(*(checks.float_dtype(f) for f in (f0, f1, f2)))
+    slack = 16.0 * float(jnp.finfo(dtype).eps) * v0 * v2
     gap = v0 * v2 - v1 * v1
     if np.any(gap < -slack):
         raise ValueError(
@@ -189,6 +186,16 @@ def _radius(radius):
     return r, jnp.isfinite(r) & (r > 0)
 
 
+def _point(name: str, x):
+    """A point where a formula is evaluated: any real, ±∞ included (NaN or not a number raise)."""
+    _check(name, x, point=True)
+    return _float(x)
+
+
+def _semicircle_cdf(x, r, ok):
+    return jnp.where(ok, _wigner_cdf_unit(x / jnp.where(ok, r, 1.0)), jnp.nan)
+
+
 # ------------------------------------------------------------------------------- semicircle
 def semicircle_density(x, radius):
     r"""Wigner semicircle density of radius $R$: $\rho(x) = \frac{2}{\pi R^2}\sqrt{R^2 - x^2}$.
@@ -197,12 +204,15 @@ def semicircle_density(x, radius):
     $R = 2\sigma$; the Hessian of a Bray-Dean field has $R = 2\sqrt{f''(0)}$.
 
     Args:
-      x: points (array-like).
-      radius: $R > 0$, finite (array-like, broadcast against `x`); anything else is a
-        `ValueError` naming `radius` (NaN under `jit`, where it cannot be checked).
+      x: points (array-like; ±∞ gives 0, NaN is a `ValueError` naming `x`).
+      radius: $R > 0$, finite (array-like, broadcast against `x`); anything else, or a value
+        outside the compute dtype's normal range (float32: `1e39`, `1e-39`), is a `ValueError`
+        naming `radius` (NaN under `jit`, where it cannot be checked).
 
     Returns:
-      $\rho(x)$, with the broadcast shape of `x` and `radius`.
+      $\rho(x)$, with the broadcast shape of `x` and `radius`. Computed as
+      $\frac{2}{\pi R}\sqrt{(1 - t)(1 + t)}$, $t = x/R$, so that no $R^2$ underflows: every
+      representable radius gives a finite density.
 
     Examples:
       >>> round(float(semicircle_density(0.0, 2.0)), 6)  # 1/π
@@ -212,8 +222,10 @@ def semicircle_density(x, radius):
       Wigner, *On the distribution of the roots of certain symmetric matrices*, Ann. Math. 1958.
     """
     r, ok = _radius(radius)
-    x = _float(x)
-    rho = 2.0 / (jnp.pi * r * r) * jnp.sqrt(jnp.maximum(r * r - x * x, 0.0))
+    x = _point("x", x)
+    r = jnp.where(ok, r, 1.0)
+    t = x / r  # ±∞ (overflow) beyond the support: density 0
+    rho = 2.0 / (jnp.pi * r) * jnp.sqrt(jnp.maximum((1.0 - t) * (1.0 + t), 0.0))
     return jnp.where(ok, rho, jnp.nan)
 
 
@@ -223,8 +235,9 @@ def semicircle_cdf(x, radius):
     $F(t) = \tfrac12 + (\arcsin t + t\sqrt{1-t^2})/\pi$ for $|t| \le 1$, 0 below, 1 above.
 
     Args:
-      x: points (array-like).
-      radius: $R > 0$, finite (a `ValueError` naming `radius` otherwise).
+      x: points (array-like; ±∞ allowed, NaN is a `ValueError` naming `x`).
+      radius: $R > 0$, finite and in the compute dtype's normal range (a `ValueError` naming
+        `radius` otherwise).
 
     Returns:
       $P(\lambda \le x)$: 0 below $-R$, ½ at 0, 1 above $R$.
@@ -237,7 +250,7 @@ def semicircle_cdf(x, radius):
       Wigner, Ann. Math. 1958.
     """
     r, ok = _radius(radius)
-    return jnp.where(ok, _wigner_cdf_unit(_float(x) / jnp.where(ok, r, 1.0)), jnp.nan)
+    return _semicircle_cdf(_point("x", x), r, ok)
 
 
 def alpha_from_mean_eigenvalue(mean_eig, radius):
@@ -249,8 +262,8 @@ def alpha_from_mean_eigenvalue(mean_eig, radius):
     0 for $\bar\lambda \ge R$.
 
     Args:
-      mean_eig: the mean eigenvalue $\bar\lambda$ (array-like).
-      radius: the semicircle's radius $R > 0$.
+      mean_eig: the mean eigenvalue $\bar\lambda$ (array-like; ±∞ allowed, not NaN).
+      radius: the semicircle's radius $R > 0$ (as in `semicircle_cdf`).
 
     Returns:
       $\alpha$ in $[0, 1]$.
@@ -262,7 +275,8 @@ def alpha_from_mean_eigenvalue(mean_eig, radius):
     References:
       Bray and Dean, PRL 98, 150201 (2007); Richemond and Guo, arXiv:1902.02881, eq. (9).
     """
-    return semicircle_cdf(-_float(mean_eig), radius)
+    r, ok = _radius(radius)
+    return _semicircle_cdf(-_point("mean_eig", mean_eig), r, ok)
 
 
 # -------------------------------------------------------------------- quadratic complexity
@@ -279,6 +293,9 @@ def complexity_constant_p(f0, f1, f2, n=None):
       f2: $f''(0) > 0$, with $f(0) f''(0) \ge f'(0)^2$.
       n: the dimension $N \ge 2$, or `None` for $N \to \infty$.
 
+    The arguments must be finite and in the compute dtype's range, and so must $P_N$ (a
+    `ValueError` otherwise).
+
     Returns:
       $P_N$ (positive).
 
@@ -292,7 +309,8 @@ def complexity_constant_p(f0, f1, f2, n=None):
     f0, f1, f2, ok = _covariance(f0, f1, f2)
     _check_n(n)
     shrink = 1.0 if n is None else 1.0 - 2.0 / n
-    return jnp.where(ok, shrink * f0 / f2 + (f1 / f2) ** 2, jnp.nan)
+    p = jnp.where(ok, shrink * f0 / f2 + (f1 / f2) ** 2, jnp.nan)
+    return _check_finite_result(p, "f0, f1, f2", "P_N = (1 - 2/N) f0/f2 + (f1/f2)^2")
 
 
 def complexity_constant_q(f0, f1, f2, n=None):
@@ -321,8 +339,10 @@ def complexity_constant_q(f0, f1, f2, n=None):
     f0, f1, f2, ok = _covariance(f0, f1, f2)
     _check_n(n)
     grow = 1.0 if n is None else 1.0 + 2.0 / n
+    # f1²/f2² ≤ f0/f2 (Cauchy-Schwarz): no term overflows unless f0/f2 does.
     q = jnp.maximum(grow * f0 / f2 - (f1 / f2) ** 2, 0.0)  # ≥ 0 up to rounding
-    return jnp.where(ok, q, jnp.nan)
+    q = jnp.where(ok, q, jnp.nan)
+    return _check_finite_result(q, "f0, f1, f2", "Q_N = (1 + 2/N) f0/f2 - (f1/f2)^2")
 
 
 def complexity_matrix(f0, f1, f2):
@@ -376,6 +396,9 @@ def complexity_quadratic(u, c1, c2, m):
       c2: the constant $C_2$ (Bray-Dean: $1/(f''(0) Q)$, `complexity_constant_q`).
       m: the symmetric `(2, 2)` matrix of `complexity_matrix`.
 
+    Every argument must be real, finite and in the compute dtype's range: a NaN, an infinity or
+    `1e39` (float32) is a `ValueError` naming it, a string a `TypeError`.
+
     Returns:
       $\Sigma(u)$, shape `(...)`.
 
@@ -387,6 +410,8 @@ def complexity_quadratic(u, c1, c2, m):
     References:
       Richemond and Guo, arXiv:1902.02881, eq. (15); Bray and Dean, PRL 98, 150201 (2007).
     """
+    for name, value in (("u", u), ("c1", c1), ("c2", c2), ("m", m)):
+        _check(name, value)
     u, m = _float(u), _float(m)
     return _float(c1) - 0.5 * _float(c2) * jnp.einsum("...i,ij,...j->...", u, m, u)
 
@@ -402,6 +427,9 @@ def complexity_gradient(u, c2, m):
       c2: the constant $C_2$.
       m: symmetric `(2, 2)` matrix.
 
+    Every argument must be real, finite and in the compute dtype's range (as in
+    `complexity_quadratic`).
+
     Returns:
       $\nabla\Sigma(u)$, shape `(..., 2)`.
 
@@ -413,6 +441,8 @@ def complexity_gradient(u, c2, m):
     References:
       Richemond and Guo, arXiv:1902.02881, eq. (18).
     """
+    for name, value in (("u", u), ("c2", c2), ("m", m)):
+        _check(name, value)
     u, m = _float(u), _float(m)
     return -_float(c2) * jnp.einsum("ij,...j->...i", m, u)
 
@@ -449,7 +479,8 @@ def critical_energy_scale(f0, f1, f2):
     """
     p = complexity_constant_p(f0, f1, f2)
     f1, f2 = _float(f1), _float(f2)
-    return p * f2 * jnp.sqrt(f2) / jnp.abs(f1)
+    eps_c = p * f2 * jnp.sqrt(f2) / jnp.abs(f1)
+    return _check_finite_result(eps_c, "f0, f1, f2", "eps_c = P f2^(3/2) / |f1|")
 
 
 def mean_eigenvalue_at_energy_density(eps, f0, f1, f2):
@@ -461,7 +492,8 @@ def mean_eigenvalue_at_energy_density(eps, f0, f1, f2):
     all minima (or all maxima) and the quadratic form is only an approximation.
 
     Args:
-      eps: energy density $\varepsilon = \phi/N$ (array-like).
+      eps: energy density $\varepsilon = \phi/N$ (array-like, finite: $\bar\lambda^*$ is
+        linear in it, with no finite limit).
       f0: $f(0) > 0$.
       f1: $f'(0) < 0$.
       f2: $f''(0) > 0$, with $f(0) f''(0) \ge f'(0)^2$.
@@ -476,9 +508,11 @@ def mean_eigenvalue_at_energy_density(eps, f0, f1, f2):
     References:
       Richemond and Guo, arXiv:1902.02881, eq. (10); Bray and Dean, PRL 98, 150201 (2007).
     """
+    _check("eps", eps)
     p = complexity_constant_p(f0, f1, f2)
     f1, f2 = _float(f1), _float(f2)
-    return 2.0 * f1 * _float(eps) / (f2 * p)
+    lam = 2.0 * f1 * _float(eps) / (f2 * p)
+    return _check_finite_result(lam, "eps, f0, f1, f2", "2 f1 eps / (f2 P)")
 
 
 def _eps_c(eps_c):
@@ -497,8 +531,10 @@ def index_at_energy_density(eps, eps_c):
     absolute value is used, so the source paper's negative $\varepsilon_c$ gives the same curve.
 
     Args:
-      eps: energy density $\varepsilon = \phi/N$ (array-like).
-      eps_c: $\varepsilon_c$, non-zero and not NaN ($\pm\infty$ gives ½ everywhere).
+      eps: energy density $\varepsilon = \phi/N$ (array-like; ±∞ allowed, not NaN).
+      eps_c: $\varepsilon_c$, non-zero and not NaN ($\pm\infty$ gives ½ everywhere); a finite
+        value outside the compute dtype's normal range (float32: `1e39`, `1e-39`) is a
+        `ValueError` naming it.
 
     Returns:
       $\alpha(\varepsilon)$ in $[0, 1]$.
@@ -511,7 +547,7 @@ def index_at_energy_density(eps, eps_c):
       Bray and Dean, PRL 98, 150201 (2007); Richemond and Guo, arXiv:1902.02881, eq. (11).
     """
     e, ok = _eps_c(eps_c)
-    return jnp.where(ok, _wigner_cdf_unit(_float(eps) / jnp.where(ok, e, 1.0)), jnp.nan)
+    return _semicircle_cdf(_point("eps", eps), e, ok)
 
 
 def positive_fraction_at_energy_density(eps, eps_c):
@@ -524,8 +560,8 @@ def positive_fraction_at_energy_density(eps, eps_c):
     to compare with the paper's figure; use `index_at_energy_density` for the index.
 
     Args:
-      eps: energy density (array-like).
-      eps_c: $\varepsilon_c$, non-zero (its absolute value is used).
+      eps: energy density (array-like; ±∞ allowed, not NaN).
+      eps_c: $\varepsilon_c$, as in `index_at_energy_density` (its absolute value is used).
 
     Returns:
       $1 - \alpha(\varepsilon)$ in $[0, 1]$.
@@ -538,7 +574,7 @@ def positive_fraction_at_energy_density(eps, eps_c):
       Richemond and Guo, arXiv:1902.02881, eq. (11).
     """
     e, ok = _eps_c(eps_c)
-    return jnp.where(ok, _wigner_cdf_unit(-_float(eps) / jnp.where(ok, e, 1.0)), jnp.nan)
+    return _semicircle_cdf(-_point("eps", eps), e, ok)
 
 
 # ------------------------------------------------------------------- deprecated aliases

@@ -17,7 +17,8 @@ constant-folds an N^p tensor. The energy contracts the coupling tensor with σ o
 from __future__ import annotations
 
 import math
-from typing import Mapping, NamedTuple, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -261,7 +262,7 @@ def pure_p_spin(
 def mixed_p_spin(
     key: jax.Array,
     n: int,
-    coefficients: Union[Mapping[int, float], Sequence[float]],
+    coefficients: Mapping[int, float] | Sequence[float],
     *,
     field: float = 0.0,
     dtype=jnp.float32,

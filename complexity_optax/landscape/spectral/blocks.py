@@ -15,11 +15,13 @@ References:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
+from complexity_optax._src.common import checks
 from complexity_optax._src.common.types import MatVec
 from complexity_optax.landscape.spectral import linear_operator as _linop
 from complexity_optax.landscape.spectral.linear_operator import LinearOperator
@@ -87,7 +89,8 @@ def layer_blocks(matvec: MatVec, like: Any, depth: int = 1) -> dict[str, LinearO
     """One `block_operator` per group of leaves sharing their first `depth` path keys.
 
     For `{"dense1": {"w", "b"}, "dense2": {...}}` and `depth=1` this gives the per-layer
-    blocks `{"['dense1']": ..., "['dense2']": ...}`.
+    blocks `{"['dense1']": ..., "['dense2']": ...}`. `depth` is an integer `>= 0` (`0`: one
+    block of every leaf, keyed `""`); anything else is a `TypeError`/`ValueError` naming it.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -95,6 +98,7 @@ def layer_blocks(matvec: MatVec, like: Any, depth: int = 1) -> dict[str, LinearO
       >>> sorted(blocks)
       ["['a']", "['b']"]
     """
+    checks.check_int("depth", depth, minimum=0)
     like = _linop.template(_linop.resolve_like(matvec, like))
     flat = jax.tree_util.tree_flatten_with_path(like)[0]
     groups: dict[str, None] = {}

@@ -17,11 +17,10 @@ import jax
 import jax.numpy as jnp
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.types import MatVec
 from complexity_optax.landscape.spectral import hutchinson as _hutchinson
 from complexity_optax.landscape.spectral import lanczos as _lanczos
 from complexity_optax.landscape.spectral import linear_operator as _linop
-
-from complexity_optax._src.common.types import MatVec  # noqa: E402
 
 
 class SpectralQuadrature(NamedTuple):
@@ -194,6 +193,9 @@ def gaussian_smoothed_density(
 
     `nodes` and `weights` may have any (equal) shape; they are flattened, so probe rows are
     averaged. Dense eigenvalues with `weights = 1/N` give the reference smoothed histogram.
+    `sigma` must be a real number `> 0`, finite and in the compute dtype's normal range: a
+    string is a `TypeError`, NaN, `0`, a negative value, `inf`, `1e39` or `1e-39` (float32) a
+    `ValueError` naming `sigma` (unchecked when traced).
 
     Examples:
       >>> import jax.numpy as jnp
@@ -206,6 +208,12 @@ def gaussian_smoothed_density(
       Lin, Saad & Yang, *Approximating spectral densities of large matrices*, SIAM Review 58(1),
       2016 (regularised densities with a Gaussian kernel).
     """
+    checks.check_real("sigma", sigma, sign=1)
+    return _smoothed_density(grid, nodes, weights, sigma)
+
+
+def _smoothed_density(grid, nodes, weights, sigma) -> jax.Array:
+    """`gaussian_smoothed_density` without the check (`sigma` computed from the nodes)."""
     nodes = jnp.ravel(nodes)
     weights = jnp.ravel(weights)
     weights = weights / jnp.sum(weights)
@@ -282,7 +290,7 @@ def spectral_density(
     if grid is None:
         grid = jnp.linspace(low - 4.0 * sigma, high + 4.0 * sigma, num_points, dtype=nodes.dtype)
     grid = jnp.asarray(grid)
-    density = gaussian_smoothed_density(grid, nodes, weights, sigma)
+    density = _smoothed_density(grid, nodes, weights, sigma)
     return SpectralDensity(grid, density, nodes, weights, sigma)
 
 
@@ -303,14 +311,12 @@ def log_spectral_density(
     For positive semi-definite operators (GGN, Fisher) whose eigenvalues span many decades:
 
     $$
-    
-ho(u) = rac{1}{P}\sum_{p}\sum_{j:\,	heta_{pj} > f} w_{pj}\,
-    \phi_\sigmaig(u - \log_{10}	heta_{pj}ig),
+    \rho(u) = \frac{1}{P}\sum_{p}\sum_{j:\,\theta_{pj} > f} w_{pj}\,
+    \phi_\sigma\big(u - \log_{10}\theta_{pj}\big),
     $$
 
-    which integrates to the spectral mass above $f$ (the rest, $1 - \int
-ho$, lies at or below
-    the floor). The grid is in $\log_{10}$ units.
+    which integrates to the spectral mass above $f$ (the rest, $1 - \int\rho$, lies at or
+    below the floor). The grid is in $\log_{10}$ units.
 
     Args:
       matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
@@ -318,8 +324,8 @@ ho$, lies at or below
       key: a PRNG key.
       num_probes: random probes $P$.
       num_steps: Lanczos steps per probe.
-      floor: the smallest eigenvalue kept, $f$ (default $10^{-6}\max	heta$).
-      num_points: grid size, from $\log_{10} f$ to $\log_{10}\max	heta$ plus $4\sigma$.
+      floor: the smallest eigenvalue kept, $f$ (default $10^{-6}\max\theta$).
+      num_points: grid size, from $\log_{10} f$ to $\log_{10}\max\theta$ plus $4\sigma$.
       sigma: kernel width in decades (default $0.1$).
       batch_size: probes run together with `vmap` (`None`: one after the other).
 
@@ -390,7 +396,8 @@ def index_fraction(
       key: a PRNG key.
       num_probes: number of random probes `P`.
       num_steps: Lanczos steps per probe `m`.
-      threshold: the cut `t`.
+      threshold: the cut `t`, a real number (±∞ allowed: α = 0 or 1); a string is a
+        `TypeError` and NaN a `ValueError` naming `threshold`, raised before any product.
       batch_size: probes run together with `vmap` (`None`: one after the other).
 
     Returns:
@@ -409,6 +416,7 @@ def index_fraction(
       non-convex optimization*, NeurIPS 2014 (index of critical points); Lin, Saad & Yang, SIAM
       Review 2016 (spectral counts by SLQ).
     """
+    checks.check_real("threshold", threshold, allow_inf=True, dtype=None)
     quadrature = lanczos_quadrature(
         matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size
     )
@@ -461,9 +469,9 @@ def mean_eigenvalue(
 __all__ = [
     "SpectralDensity",
     "SpectralQuadrature",
+    "gauss_quadrature",
     "gaussian_smoothed_density",
     "index_fraction",
-    "gauss_quadrature",
     "lanczos_quadrature",
     "lanczos_tridiagonals",
     "log_spectral_density",
