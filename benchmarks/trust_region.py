@@ -2,6 +2,9 @@
 """Trust-region benchmark: cost ratios measured side by side in one run.
 
     python benchmarks/trust_region.py [--quick] [--repeats N]
+    python benchmarks/trust_region.py --sizes 1e3,1e4,1e5,1e6 [--repeats N] [--repeats-large M]
+    python benchmarks/trust_region.py --profile 1e6
+    python benchmarks/trust_region.py --problems 1000,100000
 
 Prints the device, then a table of ratios (median of repeats, after a warm-up call that compiles,
 every call closed by ``jax.block_until_ready``):
@@ -12,6 +15,12 @@ every call closed by ``jax.block_until_ready``):
 * scipy ``minimize(method="trust-ncg")`` (jitted JAX callbacks) / ``minimize_trust_region``
   (scipy's constants) on Rosenbrock and a full-batch MLP, with both iteration counts;
 * temporary memory of the compiled trust-region step, in parameter-sized buffers.
+
+``--sizes`` is a size sweep instead (`size_sweep`): per n and for chained Rosenbrock (n
+parameters) and a two-hidden-layer tanh MLP of about n parameters on a fixed batch of 256
+samples, one default `trust_region` step (the sphere) against its parts, HVP / gradient and
+the compiled step's peak memory. ``--profile`` splits one step into cumulative stages
+(`profile_step`); ``--problems`` runs the Moré-Garbow-Hillstrom set against scipy.
 """
 
 from __future__ import annotations
@@ -77,11 +86,12 @@ def param_bytes(params: Any) -> int:
 # ------------------------------------------------------------------------------------------------
 # Measurements.
 
-def hvp_over_grad(loss, params, x, y, repeats):
+def hvp_over_grad(loss, params, batch, repeats):
+    """(standalone HVP time / gradient time, gradient time); `loss(params, *batch)`."""
     grad_fn = jax.jit(jax.grad(loss))
-    hvp_fn = jax.jit(lambda p, v, xb, yb: hvp(loss, p, v, xb, yb))
-    t_grad = median_time(grad_fn, params, x, y, repeats=repeats)
-    t_hvp = median_time(hvp_fn, params, params, x, y, repeats=repeats)
+    hvp_fn = jax.jit(lambda p, v, *b: hvp(loss, p, v, *b))
+    t_grad = median_time(grad_fn, params, *batch, repeats=repeats)
+    t_hvp = median_time(hvp_fn, params, params, *batch, repeats=repeats)
     return t_hvp / t_grad, t_grad
 
 
@@ -89,8 +99,8 @@ def _tangent_loop(loss, k):
     """Linearise once, then apply hvp_fn k times (normalised power iteration)."""
 
     @jax.jit
-    def run(p, xb, yb):
-        _, _, hvp_fn = value_grad_and_hvp(loss, p, xb, yb)
+    def run(p, *batch):
+        _, _, hvp_fn = value_grad_and_hvp(loss, p, *batch)
 
         def body(_, v):
             hv = hvp_fn(v)
@@ -130,21 +140,37 @@ def cg_iteration_over_hvp(loss, params, x, y, k1, k2, repeats):
     return cg_slope / tangent_slope, tangent_slope, its
 
 
-def tr_step_over_parts(loss, params, x, y, t_grad, t_tangent, repeats):
-    tx = trust_region(ellipsoid="rmsprop", initial_radius=1.0, cg_rtol=0.01)
+def _tr_step(loss, tx):
+    """One jitted optax loop step: the caller's value and gradient, then `tx.update`.
+
+    `loss(params, *batch)`; the step is `step(params, state, batch) -> (params, state)`.
+    """
+    value_fn = lambda p, batch: loss(p, *batch)
 
     @jax.jit
-    def step(p, state, xb, yb):
-        value, grads = jax.value_and_grad(loss)(p, xb, yb)
-        updates, state = tx.update(grads, state, p, value=value, value_fn=loss, xb=xb, yb=yb)
+    def step(p, state, batch):
+        value, grads = jax.value_and_grad(value_fn)(p, batch)
+        updates, state = tx.update(grads, state, p, value=value, value_fn=value_fn, batch=batch)
         return optax.apply_updates(p, updates), state
 
+    return step
+
+
+def step_over_parts(t_step, t_grad, t_tangent, t_eval, k):
+    """TR step time / (gradient + k tangent HVPs + one evaluation)."""
+    return t_step / (t_grad + k * t_tangent + t_eval)
+
+
+def tr_step_over_parts(loss, params, batch, t_grad, t_tangent, repeats, tx=None):
+    """(ratio, k, memory analysis) of one `trust_region` step, k = the CG iterations it used."""
+    if tx is None:
+        tx = trust_region(ellipsoid="rmsprop", initial_radius=1.0, cg_rtol=0.01)
     state = tx.init(params)
-    k = int(step(params, state, x, y)[1].hvp_count)
-    t_step = median_time(step, params, state, x, y, repeats=repeats)
-    t_eval = median_time(jax.jit(loss), params, x, y, repeats=repeats)
-    memory = step.lower(params, state, x, y).compile().memory_analysis()
-    return t_step / (t_grad + k * t_tangent + t_eval), k, memory
+    step = _tr_step(loss, tx).lower(params, state, batch).compile()
+    k = int(step(params, state, batch)[1].hvp_count)
+    t_step = median_time(step, params, state, batch, repeats=repeats)
+    t_eval = median_time(jax.jit(loss), params, *batch, repeats=repeats)
+    return step_over_parts(t_step, t_grad, t_tangent, t_eval, k), k, step.memory_analysis()
 
 
 def rosenbrock_tr_memory(n):
@@ -169,15 +195,15 @@ def scipy_vs_ours(fun, x0, max_steps, gtol):
     f_jit = jax.jit(flat_fun)
     g_jit = jax.jit(jax.grad(flat_fun))
     hp_jit = jax.jit(lambda v, d: hvp(flat_fun, v, d))
-    callbacks = dict(
-        fun=lambda v: float(f_jit(v)),
-        jac=lambda v: np.asarray(g_jit(v)),
-        hessp=lambda v, d: np.asarray(hp_jit(v, d)),
-    )
+    callbacks = {
+        "fun": lambda v: float(f_jit(v)),
+        "jac": lambda v: np.asarray(g_jit(v)),
+        "hessp": lambda v, d: np.asarray(hp_jit(v, d)),
+    }
 
     def run_scipy():
         return minimize(x0=np.asarray(flat0), method="trust-ncg",
-                        options=dict(maxiter=max_steps, gtol=gtol), **callbacks)
+                        options={"maxiter": max_steps, "gtol": gtol}, **callbacks)
 
     def run_ours():
         return minimize_trust_region(fun, x0, max_steps=max_steps, gtol=gtol)
@@ -247,6 +273,189 @@ def problem_set(sizes: tuple[int, ...], max_steps: int = 5000) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------
+# Size sweep: n = 1e3 ... 1e6, Rosenbrock and an MLP of about n parameters, side by side.
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """``"1e3,1e4"`` -> ``(1000, 10000)``."""
+    sizes = tuple(int(float(v)) for v in text.split(",") if v.strip())
+    if not sizes or min(sizes) < 2:
+        raise ValueError(f"sizes must be integers >= 2, got {text!r}")
+    return sizes
+
+
+def mlp_widths(n_params: int, d_in: int = 32, d_out: int = 10) -> tuple[int, int, int, int]:
+    """Layer widths ``(d_in, h, h, d_out)`` of a two-hidden-layer MLP with about `n_params`.
+
+    The count is ``h**2 + (d_in + d_out + 2) h + d_out``; `h` is the root, rounded down.
+    """
+    b = d_in + d_out + 2
+    h = int((-b + np.sqrt(b * b + 4 * max(n_params - d_out, 1))) / 2)
+    return (d_in, max(h, 1), max(h, 1), d_out)
+
+
+def sweep_problems(n: int, n_data: int = 256):
+    """``{name: (loss, params, batch)}`` at size `n`, ``loss(params, *batch)``."""
+    rosen_x0 = jnp.tile(jnp.array([-1.2, 1.0], jnp.float32), (n + 1) // 2)[:n]
+    loss, params, x, y = mlp_problem(mlp_widths(n), n_data)
+    return {"rosenbrock": (lambda p: rosenbrock(p), rosen_x0, ()),
+            "mlp": (loss, params, (x, y))}
+
+
+def interleaved_times(fns: dict[str, tuple], repeats: int) -> dict[str, list[float]]:
+    """Wall times of each ``fn(*args)`` (``fns[name] = (fn, *args)``), `repeats` each, seconds.
+
+    All are warmed up (compiled) first; the repeats then go round-robin over the functions, so
+    that a change in the machine's load hits every measurement alike.
+    """
+    for fn, *args in fns.values():
+        jax.block_until_ready(fn(*args))
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, (fn, *args) in fns.items():
+            start = time.perf_counter()
+            jax.block_until_ready(fn(*args))
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def sweep_row(loss, params, batch, repeats: int, tx=None, k_tangent=(1, 9)) -> dict[str, Any]:
+    """One row of the size sweep: TR step / its parts, HVP / gradient, peak memory.
+
+    The step is the public `trust_region` (default settings, the sphere) in an optax loop
+    (`_tr_step`: the caller's `jax.value_and_grad`, then `update`). Its parts are one value and
+    gradient (`jax.value_and_grad`: the step needs f(θ) for its ratio), one evaluation (at the
+    trial point) and k tangent HVPs, k the CG iterations the step used; the tangent HVP is the
+    per-call slope of a linearisation's `hvp_fn` (`_tangent_loop` at two counts). HVP /
+    gradient is one standalone HVP over one `jax.grad`. Peak memory is the compiled step's
+    temp + argument + output bytes over the parameters' bytes (`None` when the backend gives
+    no analysis). The ratio is from the medians of the interleaved repeats; the same ratio
+    from the fastest repeats (``step_over_parts_min``) is the one less moved by other load.
+    """
+    if tx is None:
+        tx = trust_region(ellipsoid="identity")
+    state = tx.init(params)
+    step = _tr_step(loss, tx).lower(params, state, batch).compile()
+    k = int(step(params, state, batch)[1].hvp_count)
+    k1, k2 = k_tangent
+    fns = {
+        "step": (step, params, state, batch),
+        "grad": (jax.jit(jax.grad(loss)), params, *batch),
+        "value_and_grad": (jax.jit(jax.value_and_grad(loss)), params, *batch),
+        "hvp": (jax.jit(lambda p, v, *b: hvp(loss, p, v, *b)), params, params, *batch),
+        "eval": (jax.jit(loss), params, *batch),
+        "tangent1": (_tangent_loop(loss, k1), params, *batch),
+        "tangent2": (_tangent_loop(loss, k2), params, *batch),
+    }
+    times = interleaved_times(fns, repeats)
+    t = {name: statistics.median(v) for name, v in times.items()}
+    fastest = {name: min(v) for name, v in times.items()}
+    t_tangent = max((t["tangent2"] - t["tangent1"]) / (k2 - k1), 0.0)
+    fastest_tangent = max((fastest["tangent2"] - fastest["tangent1"]) / (k2 - k1), 0.0)
+    memory = step.memory_analysis()
+    peak = None
+    if memory is not None:
+        peak = (memory.temp_size_in_bytes + memory.argument_size_in_bytes
+                + memory.output_size_in_bytes) / param_bytes(params)
+    return {"k": k, "step_over_parts": step_over_parts(t["step"], t["value_and_grad"],
+                                                       t_tangent, t["eval"], k),
+            "step_over_parts_min": step_over_parts(fastest["step"], fastest["value_and_grad"],
+                                                   fastest_tangent, fastest["eval"], k),
+            "hvp_over_grad": t["hvp"] / t["grad"], "peak_buffers": peak,
+            "t_step": t["step"], "t_value_and_grad": t["value_and_grad"], "t_grad": t["grad"],
+            "t_tangent": t_tangent, "t_eval": t["eval"], "t_hvp": t["hvp"]}
+
+
+def profile_step(loss, params, batch, repeats: int) -> dict[str, tuple[float, float]]:
+    """Where a sphere `trust_region` step spends its time: cumulative stages, (min, median) s.
+
+    Each stage is a jitted prefix of the step, built from the library's own pieces and
+    returning what the next stage needs (so that XLA cannot drop it): the linearisation (value,
+    gradient, HVP residuals), + the finiteness checks and masking, + Steihaug CG at the
+    default radius, + the value at the trial point, + the radius floor, + the rule and the
+    masked update; then the public step itself and its parts. A diagnostic: it mirrors
+    `trust_region.update` for the sphere, float32, unmasked parameters.
+    """
+    from complexity_optax._src.common.tree import all_finite
+    from complexity_optax._src.trust_region.rule import assess_step, radius_floor
+    from complexity_optax._src.trust_region.shape import tree_norm_in
+    from complexity_optax._src.trust_region.transformation import LIBRARY_DEFAULTS
+
+    rule = LIBRARY_DEFAULTS
+    tx = trust_region(ellipsoid="identity")
+    state = tx.init(params)
+
+    def stage(level):
+        def run(p, radius, b):
+            value, grad, hvp_fn = value_grad_and_hvp(loss, p, *b)
+            out = (value, grad)
+            if level < 2:
+                return out
+            ok = all_finite(grad) & jnp.isfinite(value)
+            grad = optax.tree.where(ok, grad, optax.tree.zeros_like(grad))
+            if level < 3:
+                return value, grad, ok
+            sub = steihaug_cg(hvp_fn, grad, radius, max_iters=rule.max_cg_iters,
+                              rtol=rule.cg_rtol, theta=rule.cg_forcing_exponent)
+            if level < 4:
+                return value, sub.step, sub.model_decrease, ok
+            trial = optax.apply_updates(p, sub.step)
+            trial_value = loss(trial, *b)
+            if level < 5:
+                return value, sub.step, sub.model_decrease, trial_value, ok
+            floor = radius_floor(tree_norm_in(p, None), jnp.float32, jnp.float32)
+            if level < 6:
+                return value, sub.step, sub.model_decrease, trial_value, floor, ok
+            verdict = assess_step(value=value, trial_value=trial_value,
+                                  predicted=sub.model_decrease, step=sub.step, params=p,
+                                  trial_params=trial, radius=radius,
+                                  hit_boundary=sub.hit_boundary, min_radius=floor, rule=rule)
+            accepted = ok & verdict.accepted
+            updates = optax.tree.where(accepted, sub.step, optax.tree.zeros_like(sub.step))
+            return optax.apply_updates(p, updates), verdict.radius, verdict.rho, verdict.outcome
+
+        return jax.jit(run)
+
+    names = ["linearisation", "+ checks", "+ CG", "+ trial value", "+ radius floor",
+             "+ rule, update"]
+    fns = {name: (stage(level + 1), params, state.radius, batch)
+           for level, name in enumerate(names)}
+    fns["public step"] = (_tr_step(loss, tx), params, state, batch)
+    fns["value_and_grad"] = (jax.jit(jax.value_and_grad(loss)), params, *batch)
+    fns["eval"] = (jax.jit(loss), params, *batch)
+    fns["tangent x1"] = (_tangent_loop(loss, 1), params, *batch)
+    fns["tangent x9"] = (_tangent_loop(loss, 9), params, *batch)
+    times = interleaved_times(fns, repeats)
+    return {name: (min(t), statistics.median(t)) for name, t in times.items()}
+
+
+def size_sweep(sizes: tuple[int, ...], repeats: int, repeats_large: int | None = None,
+               large: int = 10**6, n_data: int = 256) -> list[dict[str, Any]]:
+    """The sweep table, printed row by row; `repeats_large` repeats for n >= `large`.
+
+    `n_data` is the MLP's batch: the step's own work (CG vectors, safeguards) is per
+    parameter, the MLP's per sample and parameter, so TR step / parts falls as it grows.
+    """
+    print(f"{'problem':10s} {'n':>8s} {'params':>8s} {'k':>3s} {'TR/parts':>9s} "
+          f"{'(min)':>6s} {'HVP/grad':>9s} {'peak/params':>11s} {'step ms':>9s} "
+          f"{'v&g ms':>9s} {'tanHVP ms':>9s} {'eval ms':>9s}  (target TR/parts <= 1.10)",
+          flush=True)
+    rows = []
+    for n in sizes:
+        r = repeats if repeats_large is None or n < large else repeats_large
+        for name, (loss, params, batch) in sweep_problems(n, n_data).items():
+            row = dict(problem=name, n=n, params=param_bytes(params) // 4,
+                       **sweep_row(loss, params, batch, r))
+            peak = "n/a" if row["peak_buffers"] is None else f"{row['peak_buffers']:.1f}"
+            ms = [f"{1e3 * row[key]:9.3g}" for key in ("t_step", "t_value_and_grad",
+                                                        "t_tangent", "t_eval")]
+            print(f"{name:10s} {n:8d} {row['params']:8d} {row['k']:3d} "
+                  f"{row['step_over_parts']:9.3f} {row['step_over_parts_min']:6.3f} "
+                  f"{row['hvp_over_grad']:9.3f} {peak:>11s} {' '.join(ms)}", flush=True)
+            rows.append(row)
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -255,7 +464,36 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--problems", type=str, default=None,
                         help="only the MGH problem set at these comma-separated sizes "
                              "(e.g. 1000,100000)")
+    parser.add_argument("--sizes", type=str, default=None,
+                        help="only the size sweep at these comma-separated sizes "
+                             "(e.g. 1e3,1e4,1e5,1e6): Rosenbrock and an MLP of about n "
+                             "parameters, TR step / parts, HVP / gradient, peak memory")
+    parser.add_argument("--repeats-large", type=int, default=None,
+                        help="repeats at n >= 1e6 in the size sweep (default: --repeats)")
+    parser.add_argument("--batch", type=int, default=256,
+                        help="samples in the MLP's fixed batch (size sweep and profile)")
+    parser.add_argument("--profile", type=str, default=None,
+                        help="only the stage profile of one sphere TR step at this size "
+                             "(e.g. 1e6), both sweep problems")
     args = parser.parse_args(argv)
+    if args.profile:
+        repeats = args.repeats or 15
+        n = parse_sizes(args.profile)[0]
+        print(f"devices: {jax.devices()}, jax {jax.__version__}, "
+              f"{time.strftime('%Y-%m-%d %H:%M')}, repeats {repeats}", flush=True)
+        for name, (loss, params, batch) in sweep_problems(n, args.batch).items():
+            print(f"{name}, n={n}: cumulative stages of one step, ms (min, median)")
+            for stage, (t_min, t_med) in profile_step(loss, params, batch, repeats).items():
+                print(f"  {stage:16s} {1e3 * t_min:9.3f} {1e3 * t_med:9.3f}", flush=True)
+        return {}
+    if args.sizes:
+        repeats = args.repeats or 7
+        print(f"devices: {jax.devices()}, jax {jax.__version__}, "
+              f"{time.strftime('%Y-%m-%d %H:%M')}, repeats {repeats} "
+              f"({args.repeats_large or repeats} at n >= 1e6), MLP batch {args.batch}", flush=True)
+        rows = size_sweep(parse_sizes(args.sizes), repeats, args.repeats_large,
+                          n_data=args.batch)
+        return {f"{row['problem']} n={row['n']}": row["step_over_parts"] for row in rows}
     if args.problems:
         with jax.enable_x64(True):
             problem_set(tuple(int(v) for v in args.problems.split(",")))
@@ -282,13 +520,13 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     loss, params, x, y = mlp_problem(sizes, n_data)
     print(f"MLP {sizes}, {n_data} samples, {param_bytes(params) // 4} parameters")
 
-    r_hvp, t_grad = hvp_over_grad(loss, params, x, y, repeats)
+    r_hvp, t_grad = hvp_over_grad(loss, params, (x, y), repeats)
     rows.append(("HVP / gradient (standalone, forward-over-reverse)", r_hvp, "~2-4"))
     r_cg, t_tangent, its = cg_iteration_over_hvp(loss, params, x, y, k1, k2, repeats)
     rows.append((f"CG iteration / standalone HVP (iters {its})",
                  r_cg * t_tangent / (r_hvp * t_grad), "<= 1.2"))
     rows.append((f"CG iteration / linearised hvp_fn call (iters {its})", r_cg, "<= 1.2"))
-    r_step, k, memory = tr_step_over_parts(loss, params, x, y, t_grad, t_tangent, repeats)
+    r_step, k, memory = tr_step_over_parts(loss, params, (x, y), t_grad, t_tangent, repeats)
     rows.append((f"TR step / (grad + {k} HVP + eval)", r_step, "<= 1.10"))
 
     with jax.enable_x64(True):
@@ -297,14 +535,16 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         for n_r in ((200,) if quick else (2_000, n_rosen)):
             x_rosen = jnp.zeros(n_r, jnp.float64)
             speed, nit_s, nit_o, f_s, f_o = scipy_vs_ours(rosenbrock, x_rosen, steps_rosen, 1e-5)
-            rows.append((f"scipy trust-ncg / ours, Rosenbrock n={n_r} (iters {nit_s} vs "
-                         f"{nit_o}, f {f_s:.2e} vs {f_o:.2e})", speed, ">= 10"))
+            name = (f"scipy trust-ncg / ours, Rosenbrock n={n_r} (iters {nit_s} vs {nit_o}, "
+                    f"f {f_s:.2e} vs {f_o:.2e})")
+            rows.append((name, speed, ">= 10"))
         if not quick:  # (one more pair of compilations: skipped by the smoke test)
             loss64, params64, x64, y64 = mlp_problem(sizes, n_data, dtype=jnp.float64)
             mlp_fun = lambda p: loss64(p, x64, y64)
             speed, nit_s, nit_o, f_s, f_o = scipy_vs_ours(mlp_fun, params64, steps_mlp, 1e-12)
-            rows.append((f"scipy trust-ncg / ours, MLP full batch (iters {nit_s} vs {nit_o}, "
-                         f"f {f_s:.4f} vs {f_o:.4f})", speed, ">= 10"))
+            name = (f"scipy trust-ncg / ours, MLP full batch (iters {nit_s} vs {nit_o}, "
+                    f"f {f_s:.4f} vs {f_o:.4f})")
+            rows.append((name, speed, ">= 10"))
 
     pb = param_bytes(params)
     if memory is not None:

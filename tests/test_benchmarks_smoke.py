@@ -40,3 +40,19 @@ def test_trust_region_benchmark_quick(capsys):
     # No dense Hessian: the compiled step holds a handful of parameter-sized buffers.
     memory = next(v for name, v in rows.items() if name.startswith("Rosenbrock"))
     assert memory <= 10
+
+
+def test_trust_region_benchmark_size_sweep(capsys):
+    bench = _load("trust_region")
+    # The MLP widths give about n parameters at every size of the sweep (h^2 + 44 h + 10).
+    assert bench.mlp_widths(10**6) == (32, 978, 978, 10)
+    for n in (10**3, 10**4, 10**5, 10**6):
+        d_in, h, _, d_out = bench.mlp_widths(n)
+        count = d_in * h + h + h * h + h + h * d_out + d_out
+        assert abs(count - n) <= 0.03 * n
+    assert bench.parse_sizes("1e3,2e4") == (1000, 20000)
+    rows = bench.main(["--sizes", "300", "--repeats", "1"])
+    out = capsys.readouterr().out
+    assert "TR/parts" in out and "peak/params" in out
+    assert set(rows) == {"rosenbrock n=300", "mlp n=300"}
+    assert all(math.isfinite(v) and v > 0 for v in rows.values())

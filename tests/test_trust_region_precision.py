@@ -74,6 +74,29 @@ def test_bfloat16_least_squares_reaches_the_float32_loss_within_5_percent():
     assert l16 <= 1.05 * l32 and l32 < 0.2 * float(_lsq(jnp.zeros(8)))
 
 
+@pytest.mark.parametrize("ellipsoid,subproblem", [("identity", "steihaug"),
+                                                  ("rmsprop", "lanczos")])
+def test_minimize_trust_region_bfloat16_least_squares_reaches_the_float32_loss(ellipsoid,
+                                                                               subproblem):
+    """The full-batch solver works in float32 on bfloat16 parameters (was: bfloat16 values,
+    so f was known to 2^-8 relative only, and the Lanczos solver failed: no bfloat16 eigh)."""
+    ref = co.minimize_trust_region(_lsq, jnp.zeros(8, jnp.float32), ellipsoid=ellipsoid,
+                                   subproblem=subproblem)
+    res = co.minimize_trust_region(_lsq, jnp.zeros(8, jnp.bfloat16), ellipsoid=ellipsoid,
+                                   subproblem=subproblem)
+    l32, l16 = float(ref.value), float(_lsq(res.params))
+    print(f"float32 {l32:.6f} ({ref.message}), bfloat16 {l16:.6f} ({res.message}, "
+          f"{int(res.num_steps)} steps)")
+    assert bool(ref.converged) and l32 < 0.05 * float(_lsq(jnp.zeros(8)))
+    assert res.params.dtype == jnp.bfloat16
+    assert int(res.status) in (co.TrustRegionStatus.CONVERGED,
+                               co.TrustRegionStatus.PRECISION_FLOOR)
+    assert l32 <= l16 <= 1.05 * l32
+    # The reported value is f at the bfloat16 parameters, computed in float32.
+    assert res.value.dtype == jnp.float32 and float(res.value) == pytest.approx(l16, rel=1e-6)
+    assert res.radius.dtype == jnp.float32 and jax.tree.leaves(res.grad)[0].dtype == jnp.float32
+
+
 def test_steihaug_radius_1e20_on_an_indefinite_matrix_gives_a_boundary_step_of_norm_1e20():
     h = jnp.array([1.0, -1.0, 2.0])
     res = co.steihaug_cg(lambda v: h * v, jnp.ones(3), 1e20)

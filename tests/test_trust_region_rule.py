@@ -10,6 +10,7 @@ import pytest
 from scipy.optimize import minimize, rosen, rosen_der, rosen_hess_prod
 
 import complexity_optax as co
+from complexity_optax._src.common.tree import all_finite
 from complexity_optax._src.trust_region import rule as R
 
 # ------------------------------------------------------------------------------------------------
@@ -219,3 +220,23 @@ def test_radius_floor_and_int32_clamp():
     res = co.minimize_trust_region(lambda x: jnp.sum((x - 1.0) ** 2), jnp.zeros(3),
                                    max_steps=2**40)
     assert bool(res.converged) and int(res.num_steps) <= 3
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+def test_one_pass_finiteness_and_difference_checks_match_the_boolean_reductions(dtype):
+    """`all_finite` (a sum of x - x) and `_tree_any_differs` (a uint8 max) give the
+    answers of jnp.all(isfinite) and jnp.any(!=), under jit, at any position of a large leaf."""
+    n = 100_003
+    base = jnp.linspace(-3.0, 3.0, n).astype(dtype)
+    check = jax.jit(lambda t, u: (all_finite(t), R._tree_any_differs(t, u)))
+    for position in (0, 1, 4_097, n - 1):
+        for bad in (jnp.nan, jnp.inf, -jnp.inf):
+            tree = {"a": base.at[position].set(bad), "i": jnp.arange(3), "e": jnp.zeros(0)}
+            finite, differs = check(tree, {"a": base, "i": jnp.arange(3), "e": jnp.zeros(0)})
+            assert not bool(finite) and bool(differs)
+        moved = {"a": base.at[position].set(jnp.nextafter(base[position], jnp.inf))}
+        finite, differs = check(moved, {"a": base})
+        assert bool(finite) and bool(differs)
+    finite, differs = check({"a": base}, {"a": base + 0})
+    assert bool(finite) and not bool(differs)
+    assert bool(all_finite({})) and not bool(R._tree_any_differs({}, {}))

@@ -12,13 +12,13 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
-    all_finite,
     assess_step,
     clamp_int32,
     radius_floor,
@@ -32,7 +32,11 @@ from complexity_optax._src.trust_region.status import (
     status_message,
 )
 from complexity_optax._src.trust_region.subproblem import check_subproblem, solve_subproblem
-from complexity_optax._src.trust_region.transformation import forcing_exponent, resolve_rule
+from complexity_optax._src.trust_region.transformation import (
+    forcing_exponent,
+    is_low_precision,
+    resolve_rule,
+)
 
 #: ``status`` codes of `TrustRegionResult` (the values of `TrustRegionStatus`).
 STATUS_CONVERGED = int(TrustRegionStatus.CONVERGED)
@@ -51,9 +55,10 @@ class TrustRegionResult(NamedTuple):
     """Outcome of `minimize_trust_region`.
 
     Attributes:
-      params: the last accepted point (finite whenever `x0` is).
-      value: `fun(params, *args)`.
-      grad: the gradient at `params`.
+      params: the last accepted point (finite whenever `x0` is), in the dtypes of `x0`.
+      value: `fun(params, *args)`, in the solver's precision (at least float32).
+      grad: the gradient at `params`, in the solver's precision (float32 leaves for bfloat16
+        or float16 parameters).
       grad_norm: its Euclidean norm.
       num_steps: outer iterations (subproblem solves, accepted or rejected), int32.
       num_accepted: accepted steps, int32.
@@ -171,7 +176,10 @@ def minimize_trust_region(
     rounds back to $\theta$ grows the radius; the radius never falls below
     $\epsilon_\theta\|\theta\|_D$, so any run of rejections (non-finite trial points) recovers.
     When no resolvable decrease is left the solve stops with status `PRECISION_FLOOR`
-    (successful), distinct from `NONPOSITIVE_PREDICTED_DECREASE` (a bad model).
+    (successful), distinct from `NONPOSITIVE_PREDICTED_DECREASE` (a bad model). With bfloat16
+    or float16 parameters the solver works in float32, as `trust_region` does: `fun`, `hessp`
+    and the subproblem see float32 parameters, the iterates and trial points are rounded to
+    the parameters' dtype, and the radius floor is relative to that dtype's resolution.
 
     Radius units: for the sphere, $\|s\|$; for an ellipsoid with `radius_norm="scaled"`
     (default) $\|s\|_D$ with $D = \max(A/\bar A, d_{min})$, in the same units as the sphere, so
@@ -211,7 +219,8 @@ def minimize_trust_region(
       subproblem: `"steihaug"` or `"lanczos"`.
       has_aux: `fun` returns `(value, aux)`; the result carries `aux` at `params`.
       hessp: optional `hessp(params, v, *args) -> H v`; then the gradient comes from
-        `jax.value_and_grad` and the products from `hessp`.
+        `jax.value_and_grad` and the products from `hessp` (both at the solver's precision:
+        float32 parameters for bfloat16/float16 `x0`).
       callback: optional host function called with a dict (`step`, `value`, `grad_norm`,
         `radius`, `params`: the point before that step) every `callback_every` steps
         (`jax.debug.callback`).
@@ -300,7 +309,12 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
     if krylov_dim is not None:
         max_cg_iters = krylov_dim
     leaves = jax.tree.leaves(x0)
-    dtype = jnp.result_type(*leaves)
+    params_dtype = jnp.result_type(*leaves)
+    # The solver's arithmetic is at least float32 (as in `trust_region`): with bfloat16 or
+    # float16 parameters, fun, hessp and the subproblem see float32 parameters, while the
+    # iterates and the trial points are rounded to the parameters' dtype.
+    dtype = compute_dtype(params_dtype)
+    work = upcast if is_low_precision(x0) else (lambda p: p)
     f = lambda v: jnp.asarray(v, dtype)
     rule = PRESETS["scipy"]._replace(
         eta1=f(h["eta1"]), eta2=f(h["eta2"]), increase=f(h["increase"]),
@@ -323,18 +337,18 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
             lambda q: fun(q, *args) if has_aux else (fun(q, *args), None), has_aux=True)(p)
         return value, grad, (lambda v: hessp(p, v, *args)), aux
 
-    aux_shape = jax.eval_shape(lambda p: linearise(p)[3], x0)
+    aux_shape = jax.eval_shape(lambda p: linearise(p)[3], work(x0))
     aux0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), aux_shape)
     zero = jnp.zeros((), jnp.int32)
     init = _LoopState(
-        params=x0, value=jnp.zeros((), dtype), grad=optax.tree.zeros_like(x0),
-        grad_norm=jnp.zeros((), dtype), aux=aux0, ellipsoid_state=ell.init(x0),
+        params=x0, value=jnp.zeros((), dtype), grad=optax.tree.zeros_like(work(x0)),
+        grad_norm=jnp.zeros((), dtype), aux=aux0, ellipsoid_state=ell.init(work(x0)),
         fresh=jnp.asarray(True), radius=f(h["initial_radius"]), num_steps=zero,
         num_accepted=zero, num_values=zero, num_grads=zero, num_hvps=zero, num_cg_capped=zero,
         pending=jnp.asarray(_RUNNING, jnp.int32), status=jnp.asarray(_RUNNING, jnp.int32))
 
     def body(st: _LoopState) -> _LoopState:
-        value, grad, hvp_fn, aux = linearise(st.params)
+        value, grad, hvp_fn, aux = linearise(work(st.params))
         value = jnp.asarray(value).astype(dtype)
         grad_norm = tree_norm_in(grad, None).astype(dtype)
         finite = jnp.isfinite(value) & all_finite(grad)
@@ -365,8 +379,8 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
                                    theta=f(h["cg_forcing_exponent"]), stop=cg_stop)
             step = optax.tree.cast_like(sub.step, st.params)
             trial = optax.apply_updates(st.params, step)
-            trial_value = jnp.asarray(value_only(trial)).astype(dtype)
-            floor = radius_floor(tree_norm_in(st.params, diag), dtype, dtype)
+            trial_value = jnp.asarray(value_only(work(trial))).astype(dtype)
+            floor = radius_floor(tree_norm_in(work(st.params), diag), params_dtype, dtype)
             verdict = assess_step(
                 value=value, trial_value=trial_value, predicted=sub.model_decrease, step=step,
                 params=st.params, trial_params=trial, radius=st.radius,

@@ -16,12 +16,12 @@ import jax.numpy as jnp
 import optax
 import optimistix as optx
 
+from complexity_optax._src.common.tree import all_finite
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
-    all_finite,
     assess_step,
     clamp_int32,
     radius_floor,

@@ -24,7 +24,7 @@ import optax
 
 from complexity_optax._src.common import checks
 from complexity_optax._src.common.kwargs import fn_kwargs
-from complexity_optax._src.common.tree import compute_dtype, upcast
+from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
 from complexity_optax._src.trust_region.ellipsoids import (
     Ellipsoid,
     get_ellipsoid,
@@ -35,7 +35,6 @@ from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
     TrustRegionPreset,
-    all_finite,
     assess_step,
     radius_floor,
     validate,
@@ -139,6 +138,23 @@ def forcing_exponent(cg_forcing_exponent: Any, cg_theta: Any) -> Any:
                         "not both")
     checks.check_positive("cg_theta", cg_theta, allow_zero=True)
     return cg_theta
+
+
+def is_low_precision(params: Any) -> bool:
+    """Whether some leaf of `params` is narrower than float32 (bfloat16, float16).
+
+    Then both entry points do the solver's arithmetic in float32 (`upcast`): the value, the
+    gradient, the HVPs, the subproblem and the ratio, while the parameters, the trial point
+    $\theta + s$ and the returned step stay in the parameters' own dtype. bfloat16 cannot
+    resolve a step below $2^{-8}|\theta|$, nor a decrease below $2^{-8}|f|$.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> is_low_precision({"w": jnp.zeros(2, jnp.bfloat16)}), is_low_precision(jnp.zeros(2))
+      (True, False)
+    """
+    return any(compute_dtype(jnp.asarray(x).dtype) != jnp.asarray(x).dtype
+               for x in jax.tree.leaves(params))
 
 
 def _is_masked_node(x: Any) -> bool:
@@ -327,15 +343,15 @@ def trust_region(
             complete = lambda p: fill_masked(p, full_params)
         else:
             complete = lambda p: p
-        param_dtypes = jax.tree.map(lambda x: x.dtype, params)
-        low_precision = any(compute_dtype(d) != d for d in jax.tree.leaves(param_dtypes))
+        low_precision = is_low_precision(params)
 
         def loss(p):
             return value_fn(complete(p), **kwargs)
 
         work = upcast(params) if low_precision else params
         lin_value, grads, hvp_fn = value_grad_and_hvp(loss, work)
-        inputs_finite = (all_finite(updates) & all_finite(grads) & jnp.isfinite(lin_value)
+        inputs_finite = (all_finite(updates) & all_finite(grads)
+                         & jnp.isfinite(lin_value)
                          & (True if value is None else jnp.isfinite(jnp.asarray(value))))
         grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
 
