@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.compiled import compiled_call
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.steihaug import SteihaugResult
 
@@ -151,6 +152,16 @@ def lanczos_subproblem(
     checks.check_real("radius", radius, allow_inf=True, dtype=None)
     checks.check_positive("rtol", rtol, allow_zero=True)
     checks.check_positive("theta", theta, allow_zero=True)
+    leaves = jax.tree.leaves(grad)
+    dtype = jnp.result_type(*leaves) if leaves else jnp.float32
+    # Cast before the compiled body, as the eager code did: a Python float rounds once.
+    radius, rtol, theta = (jnp.asarray(x, dtype) for x in (radius, rtol, theta))
+    return compiled_call(lambda *args: _lanczos_subproblem(hvp_fn, *args, max_iters),
+                         grad, radius, preconditioner, rtol, theta)
+
+
+def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters):
+    """`lanczos_subproblem` after its checks (one compiled program when called eagerly)."""
     leaves = jax.tree.leaves(grad)
     dtype = jnp.result_type(*leaves) if leaves else jnp.float32
     n = sum(leaf.size for leaf in leaves)

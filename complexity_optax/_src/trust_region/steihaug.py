@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.compiled import compiled_call
 from complexity_optax._src.common.types import PyTree
 
 
@@ -176,6 +177,16 @@ def steihaug_cg(
     _check_hyperparameters(max_iters, rtol, theta, stop)
     # The radius only for its kind and NaN: a state radius that shrank to 0 is the caller's.
     checks.check_real("radius", radius, allow_inf=True, dtype=None)
+    leaves = jax.tree.leaves(grad)
+    dtype = jnp.result_type(*leaves) if leaves else jnp.float32
+    # Cast before the compiled body, as the eager code did: a Python float rounds once.
+    radius, rtol, theta = (jnp.asarray(x, dtype) for x in (radius, rtol, theta))
+    return compiled_call(lambda *args: _steihaug_cg(hvp_fn, *args, max_iters, stop),
+                         grad, radius, preconditioner, rtol, theta)
+
+
+def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, stop):
+    """`steihaug_cg` after its checks (one compiled program when called eagerly)."""
     leaves = jax.tree.leaves(grad)
     dtype = jnp.result_type(*leaves) if leaves else jnp.float32
     radius = jnp.asarray(radius, dtype)

@@ -104,13 +104,27 @@ def lanczos_tridiagonals(
     References:
       Golub & Meurant, *Matrices, Moments and Quadrature with Applications*, 2010.
     """
+    matvec, like = _checked_tridiagonals(matvec, like, num_probes, num_steps, batch_size)
+    return _linop.compiled_call(
+        lambda key: _tridiagonals(matvec, like, key, num_probes, num_steps, batch_size), key)
+
+
+def _checked_tridiagonals(matvec: MatVec, like: Any, num_probes: int, num_steps: int,
+                          batch_size: int | None) -> tuple[MatVec, Any]:
+    """The argument checks of `lanczos_tridiagonals`; `(matvec, like)` in the compute dtype."""
     matvec, like = _linop.in_compute_dtype(matvec, like)
     _check_probes_and_steps(like, num_probes, num_steps)
     if batch_size is not None:
         checks.check_int("batch_size", batch_size, minimum=1)
+    return matvec, like
+
+
+def _tridiagonals(matvec: MatVec, like: Any, key: jax.Array, num_probes: int, num_steps: int,
+                  batch_size: int | None) -> _lanczos.LanczosResult:
+    """`lanczos_tridiagonals` after its checks."""
 
     def one_probe(probe_key):
-        result = _lanczos.lanczos(matvec, like, probe_key, num_steps=num_steps)
+        result = _lanczos._lanczos(matvec, like, probe_key, num_steps, False, None)
         return result.alphas, result.betas, result.residual_beta
 
     keys = jax.random.split(key, num_probes)
@@ -131,6 +145,11 @@ def gauss_quadrature(tridiagonals: _lanczos.LanczosResult) -> SpectralQuadrature
       >>> jnp.round(q.nodes, 4), jnp.round(q.weights, 4)
       (Array([[-1.,  1.]], dtype=float32), Array([[0.5, 0.5]], dtype=float32))
     """
+    return _linop.compiled_call(_gauss_quadrature, tridiagonals)
+
+
+def _gauss_quadrature(tridiagonals: _lanczos.LanczosResult) -> SpectralQuadrature:
+    """`gauss_quadrature`'s body."""
 
     def one(alphas, betas):
         tridiagonal = _lanczos.tridiagonal_matrix(alphas, betas)
@@ -182,8 +201,15 @@ def lanczos_quadrature(
       Golub & Meurant, *Matrices, Moments and Quadrature with Applications*, 2010; Lin, Saad &
       Yang, *Approximating spectral densities of large matrices*, SIAM Review 58(1), 2016.
     """
-    return gauss_quadrature(lanczos_tridiagonals(
-        matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size))
+    matvec, like = _checked_tridiagonals(matvec, like, num_probes, num_steps, batch_size)
+    return _linop.compiled_call(
+        lambda key: _quadrature(matvec, like, key, num_probes, num_steps, batch_size), key)
+
+
+def _quadrature(matvec: MatVec, like: Any, key: jax.Array, num_probes: int, num_steps: int,
+                batch_size: int | None) -> SpectralQuadrature:
+    """`lanczos_quadrature` after its checks."""
+    return _gauss_quadrature(_tridiagonals(matvec, like, key, num_probes, num_steps, batch_size))
 
 
 def gaussian_smoothed_density(
@@ -209,7 +235,7 @@ def gaussian_smoothed_density(
       2016 (regularised densities with a Gaussian kernel).
     """
     checks.check_real("sigma", sigma, sign=1)
-    return _smoothed_density(grid, nodes, weights, sigma)
+    return _linop.compiled_call(_smoothed_density, grid, nodes, weights, sigma)
 
 
 def _smoothed_density(grid, nodes, weights, sigma) -> jax.Array:
@@ -278,9 +304,19 @@ def spectral_density(
         checks.check_int("num_points", num_points, minimum=2)
     if sigma is not None:
         checks.check_positive("sigma", sigma)
-    quadrature = lanczos_quadrature(
-        matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size
-    )
+    matvec, like = _checked_tridiagonals(matvec, like, num_probes, num_steps, batch_size)
+    grid = None if grid is None else jnp.asarray(grid)
+
+    def density(key, grid, sigma):
+        quadrature = _quadrature(matvec, like, key, num_probes, num_steps, batch_size)
+        return _density(quadrature, num_steps, grid, num_points, sigma)
+
+    return _linop.compiled_call(density, key, grid, sigma)
+
+
+def _density(quadrature: SpectralQuadrature, num_steps: int, grid: jax.Array | None,
+             num_points: int, sigma: Any) -> SpectralDensity:
+    """`spectral_density` from its quadrature."""
     nodes, weights = quadrature
     low, high = jnp.min(nodes), jnp.max(nodes)
     if sigma is None:
@@ -350,8 +386,19 @@ def log_spectral_density(
         checks.check_positive("sigma", sigma)
     if floor is not None:
         checks.check_positive("floor", floor)
-    nodes, weights = lanczos_quadrature(matvec, like, key, num_probes=num_probes,
-                                        num_steps=num_steps, batch_size=batch_size)
+    matvec, like = _checked_tridiagonals(matvec, like, num_probes, num_steps, batch_size)
+
+    def density(key, floor, sigma):
+        quadrature = _quadrature(matvec, like, key, num_probes, num_steps, batch_size)
+        return _log_density(quadrature, num_probes, floor, num_points, sigma)
+
+    return _linop.compiled_call(density, key, floor, sigma)
+
+
+def _log_density(quadrature: SpectralQuadrature, num_probes: int, floor: Any, num_points: int,
+                 sigma: Any) -> SpectralDensity:
+    """`log_spectral_density` from its quadrature."""
+    nodes, weights = quadrature
     top = jnp.max(nodes)
     floor = 1e-6 * top if floor is None else jnp.asarray(floor, nodes.dtype)
     sigma = jnp.asarray(0.1 if sigma is None else sigma, nodes.dtype)
@@ -417,13 +464,17 @@ def index_fraction(
       Review 2016 (spectral counts by SLQ).
     """
     checks.check_real("threshold", threshold, allow_inf=True, dtype=None)
-    quadrature = lanczos_quadrature(
-        matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size
-    )
-    below = jnp.where(quadrature.nodes < threshold, quadrature.weights, 0.0)
-    finite = jnp.all(jnp.isfinite(quadrature.nodes) & jnp.isfinite(quadrature.weights), axis=1)
-    per_probe = jnp.where(finite, jnp.sum(below, axis=1), jnp.nan)
-    return _hutchinson.mean_and_standard_error(per_probe)
+    matvec, like = _checked_tridiagonals(matvec, like, num_probes, num_steps, batch_size)
+
+    def fraction(key, threshold):
+        quadrature = _quadrature(matvec, like, key, num_probes, num_steps, batch_size)
+        below = jnp.where(quadrature.nodes < threshold, quadrature.weights, 0.0)
+        finite = jnp.all(jnp.isfinite(quadrature.nodes) & jnp.isfinite(quadrature.weights),
+                         axis=1)
+        per_probe = jnp.where(finite, jnp.sum(below, axis=1), jnp.nan)
+        return _hutchinson.mean_and_standard_error(per_probe)
+
+    return _linop.compiled_call(fraction, key, threshold)
 
 
 def mean_eigenvalue(
@@ -458,12 +509,15 @@ def mean_eigenvalue(
       Hutchinson, Communications in Statistics - Simulation and Computation, 1989.
     """
     dimension = _lanczos.tree_dimension(_linop.resolve_like(matvec, like))
-    trace = _hutchinson.hutchinson_trace(
-        matvec, like, key, num_samples=num_samples, batch_size=batch_size
-    )
-    return _hutchinson.StochasticEstimate(
-        trace.estimate / dimension, trace.standard_error / dimension
-    )
+    matvec, like = _hutchinson._checked(matvec, like, num_samples, batch_size, minimum=2)
+
+    def mean(key):
+        trace = _hutchinson._trace(matvec, like, key, num_samples, batch_size)
+        return _hutchinson.StochasticEstimate(
+            trace.estimate / dimension, trace.standard_error / dimension
+        )
+
+    return _linop.compiled_call(mean, key)
 
 
 __all__ = [

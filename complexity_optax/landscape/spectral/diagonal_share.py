@@ -20,9 +20,9 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.types import MatVec
 from complexity_optax.landscape.spectral import lanczos as _lanczos
-
-from complexity_optax._src.common.types import MatVec  # noqa: E402
+from complexity_optax.landscape.spectral import linear_operator as _linop
 
 
 class DiagonalShare(NamedTuple):
@@ -120,10 +120,7 @@ def diagonal_share(
     dimension = _lanczos.tree_dimension(like)
     if batch_size is not None:
         checks.check_int("batch_size", batch_size, minimum=1)
-    if exact:
-        indices = jnp.arange(dimension)
-        scale = 1.0
-    else:
+    if not exact:
         checks.check_int("num_columns", num_columns, minimum=1)
         if num_columns > dimension:
             raise ValueError(
@@ -132,11 +129,20 @@ def diagonal_share(
             )
         if key is None:
             raise ValueError("key must be a PRNG key when exact=False, got None")
-        indices = jax.random.choice(key, dimension, (num_columns,), replace=False)
-        scale = dimension / num_columns
-    diagonal, total = _column_masses(matvec, like, indices, batch_size)
-    diagonal_mass, total_mass = jnp.sum(diagonal), jnp.sum(total)
-    return DiagonalShare(diagonal_mass / total_mass, scale * diagonal_mass, scale * total_mass)
+
+    def share(key):
+        if exact:
+            indices = jnp.arange(dimension)
+            scale = 1.0
+        else:
+            indices = jax.random.choice(key, dimension, (num_columns,), replace=False)
+            scale = dimension / num_columns
+        diagonal, total = _column_masses(matvec, like, indices, batch_size)
+        diagonal_mass, total_mass = jnp.sum(diagonal), jnp.sum(total)
+        return DiagonalShare(diagonal_mass / total_mass, scale * diagonal_mass,
+                             scale * total_mass)
+
+    return _linop.compiled_call(share, None if exact else key)  # exact: the key is unused
 
 
 def wigner_diagonal_share(

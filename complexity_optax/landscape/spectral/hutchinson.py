@@ -16,9 +16,8 @@ import optax
 
 from complexity_optax._src.common import checks
 from complexity_optax._src.common.draws import draw_like, rademacher
+from complexity_optax._src.common.types import MatVec
 from complexity_optax.landscape.spectral import linear_operator as _linop
-
-from complexity_optax._src.common.types import MatVec  # noqa: E402
 
 
 class StochasticEstimate(NamedTuple):
@@ -94,10 +93,23 @@ def hutchinson_trace(
       Hutchinson, *A stochastic estimator of the trace of the influence matrix for Laplacian
       smoothing splines*, Communications in Statistics - Simulation and Computation, 1989.
     """
-    checks.check_int("num_samples", num_samples, minimum=2)
+    matvec, like = _checked(matvec, like, num_samples, batch_size, minimum=2)
+    return _linop.compiled_call(
+        lambda key: _trace(matvec, like, key, num_samples, batch_size), key)
+
+
+def _checked(matvec: MatVec, like: Any, num_samples: int, batch_size: int | None,
+             minimum: int) -> tuple[MatVec, Any]:
+    """The argument checks of the Hutchinson estimators; `(matvec, like)` in the compute dtype."""
+    checks.check_int("num_samples", num_samples, minimum=minimum)
     if batch_size is not None:
         checks.check_int("batch_size", batch_size, minimum=1)
-    matvec, like = _linop.in_compute_dtype(matvec, like)
+    return _linop.in_compute_dtype(matvec, like)
+
+
+def _trace(matvec: MatVec, like: Any, key: jax.Array, num_samples: int,
+           batch_size: int | None) -> StochasticEstimate:
+    """`hutchinson_trace` after its checks."""
 
     def quadratic_form(probe_key):
         z = rademacher_like(probe_key, like)
@@ -148,17 +160,17 @@ def hutchinson_diagonal(
       Bekas, Kokiopoulou & Saad, *An estimator for the diagonal of a matrix*, Applied Numerical
       Mathematics 57(11-12), 2007.
     """
-    checks.check_int("num_samples", num_samples, minimum=1)
-    if batch_size is not None:
-        checks.check_int("batch_size", batch_size, minimum=1)
-    matvec, like = _linop.in_compute_dtype(matvec, like)
+    matvec, like = _checked(matvec, like, num_samples, batch_size, minimum=1)
 
-    def product(probe_key):
-        z = rademacher_like(probe_key, like)
-        return optax.tree.mul(z, matvec(z))
+    def diagonal(key):
+        def product(probe_key):
+            z = rademacher_like(probe_key, like)
+            return optax.tree.mul(z, matvec(z))
 
-    keys = jax.random.split(key, num_samples)
-    return optax.tree.scale(1.0 / num_samples, _summed(product, keys, like, batch_size))
+        keys = jax.random.split(key, num_samples)
+        return optax.tree.scale(1.0 / num_samples, _summed(product, keys, like, batch_size))
+
+    return _linop.compiled_call(diagonal, key)
 
 
 def _summed(product, keys: jax.Array, like: Any, batch_size: int | None) -> Any:

@@ -138,10 +138,24 @@ def hutchpp_trace(
     References:
       Meyer, Musco, Musco & Woodruff, *Hutch++: Optimal stochastic trace estimation*, SOSA 2021.
     """
+    matvec, like, rank, remainder = _checked(matvec, like, num_matvecs, rank, batch_size)
+    return _linop.compiled_call(
+        lambda key: _trace(matvec, like, key, rank, remainder, batch_size), key)
+
+
+def _checked(matvec: MatVec, like: Any, num_matvecs: int, rank: int | None,
+             batch_size: int | None) -> tuple[MatVec, Any, int, int]:
+    """The argument checks of Hutch++ / Diag++: `(matvec, like, rank, remainder)`."""
     matvec, like = _linop.in_compute_dtype(matvec, like)
     rank, remainder = _split_budget(num_matvecs, rank)
     if batch_size is not None:
         checks.check_int("batch_size", batch_size, minimum=1)
+    return matvec, like, rank, remainder
+
+
+def _trace(matvec: MatVec, like: Any, key: jax.Array, rank: int, remainder: int,
+           batch_size: int | None) -> StochasticEstimate:
+    """`hutchpp_trace` after its checks."""
     sketch_key, probe_key = jax.random.split(key)
     basis = _sketch_basis(matvec, like, sketch_key, rank, batch_size)
     image = jax.lax.map(matvec, basis, batch_size=batch_size)
@@ -203,10 +217,14 @@ def hutchpp_diagonal(
       Baston & Nakatsukasa, arXiv:2201.10684, 2022; Bekas, Kokiopoulou & Saad, Applied Numerical
       Mathematics 57(11-12), 2007.
     """
-    matvec, like = _linop.in_compute_dtype(matvec, like)
-    rank, remainder = _split_budget(num_matvecs, rank)
-    if batch_size is not None:
-        checks.check_int("batch_size", batch_size, minimum=1)
+    matvec, like, rank, remainder = _checked(matvec, like, num_matvecs, rank, batch_size)
+    return _linop.compiled_call(
+        lambda key: _diagonal(matvec, like, key, rank, remainder, batch_size), key)
+
+
+def _diagonal(matvec: MatVec, like: Any, key: jax.Array, rank: int, remainder: int,
+              batch_size: int | None) -> StochasticEstimate:
+    """`hutchpp_diagonal` after its checks."""
     sketch_key, probe_key = jax.random.split(key)
     basis = _sketch_basis(matvec, like, sketch_key, rank, batch_size)
     image = jax.lax.map(matvec, basis, batch_size=batch_size)

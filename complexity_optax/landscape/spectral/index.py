@@ -171,7 +171,17 @@ def index_from_tridiagonals(
       >>> round(float(idx.tau), 4), round(float(idx.bias_bound), 4)  # exact: 5 distinct λ
       (0.003, 0.0)
     """
-    quadrature = _density.gauss_quadrature(tridiagonals)
+
+    def index(tridiagonals, tau, relative_tau, tolerance):
+        return _index(tridiagonals, like, tau, relative_tau, tolerance)
+
+    return _linop.compiled_call(index, tridiagonals, tau, relative_tau, tolerance)
+
+
+def _index(tridiagonals: _lanczos.LanczosResult, like: Any, tau: Any, relative_tau: Any,
+           tolerance: Any) -> SpectralIndex:
+    """`index_from_tridiagonals`'s body."""
+    quadrature = _density._gauss_quadrature(tridiagonals)
     spectral_norm = jnp.max(jnp.abs(quadrature.nodes))
     if tau is None:
         tau = default_tau(spectral_norm, like, relative_tau)
@@ -258,10 +268,15 @@ def spectral_index(
         checks.check_positive("tau", tau, allow_zero=True)
     checks.check_positive("relative_tau", relative_tau, allow_zero=True)
     checks.check_in_interval("tolerance", tolerance, 0.0, 1.0)
-    tridiagonals = _density.lanczos_tridiagonals(
-        matvec, like, key, num_probes=num_probes, num_steps=num_steps, batch_size=batch_size)
-    return index_from_tridiagonals(tridiagonals, like, tau=tau, relative_tau=relative_tau,
-                                   tolerance=tolerance)
+    matvec_c, like_c = _density._checked_tridiagonals(matvec, like, num_probes, num_steps,
+                                                      batch_size)
+
+    def index(key, tau, relative_tau, tolerance):
+        tridiagonals = _density._tridiagonals(matvec_c, like_c, key, num_probes, num_steps,
+                                              batch_size)
+        return _index(tridiagonals, like, tau, relative_tau, tolerance)
+
+    return _linop.compiled_call(index, key, tau, relative_tau, tolerance)
 
 
 lanczos_tridiagonals = _density.lanczos_tridiagonals

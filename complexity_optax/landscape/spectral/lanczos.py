@@ -18,9 +18,8 @@ import optax
 from complexity_optax._src.common import checks
 from complexity_optax._src.common import tree as tree_lib
 from complexity_optax._src.common.draws import draw_like
+from complexity_optax._src.common.types import MatVec
 from complexity_optax.landscape.spectral import linear_operator as _linop
-
-from complexity_optax._src.common.types import MatVec  # noqa: E402
 
 _DGKS_RATIO = 1.0 / math.sqrt(2.0)
 _CHUNK = 8  # basis rows per reorthogonalisation chunk
@@ -188,6 +187,14 @@ def lanczos(
         raise ValueError(
             f"num_steps must be at most the dimension of like ({dimension}), got {num_steps}"
         )
+    return _linop.compiled_call(
+        lambda key, init: _lanczos(matvec, like, key, num_steps, return_basis, init),
+        key, init_vector)
+
+
+def _lanczos(matvec: MatVec, like: Any, key: jax.Array, num_steps: int, return_basis: bool,
+             init_vector: Any) -> LanczosResult:
+    """`lanczos` after its checks: `matvec` and `like` in the compute dtype."""
     dtype = _float_dtype(like)
     eps = jnp.finfo(dtype).eps
     start_key, restart_key = jax.random.split(key)
@@ -339,7 +346,20 @@ def eigenpairs(
         raise ValueError(
             f"num_steps must be at most the dimension of like ({dimension}), got {num_steps}"
         )
-    result = lanczos(matvec_c, like_c, key, num_steps=num_steps, return_basis=True)
+    rounding_eps = _linop.input_eps(original_like)
+
+    def ritz(key):
+        return _eigenpairs(matvec_c, like_c, original_like, key, k, which, num_steps,
+                           return_vectors, dimension, rounding_eps)
+
+    return _linop.compiled_call(ritz, key)
+
+
+def _eigenpairs(matvec_c: MatVec, like_c: Any, original_like: Any, key: jax.Array, k: int,
+                which: str, num_steps: int, return_vectors: bool, dimension: int,
+                rounding_eps: float) -> RitzResult:
+    """`eigenpairs` after its checks (`matvec_c`, `like_c` in the compute dtype)."""
+    result = _lanczos(matvec_c, like_c, key, num_steps, True, None)
     tridiagonal = tridiagonal_matrix(result.alphas, result.betas)
     finite = jnp.all(jnp.isfinite(tridiagonal))
     thetas, vectors = jnp.linalg.eigh(jnp.where(finite, tridiagonal, 0.0))
@@ -349,7 +369,7 @@ def eigenpairs(
     ritz = jax.tree.map(lambda q: jnp.tensordot(coefficients.T.astype(q.dtype), q, axes=1),
                         result.basis)
     norm = jnp.max(jnp.abs(thetas))
-    rounding = math.sqrt(dimension) * _linop.input_eps(original_like) * norm
+    rounding = math.sqrt(dimension) * rounding_eps * norm
     residuals = _residual_norms(matvec_c, ritz, eigenvalues) + rounding
     eigenvalues, residuals = _linop.nan_unless(finite, (eigenvalues, residuals))
     eigenvectors = None
@@ -434,6 +454,6 @@ __all__ = [
     "eigenpairs",
     "lanczos",
     "top_eigenvalues",
-    "tridiagonal_matrix",
     "tree_dimension",
+    "tridiagonal_matrix",
 ]

@@ -10,6 +10,11 @@ Internally each tool works in the *compute dtype* (float32 for bfloat16/float16 
 input dtype otherwise): probes are cast to the input dtype before `matvec` is called and its
 result is cast up again, so low-precision parameters give the float32 answer up to the rounding
 of the product itself.
+
+Called eagerly, each tool runs its numerical body as one compiled XLA program (`compiled_call`):
+the argument checks run first, in Python, on concrete values; then everything from the first
+array operation to the result is traced once and compiled once, and a later call that builds the
+same program (same operator code and shapes, whatever the closed-over values) reuses it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import tree as tree_lib
+from complexity_optax._src.common.compiled import compiled_call
 from complexity_optax._src.common.types import MatVec
 
 
@@ -109,4 +115,4 @@ def tree_norm(tree: Any) -> jax.Array:
     return optax.tree.norm(tree)
 
 
-__all__ = ["LinearOperator", "in_compute_dtype", "resolve_like", "template"]
+__all__ = ["LinearOperator", "compiled_call", "in_compute_dtype", "resolve_like", "template"]

@@ -11,7 +11,8 @@ A v = \frac{1}{B}\sum_{b=1}^{B} A_b\, v .
 $$
 
 The batches are stacked once and the per-batch product runs inside a `lax.scan`: one compiled
-body however many batches there are, and no recompilation between products. For the full data
+body however many batches there are. Called eagerly, a product is one compiled program, compiled
+once for all the products (see `linear_operator.compiled_call`). For the full data
 set as one batch, pass `[batch]`.
 
 * `hessian_operator`: $H_b v = \nabla^2_\theta L(\theta; b)\, v$ by forward-over-reverse.
@@ -34,14 +35,19 @@ References:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common.types import PyTree
-from complexity_optax.landscape.spectral.linear_operator import LinearOperator, template
+from complexity_optax.landscape.spectral.linear_operator import (
+    LinearOperator,
+    compiled_call,
+    template,
+)
 
 
 def stack_batches(batches: Any) -> tuple:
@@ -56,7 +62,7 @@ def stack_batches(batches: Any) -> tuple:
       >>> xs.shape, ys.shape
       ((4, 2, 3), (4, 2))
     """
-    batches = list(batches) if not isinstance(batches, (list, tuple)) else list(batches)
+    batches = list(batches)
     if not batches:
         raise ValueError("batches must contain at least one batch, got none")
     batches = [tuple(b) if isinstance(b, (list, tuple)) else (b,) for b in batches]
@@ -72,6 +78,16 @@ def _batch_mean(per_batch: Callable[[Any, tuple], Any], stacked: tuple, v: Any) 
 
     total, _ = jax.lax.scan(body, optax.tree.zeros_like(v), stacked)
     return optax.tree.scale(1.0 / count, total)
+
+
+def _operator(per_batch: Callable[[Any, tuple], Any], stacked: tuple,
+              params: PyTree) -> LinearOperator:
+    """The `LinearOperator` `v -> mean_b per_batch(v, batch_b)`; eagerly one compiled program."""
+
+    def matvec(v):
+        return compiled_call(lambda v: _batch_mean(per_batch, stacked, v), v)
+
+    return LinearOperator(matvec, template(params))
 
 
 def _cast_like(tree: Any, like: Any) -> Any:
@@ -110,7 +126,7 @@ def hessian_operator(loss_fn: Callable[..., jax.Array], params: PyTree,
         grad = jax.grad(lambda p: loss_fn(p, *batch))
         return jax.jvp(grad, (params,), (_cast_like(v, params),))[1]
 
-    return LinearOperator(lambda v: _batch_mean(per_batch, stacked, v), template(params))
+    return _operator(per_batch, stacked, params)
 
 
 def gauss_newton_operator(model_fn: Callable[..., Any], output_loss_fn: Callable[..., jax.Array],
@@ -154,7 +170,7 @@ def gauss_newton_operator(model_fn: Callable[..., Any], output_loss_fn: Callable
         hjv = jax.jvp(grad_out, (outputs,), (jv,))[1]
         return model_vjp(hjv)[0]
 
-    return LinearOperator(lambda v: _batch_mean(per_batch, stacked, v), template(params))
+    return _operator(per_batch, stacked, params)
 
 
 def fisher_operator(per_example_loss_fn: Callable[..., jax.Array], params: PyTree,
@@ -186,12 +202,12 @@ def fisher_operator(per_example_loss_fn: Callable[..., jax.Array], params: PyTre
     stacked = stack_batches(batches)
 
     def per_batch(v, batch):
-        losses_fn = lambda p: per_example_loss_fn(p, *batch)  # noqa: E731
+        losses_fn = lambda p: per_example_loss_fn(p, *batch)
         losses, losses_vjp = jax.vjp(losses_fn, params)
         c = jax.jvp(losses_fn, (params,), (_cast_like(v, params),))[1]
         return losses_vjp(c / losses.shape[0])[0]
 
-    return LinearOperator(lambda v: _batch_mean(per_batch, stacked, v), template(params))
+    return _operator(per_batch, stacked, params)
 
 
 __all__ = ["fisher_operator", "gauss_newton_operator", "hessian_operator", "stack_batches"]
