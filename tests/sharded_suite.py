@@ -8,7 +8,8 @@ tests/sharded_suite.py``.
 (a) data parallel: params replicated, batch sharded along its first axis; (b) FSDP-style: params
 sharded along their first axis ((8, 16) kernel, (16,) bias), batch sharded too. A few jitted
 steps with in/out shardings equal the single-device run (1e-5 relative), and the state's leaf
-shardings after step 2 equal those after step 1.
+shardings after step 2 equal those after step 1. The default run covers ``C.CORE`` (one entry per
+public constructor); ``-m slow`` covers every entry.
 """
 
 import jax
@@ -55,7 +56,7 @@ def _sharded_step(name, mode, state):
 
 
 @pytest.mark.parametrize("mode", ["data_parallel", "fsdp"])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", C.tiered(NAMES))  # every entry under -m slow
 def test_sharded_matches_single_device(name, mode):
     reference, _ = C.run(name, PARAMS, BATCH, 3)
     params_sh = _param_shardings(mode)

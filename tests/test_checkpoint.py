@@ -54,7 +54,7 @@ def _assert_bit_identical(a, b):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-@pytest.mark.parametrize("name", [e.name for e in C.REGISTRY])
+@pytest.mark.parametrize("name", C.tiered([e.name for e in C.REGISTRY]))
 def test_resumed_run_is_bit_identical(name, tmp_path):
     params, state = C.run(name, PARAMS, BATCH, 3)
     r_params, r_state = _save_and_restore(tmp_path / "ckpt", params, state)

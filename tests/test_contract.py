@@ -3,6 +3,10 @@
 
 Each check reuses the module-level jitted steps of ``contract.py``, so an entry compiles once per
 wrapper (plain, ``apply_if_finite``, ``MultiSteps``) for this whole file and the fault suite.
+
+The plain-run, unknown-kwarg and convergence checks run on every entry. The wrapper and dtype
+checks run on ``C.CORE`` (one entry per public constructor, the one with the most machinery) by
+default and on every entry with ``-m slow`` (``C.tiered``), to keep the suite in its time budget.
 """
 
 import functools
@@ -49,6 +53,19 @@ def test_registry_covers_every_public_transformation():
     missing = sorted(name for name, fn in public.items() if fn not in factories)
     assert not missing, f"public transformations without a contract.REGISTRY entry: {missing}"
     assert len(NAMES) == len(set(NAMES))
+
+
+def test_core_has_exactly_one_entry_per_constructor():
+    """The default suite runs the wrapper checks on ``C.CORE``: every constructor keeps one."""
+    assert C.CORE <= set(NAMES)
+    per_factory = {}
+    for e in C.REGISTRY:
+        per_factory.setdefault(e.factory, []).append(e.name in C.CORE)
+    assert all(sum(flags) == 1 for flags in per_factory.values()), per_factory
+    injected = C.core_injectable()
+    assert len(injected) == sum(any(e.injectable for e in C.REGISTRY if e.factory is f)
+                                for f in per_factory)
+    assert injected <= set(INJECTABLE)
 
 
 def test_every_public_function_declares_its_return_type():
@@ -180,7 +197,8 @@ def _direct_run(name, hyper, value):
     return params
 
 
-@pytest.mark.parametrize("name,hyper", INJECTABLE, ids=[f"{n}-{h}" for n, h in INJECTABLE])
+@pytest.mark.parametrize("name,hyper", C.tiered(INJECTABLE, core=C.core_injectable()),
+                         ids=[f"{n}-{h}" for n, h in INJECTABLE])
 def test_inject_hyperparams_matches_direct_construction(name, hyper):
     """Injected at value a (the registry default) it matches the plain run; set to b in the
     state it matches the transformation built with b, which differs from a's run."""
@@ -206,7 +224,7 @@ def test_inject_hyperparams_matches_direct_construction(name, hyper):
     assert not np.allclose(direct_b["kernel"], results[a]["kernel"], rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", C.tiered(NAMES))
 def test_multi_steps_accumulates_two_gradients(name):
     """MultiSteps(k=2): no move on the first call, then one inner step on the mean gradient
     with the extra args of the second call."""
@@ -223,7 +241,7 @@ def test_multi_steps_accumulates_two_gradients(name):
     assert not np.allclose(p2["kernel"], PARAMS["kernel"])
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", C.tiered(NAMES))
 def test_apply_if_finite_skips_a_nan_step(name):
     step = C.jitted_step(name, "apply_if_finite")
     state = C.init_state(name, PARAMS, "apply_if_finite")
@@ -249,7 +267,7 @@ class _Linear(nnx.Module):
         return x @ self.kernel[...] + self.bias[...]
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", C.tiered(NAMES))
 def test_nnx_optimizer(name):
     """nnx.Optimizer(model, tx, wrt=nnx.Param).update(model, grads, value=, value_fn=) gives the
     plain optax run (value_fn receives the nnx parameter state, which indexes like the dict)."""
@@ -271,7 +289,7 @@ def test_nnx_optimizer(name):
     assert_trees_close({"kernel": model.kernel[...], "bias": model.bias[...]}, expected)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", C.tiered(NAMES))
 def test_bfloat16_params_keep_bfloat16(name):
     params = jax.tree.map(lambda x: x.astype(jnp.bfloat16), PARAMS)
     batch = jax.tree.map(lambda x: x.astype(jnp.bfloat16), BATCH)
@@ -287,7 +305,7 @@ def test_bfloat16_params_keep_bfloat16(name):
     assert C.all_finite((p, state))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", C.tiered(NAMES))
 def test_float64_params_keep_float64(name):
     with jax.enable_x64(True):
         params, batch = C.make_problem(dtype=np.float64)

@@ -240,6 +240,46 @@ REGISTRY: tuple[Entry, ...] = (
 
 ENTRIES = {e.name: e for e in REGISTRY}
 
+#: One entry per public constructor: the variant that exercises most of its machinery (state,
+#: extra arguments, stateful schedules, keys). The wrapper and dtype checks (`inject_hyperparams`,
+#: `MultiSteps`, `apply_if_finite`, `nnx.Optimizer`, bfloat16/float64, checkpoints) run on these
+#: in the default suite and on every entry under `pytest -m slow`; the plain-run, unknown-kwarg
+#: and convergence checks run on every entry always.
+CORE: frozenset[str] = frozenset({
+    "weight_decay_matched", "two_step_matched", "sphere_default_radius", "tangent_per_leaf",
+    "field_resample", "complexity_sgd_matched", "anneal_sgd_sphere_resample",
+    "trust_region_rmsprop", "cubic_regularization", "saddle_free_newton", "entropy_sgd",
+    "scale_by_local_entropy",
+})
+
+
+def tiered(names, core=CORE) -> list:
+    """`names` as pytest parameters: those in `core` as they are, the others marked `slow`.
+
+    Items may be names or tuples whose first element is a name (as `parametrize` takes them);
+    a tuple is core if it, or its name, is in `core`.
+    """
+    import pytest  # only the test suites call this
+
+    out = []
+    for item in names:
+        name = item[0] if isinstance(item, tuple) else item
+        out.append(item if item in core or name in core else pytest.param(
+            *(item if isinstance(item, tuple) else (item,)), marks=pytest.mark.slow))
+    return out
+
+
+def core_injectable() -> frozenset[tuple[str, str]]:
+    """The `(entry, hyperparameter)` pairs of `inject_hyperparams` checks in the default suite:
+    per constructor, the first injectable hyperparameter of its `CORE` entry, or of its first
+    entry with one when the core entry has none."""
+    chosen: dict = {}
+    for e in REGISTRY:
+        if e.injectable and (e.factory not in chosen or (
+                e.name in CORE and chosen[e.factory][0] not in CORE)):
+            chosen[e.factory] = (e.name, next(iter(e.injectable)))
+    return frozenset(chosen.values())
+
 # --------------------------------------------------------------------------------------------
 # Running entries: jitted steps, cached per (entry, wrapper) so that the suites share compiles.
 # --------------------------------------------------------------------------------------------
