@@ -42,6 +42,7 @@ def test_trust_region_benchmark_quick(capsys):
     assert memory <= 10
 
 
+@pytest.mark.slow  # the same script and helpers as the quick run above, at two more sizes
 def test_trust_region_benchmark_size_sweep(capsys):
     bench = _load("trust_region")
     # The MLP widths give about n parameters at every size of the sweep (h^2 + 44 h + 10).

@@ -175,8 +175,12 @@ def test_closed_stdout_is_quiet(fake, tmp_path, monkeypatch):
 
 # ------------------------------------------------------------ real processes: pipes, signals
 _FAKE_MAIN = textwrap.dedent("""
-    import os, sys, time
+    import os, signal, sys, time
     from complexity_optax.demo import cli, report
+
+    # Ctrl-C as in a terminal: a test runner's worker may ignore SIGINT, and an ignored signal
+    # is inherited by its children (Python then never raises KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def add(parser):
         parser.add_argument("--output-dir")
