@@ -17,14 +17,12 @@ import jax
 import jax.numpy as jnp
 from jax.extend import core as jax_core
 
+from complexity_optax._src.common.checks import is_traced
+
 __all__ = ["compiled_call"]
 
 _COMPILED_CACHE_SIZE = 256
 _compiled_cache: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
-
-
-def _is_tracer(x: Any) -> bool:
-    return isinstance(x, jax.core.Tracer)
 
 
 def compiled_call(fn: Callable[..., Any], *args: Any) -> Any:
@@ -52,8 +50,8 @@ def compiled_call(fn: Callable[..., Any], *args: Any) -> Any:
       Array([3., 4.], dtype=float32)
     """
     # Under `jit` even a fresh constant is a tracer: then the caller's trace is the program.
-    if (jax.config.jax_disable_jit or any(map(_is_tracer, jax.tree.leaves(args)))
-            or _is_tracer(jnp.zeros(()))):
+    if (jax.config.jax_disable_jit or any(map(is_traced, jax.tree.leaves(args)))
+            or is_traced(jnp.zeros(()))):
         return fn(*args)
     closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*args)
     jaxpr, consts = closed.jaxpr, list(closed.consts)
@@ -65,7 +63,7 @@ def compiled_call(fn: Callable[..., Any], *args: Any) -> Any:
     program.__name__ = getattr(fn, "__name__", "program")
 
     leaves = jax.tree.leaves(operands)
-    if any(map(_is_tracer, leaves)) or closed.effects:  # a traced closure, or effects
+    if any(map(is_traced, leaves)) or closed.effects:  # a traced closure, or effects
         return fn(*args)
     lowered = jax.jit(program).lower(*operands)
     text = lowered.as_text()

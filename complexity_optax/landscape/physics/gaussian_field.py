@@ -70,7 +70,6 @@ from __future__ import annotations
 import functools
 import warnings
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -123,7 +122,7 @@ def _check_finite_result(result, names: str, what: str):
     Valid, representable arguments can still give a value beyond the dtype's range (`f0/f2`
     above float32's largest): that is a `ValueError` naming the arguments, not an `inf`.
     """
-    if isinstance(result, jax.core.Tracer):
+    if checks.is_traced(result):
         return result
     values = np.asarray(result)
     if not np.all(np.isfinite(values)):
