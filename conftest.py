@@ -21,13 +21,18 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 # The tests' shapes are tiny, so XLA's CPU backend spends its time compiling, not running: compile
-# without LLVM's optimisation passes (the HLO passes, fusion and buffer assignment are unchanged).
-# Measured side by side: a third less CPU time for `reproduce kohler2019 --quick`, a fifth less
-# for the dtype/cubic/spectral unit tests. Set `--xla_backend_optimization_level` yourself to
-# override it.
+# without LLVM's optimisation passes (the HLO passes, fusion and buffer assignment are unchanged)
+# and without its expensive ones. Measured side by side: a third less CPU time for `reproduce
+# kohler2019 --quick`, a fifth less for the dtype/cubic/spectral unit tests (level 0), and 12%
+# less again for contract and Steihaug tests (expensive passes off). The few tests whose cost is
+# running large programs compile those with the passes on (`tests/optimised_jit.py`). Set either
+# flag yourself to override it.
 _XLA_FLAGS = os.environ.get("XLA_FLAGS", "")
 if "--xla_backend_optimization_level" not in _XLA_FLAGS:
-    os.environ["XLA_FLAGS"] = (_XLA_FLAGS + " --xla_backend_optimization_level=0").strip()
+    _XLA_FLAGS += " --xla_backend_optimization_level=0"
+if "--xla_llvm_disable_expensive_passes" not in _XLA_FLAGS:
+    _XLA_FLAGS += " --xla_llvm_disable_expensive_passes=true"
+os.environ["XLA_FLAGS"] = _XLA_FLAGS.strip()
 
 _OWN_CACHE = None
 if "JAX_COMPILATION_CACHE_DIR" not in os.environ:

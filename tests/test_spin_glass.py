@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from optimised_jit import optimised_jit
 
 import complexity_optax as co
 from complexity_optax import landscape as ls
@@ -246,7 +247,7 @@ def test_spherical_gradient_at_the_origin_is_the_euclidean_gradient():
 # Projected gradient descent on the sphere: finite-N energies and field trivialisation.
 
 
-@jax.jit
+@optimised_jit  # compute-bound: N = 200 is 16 starts × 400 steps of an N³ gradient
 def _descend(ham, starts, learning_rate, steps):
     """Riemannian GD (tangent gradient, sgd step, retraction), vmapped over starts."""
     tx = optax.chain(co.tangent_projection(), optax.sgd(learning_rate), co.project_onto_sphere())
