@@ -23,10 +23,14 @@ Examples:
   >>> loss_fn = lambda m, x, y: jnp.mean((jax.vmap(m)(x) - y) ** 2)
   >>> tx = co.trust_region()
   >>> opt_state = co_eqx.init(tx, model)
-  >>> loss, grads, value_fn = co_eqx.value_and_grad(loss_fn, model, x, y)
-  >>> model, opt_state = co_eqx.update(tx, grads, opt_state, model, value=loss,
-  ...                                  value_fn=value_fn)
-  >>> bool(co_eqx.value_and_grad(loss_fn, model, x, y)[0] <= loss)
+  >>> @eqx.filter_jit
+  ... def step(model, opt_state, x, y):
+  ...   loss, grads, value_fn = co_eqx.value_and_grad(loss_fn, model, x, y)
+  ...   model, opt_state = co_eqx.update(tx, grads, opt_state, model, value=loss,
+  ...                                    value_fn=value_fn)
+  ...   return model, opt_state, loss
+  >>> model, opt_state, loss = step(model, opt_state, x, y)
+  >>> bool(loss_fn(model, x, y) <= loss)
   True
 """
 

@@ -37,9 +37,9 @@ def _output_loss(logits, y):
 
 
 def _dense(op, params):
-    """The operator as a dense matrix, one product per basis vector (float64)."""
+    """The operator as a dense matrix, one product per basis vector (float64), in one program."""
     flat, unravel = ravel_pytree(params)
-    columns = jax.vmap(lambda e: ravel_pytree(op(unravel(e)))[0])(jnp.eye(flat.size))
+    columns = jax.jit(jax.vmap(lambda e: ravel_pytree(op(unravel(e)))[0]))(jnp.eye(flat.size))
     return np.asarray(columns).T
 
 
@@ -49,7 +49,7 @@ def net64():
         params, x, y = _net()
         flat, unravel = ravel_pytree(params)
         # Dense Jacobian of the outputs (n·c × N) and the per-example output Hessians.
-        jac = np.asarray(jax.jacfwd(lambda v: _model(unravel(v), x).ravel())(flat))
+        jac = np.asarray(jax.jit(jax.jacfwd(lambda v: _model(unravel(v), x).ravel()))(flat))
         logits = _model(params, x)
         p = np.asarray(jax.nn.softmax(logits))
         h_out = np.zeros((jac.shape[0], jac.shape[0]))
@@ -61,12 +61,12 @@ def net64():
             _model(q, xx), yy)
         fisher = _dense(ls.fisher_operator(per_example, params, [(x[:3], y[:3]),
                                                                  (x[3:], y[3:])]), params)
-        grads = np.asarray(jax.vmap(jax.grad(lambda v, xi, yi: per_example(
-            unravel(v), xi[None], yi[None])[0]), in_axes=(None, 0, 0))(flat, x, y))
+        grads = np.asarray(jax.jit(jax.vmap(jax.grad(lambda v, xi, yi: per_example(
+            unravel(v), xi[None], yi[None])[0]), in_axes=(None, 0, 0)))(flat, x, y))
         loss = lambda q, xx, yy: per_example(q, xx, yy).mean()
         hessian = _dense(ls.hessian_operator(loss, params, [(x[:3], y[:3]), (x[3:], y[3:])]),
                          params)
-        dense_h = np.asarray(jax.hessian(lambda v: loss(unravel(v), x, y))(flat))
+        dense_h = np.asarray(jax.jit(jax.hessian(lambda v: loss(unravel(v), x, y)))(flat))
     return {"jac": jac, "h_out": h_out, "ggn": ggn, "fisher": fisher, "grads": grads,
             "hessian": hessian, "dense_h": dense_h}
 
