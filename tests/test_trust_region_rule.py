@@ -224,19 +224,33 @@ def test_radius_floor_and_int32_clamp():
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
 def test_one_pass_finiteness_and_difference_checks_match_the_boolean_reductions(dtype):
-    """`all_finite` (a sum of x - x) and `_tree_any_differs` (a uint8 max) give the
-    answers of jnp.all(isfinite) and jnp.any(!=), under jit, at any position of a large leaf."""
+    """`all_finite` (a sum of x - x) and `_step_checks` (three bits of a uint8 code, OR-reduced)
+    give the answers of jnp.all(isfinite) and jnp.any(!=), under jit, at any position of a
+    large leaf."""
     n = 100_003
     base = jnp.linspace(-3.0, 3.0, n).astype(dtype)
-    check = jax.jit(lambda t, u: (all_finite(t), R._tree_any_differs(t, u)))
+    zero = jnp.zeros(n, dtype)
+    checks = jax.jit(lambda s, p, t: (all_finite(s), *R._step_checks(s, p, t)))
+
+    def reference(s, p, t):
+        leaves = lambda tree: [np.asarray(x, np.float64) for x in jax.tree.leaves(tree)]
+        finite = all(np.all(np.isfinite(x)) for x in leaves(s))
+        nonzero = any(np.any(x != 0) for x in leaves(s))
+        moved = any(np.any(a != b) for a, b in zip(leaves(t), leaves(p)))
+        return finite, finite, nonzero, moved
+
+    def tree(a):
+        return {"a": a, "i": jnp.arange(3), "e": jnp.zeros(0)}
+
+    cases = []
     for position in (0, 1, 4_097, n - 1):
         for bad in (jnp.nan, jnp.inf, -jnp.inf):
-            tree = {"a": base.at[position].set(bad), "i": jnp.arange(3), "e": jnp.zeros(0)}
-            finite, differs = check(tree, {"a": base, "i": jnp.arange(3), "e": jnp.zeros(0)})
-            assert not bool(finite) and bool(differs)
-        moved = {"a": base.at[position].set(jnp.nextafter(base[position], jnp.inf))}
-        finite, differs = check(moved, {"a": base})
-        assert bool(finite) and bool(differs)
-    finite, differs = check({"a": base}, {"a": base + 0})
-    assert bool(finite) and not bool(differs)
-    assert bool(all_finite({})) and not bool(R._tree_any_differs({}, {}))
+            cases.append((tree(base.at[position].set(bad)), tree(base), tree(base)))
+        one_ulp = base.at[position].set(jnp.nextafter(base[position], jnp.inf))
+        cases.append((tree(zero.at[position].set(1)), tree(base), tree(one_ulp)))  # moved
+        cases.append((tree(zero.at[position].set(1e-30)), tree(base), tree(base)))  # no move
+    cases.append((tree(zero), tree(base), tree(base + 0)))  # the zero step
+    for step, params, trial in cases:
+        got = tuple(bool(v) for v in checks(step, params, trial))
+        assert got == reference(step, params, trial)
+    assert bool(all_finite({})) and R._step_checks({}, {}, {}) == (True, False, False)

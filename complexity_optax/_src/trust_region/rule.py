@@ -33,7 +33,6 @@ import jax
 import jax.numpy as jnp
 
 from complexity_optax._src.common import checks
-from complexity_optax._src.common.tree import all_finite
 
 __all__ = [
     "PRESETS",
@@ -220,15 +219,32 @@ def update_radius(
     return new_radius.astype(radius.dtype)
 
 
-def _tree_any_differs(a: Any, b: Any) -> jax.Array:
-    """Whether some entry of `a` differs from `b`'s (`!=`), as the max of a uint8 array.
+def _step_checks(step: Any, params: Any, trial_params: Any) -> tuple[jax.Array, ...]:
+    r"""``(finite, nonzero, moved)`` of a trial step, as fused floating-point sums.
 
-    The same answer as `jnp.any(a != b)`, without the boolean reduce-window chain that XLA's CPU
-    backend makes of it (two kernels per leaf instead of five).
+    Whether every entry of `step` is finite ($\sum_i (s_i - s_i)$ is NaN exactly then, as in
+    `all_finite`), whether some entry is non-zero and whether some entry of `trial_params`
+    differs from `params`' (sums of the comparisons as 0/1 floats). Each is one reduction
+    that XLA fuses with its elementwise operand; boolean or integer any/all reductions become
+    a written mask and a chain of reduce-windows on XLA's CPU backend.
     """
-    leaves = [jnp.max((x != y).astype(jnp.uint8)) for x, y in
-              zip(jax.tree.leaves(a), jax.tree.leaves(b)) if x.size]
-    return jnp.max(jnp.stack(leaves)) > 0 if leaves else jnp.asarray(False)
+    finite, nonzero, moved = [], [], []
+    for s, p, t in zip(jax.tree.leaves(step), jax.tree.leaves(params),
+                       jax.tree.leaves(trial_params)):
+        s, p, t = jnp.asarray(s), jnp.asarray(p), jnp.asarray(t)
+        if not s.size:
+            continue
+        if jnp.issubdtype(s.dtype, jnp.inexact):
+            finite.append(jnp.sum(s - s).astype(jnp.float32))
+        # Counts of the comparisons, not sums of |s| or |t - p|: with bfloat16 parameters XLA
+        # may drop the rounding of t = p + s when the difference is formed in float32
+        # (excess precision), and then t - p is s, never 0.
+        nonzero.append(jnp.sum((s != 0).astype(jnp.float32)) > 0)
+        moved.append(jnp.sum((t != p).astype(jnp.float32)) > 0)
+    if not nonzero:
+        return jnp.asarray(True), jnp.asarray(False), jnp.asarray(False)
+    all_finite = jnp.all(jnp.isfinite(jnp.stack(finite))) if finite else jnp.asarray(True)
+    return all_finite, jnp.any(jnp.stack(nonzero)), jnp.any(jnp.stack(moved))
 
 
 def assess_step(
@@ -282,9 +298,8 @@ def assess_step(
     trial_value = jnp.asarray(trial_value).astype(fdtype)
     predicted = jnp.asarray(predicted).astype(fdtype)
     actual = value - trial_value
-    finite = jnp.isfinite(trial_value) & jnp.isfinite(predicted) & all_finite(step)
-    nonzero = _tree_any_differs(step, jax.tree.map(jnp.zeros_like, step))
-    moved = _tree_any_differs(trial_params, params)
+    step_finite, nonzero, moved = _step_checks(step, params, trial_params)
+    finite = jnp.isfinite(trial_value) & jnp.isfinite(predicted) & step_finite
     resolution = 4 * jnp.finfo(fdtype).eps * jnp.maximum(
         jnp.abs(value), jnp.where(jnp.isfinite(trial_value), jnp.abs(trial_value), 0.0))
     threshold = jnp.maximum(resolution, jnp.asarray(rule.tiny_decrease, fdtype))
