@@ -22,16 +22,19 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 # The tests' shapes are tiny, so XLA's CPU backend spends its time compiling, not running: compile
 # without LLVM's optimisation passes (the HLO passes, fusion and buffer assignment are unchanged)
-# and without its expensive ones. Measured side by side: a third less CPU time for `reproduce
-# kohler2019 --quick`, a fifth less for the dtype/cubic/spectral unit tests (level 0), and 12%
-# less again for contract and Steihaug tests (expensive passes off). The few tests whose cost is
-# running large programs compile those with the passes on (`tests/optimised_jit.py`). Set either
-# flag yourself to override it.
+# and without its expensive ones, and fusions go through XLA's classic LLVM IR emitter instead of
+# its newer MLIR fusion emitters (much slower to compile). Measured side by side: a third less CPU
+# time for `reproduce kohler2019 --quick`, a fifth less for the dtype/cubic/spectral unit tests
+# (level 0); for 17 contract and Steihaug tests 88 CPU-s (level 0), 78 (expensive passes off)
+# and 39 (classic emitter). The few tests whose cost is running large programs compile those
+# with the defaults (`tests/optimised_jit.py`). Set any of the flags yourself to override it.
 _XLA_FLAGS = os.environ.get("XLA_FLAGS", "")
 if "--xla_backend_optimization_level" not in _XLA_FLAGS:
     _XLA_FLAGS += " --xla_backend_optimization_level=0"
 if "--xla_llvm_disable_expensive_passes" not in _XLA_FLAGS:
     _XLA_FLAGS += " --xla_llvm_disable_expensive_passes=true"
+if "--xla_cpu_use_fusion_emitters" not in _XLA_FLAGS:
+    _XLA_FLAGS += " --xla_cpu_use_fusion_emitters=false"
 os.environ["XLA_FLAGS"] = _XLA_FLAGS.strip()
 
 _OWN_CACHE = None

@@ -3,7 +3,7 @@
 time goes into running compiled code rather than compiling it.
 
 The root ``conftest.py`` turns those passes off for the whole run
-(``--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true``), which suits
+(``--xla_backend_optimization_level=0`` and two more flags), which suits
 the thousands of tiny functions the suite compiles. A function that then runs millions of
 floating-point operations (a CNN's Hessian-vector products, a dense p-spin gradient over many
 steps) is much slower without them: measured on the 2-core CI machine, 20 trust-region steps of
@@ -17,7 +17,8 @@ import functools
 
 import jax
 
-#: XLA's own defaults: optimisation level 2, the expensive LLVM passes on.
-OPTIMISED = {"xla_backend_optimization_level": 2, "xla_llvm_disable_expensive_passes": False}
+#: XLA's own defaults: optimisation level 2, the expensive LLVM passes on, the fusion emitters.
+OPTIMISED = {"xla_backend_optimization_level": 2, "xla_llvm_disable_expensive_passes": False,
+             "xla_cpu_use_fusion_emitters": True}
 
 optimised_jit = functools.partial(jax.jit, compiler_options=OPTIMISED)

@@ -12,12 +12,15 @@ shardings after step 2 equal those after step 1. The default run covers ``C.CORE
 public constructor); ``-m slow`` covers every entry.
 """
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 import complexity_optax as co
 from complexity_optax.testing import contract as C
@@ -55,10 +58,16 @@ def _sharded_step(name, mode, state):
                    out_shardings=(params_sh, state_sh)), params_sh, batch_sh
 
 
+@functools.cache
+def _single_device_run(name):
+    """Three steps on one device, shared by both layouts."""
+    return C.run(name, PARAMS, BATCH, 3)[0]
+
+
 @pytest.mark.parametrize("mode", ["data_parallel", "fsdp"])
 @pytest.mark.parametrize("name", C.tiered(NAMES))  # every entry under -m slow
 def test_sharded_matches_single_device(name, mode):
-    reference, _ = C.run(name, PARAMS, BATCH, 3)
+    reference = _single_device_run(name)
     params_sh = _param_shardings(mode)
     params = jax.device_put(PARAMS, params_sh)
     batch = jax.device_put(BATCH, (BY_ROWS, BY_ROWS))

@@ -139,7 +139,8 @@ def test_plain_run_compiles_once_keeps_state_layout_and_ignores_unknown_kwargs(n
         assert C.all_finite(updates)
 
 
-@pytest.mark.parametrize("name", NAMES)
+# One entry per constructor (the kwarg routing is the constructor's); every entry under -m slow.
+@pytest.mark.parametrize("name", C.tiered(NAMES))
 def test_unknown_extra_kwarg_does_not_change_the_update(name):
     entry = C.ENTRIES[name]
     tx = entry.optimizer()
@@ -153,7 +154,9 @@ def test_unknown_extra_kwarg_does_not_change_the_update(name):
 
     state = C.init_state(name, PARAMS)
     _, _, with_unknown = C.jitted_step(name)(PARAMS, state, grads, value, BATCH)
-    assert_trees_close(without_unknown(PARAMS, state), with_unknown, rtol=0, atol=0)
+    # The same update up to float32 rounding: the two programs are compiled apart, and XLA may
+    # fuse (and so round) them differently (measured: 1 ulp, with the suite's classic emitter).
+    assert_trees_close(without_unknown(PARAMS, state), with_unknown, rtol=1e-6, atol=1e-7)
 
 
 def _inject_state(entry, state):

@@ -83,8 +83,10 @@ def test_multisteps_applies_the_mean_gradient_every_k_steps():
     assert all(float(jnp.max(jnp.abs(u))) == 0.0 for u in jax.tree.leaves(u1))
     u2, state = tx.update(grads, state, PARAMS)
     expected, _ = inner.update(grads, inner.init(PARAMS), PARAMS)
+    # The update is a difference of O(1) points on the sphere (the projection of θ + u, minus
+    # θ): two programs may round it differently by an ulp of θ's scale (1.2e-7).
     for a, b in zip(jax.tree.leaves(u2), jax.tree.leaves(expected)):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=5e-7)
 
 
 @pytest.mark.parametrize("make", [complexity, anneal], ids=["complexity_sgd", "anneal_sgd"])
