@@ -36,7 +36,8 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["init", "params_of", "update", "value_and_grad"]
 

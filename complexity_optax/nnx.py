@@ -48,9 +48,10 @@ Examples:
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-__all__ = ["value_and_grad", "recalibrate_batch_stats"]
+__all__ = ["recalibrate_batch_stats", "value_and_grad"]
 
 
 def _nnx():

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["int_at_least", "positive_int"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from complexity_optax.demo.arguments import int_at_least, positive_int  # noqa: F401
 
@@ -63,7 +63,11 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
 def run_demo_command(args: argparse.Namespace) -> int:
     """Runs `demo`; exit status 1 if a method failed."""
     from complexity_optax.demo import (
-        DEFAULT_EPOCHS, DEFAULT_SEEDS, QUICK_EPOCHS, DemoConfig, run_demo,
+        DEFAULT_EPOCHS,
+        DEFAULT_SEEDS,
+        QUICK_EPOCHS,
+        DemoConfig,
+        run_demo,
     )
     from complexity_optax.demo.methods import DEFAULT_METHODS
 

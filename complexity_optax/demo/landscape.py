@@ -347,5 +347,12 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["LandscapeConfig", "run_landscape", "symmetric_coordinates", "format_report", "plot_landscape",
-           "add_arguments", "run_command"]
+__all__ = [
+    "LandscapeConfig",
+    "add_arguments",
+    "format_report",
+    "plot_landscape",
+    "run_command",
+    "run_landscape",
+    "symmetric_coordinates",
+]

@@ -59,12 +59,14 @@ References:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import optax
 
 import complexity_optax as co
+
 
 @dataclasses.dataclass(frozen=True)
 class BuildContext:

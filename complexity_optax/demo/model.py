@@ -8,7 +8,8 @@ and a pure dict of arrays, and every jitted function works on that dict.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

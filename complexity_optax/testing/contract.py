@@ -20,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -310,7 +311,7 @@ def wrap(entry: Entry, wrapper: str | None) -> optax.GradientTransformation:
     raise ValueError(f"wrapper: unknown {wrapper!r}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def jitted_step(name: str, wrapper: str | None = None):
     """`step(params, state, grads, value, batch) -> (params, state, updates)`, jitted.
 

@@ -7,10 +7,8 @@ from typing import Any
 
 import optax
 
-from complexity_optax._src.annealsgd.field import add_annealed_field
-from complexity_optax._src.annealsgd.field import check_scale
-from complexity_optax._src.common import checks
-from complexity_optax._src.common import sgd
+from complexity_optax._src.annealsgd.field import add_annealed_field, check_scale
+from complexity_optax._src.common import checks, sgd
 from complexity_optax._src.complexity_annealing.sphere import project_onto_sphere
 
 __all__ = ["anneal_sgd"]

@@ -10,7 +10,8 @@ bfloat16, float32 and float64, up to rounding.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp

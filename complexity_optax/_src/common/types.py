@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["PyTree", "MatVec"]
+__all__ = ["MatVec", "PyTree"]
 
 PyTree = Any
 """A JAX pytree of arrays (the parameters, a gradient, a probe vector)."""

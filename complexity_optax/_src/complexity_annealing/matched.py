@@ -16,8 +16,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.complexity_annealing import schedules as annealing_schedules
 from complexity_optax._src.common import checks
+from complexity_optax._src.complexity_annealing import schedules as annealing_schedules
 
 SMOOTHINGS = ("ema", "window", "none")
 _FLOAT32_MAX = float(jnp.finfo(jnp.float32).max)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import fractions
 import math
 import numbers
-from typing import Callable, Union
+from collections.abc import Callable
+from typing import Union
 
 import jax
 import jax.numpy as jnp

@@ -21,7 +21,8 @@ norm never gives NaN: the projection then leaves the point where it is (see each
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp

@@ -6,7 +6,8 @@ Shared by `complexity_optax._src.complexity_annealing.weight_decay` and `complex
 
 from __future__ import annotations
 
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any, Union
 
 import jax
 import jax.numpy as jnp

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Union
+from collections.abc import Callable
+from typing import Any, NamedTuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -127,7 +128,7 @@ def two_step_annealing(
     if callable(learning_rate):
         lr_fn = learning_rate
     else:
-        lr_fn = lambda count: learning_rate  # noqa: E731  (may be traced: inject_hyperparams)
+        lr_fn = lambda count: learning_rate  # may be traced: inject_hyperparams
 
     def init_fn(params):
         del params
