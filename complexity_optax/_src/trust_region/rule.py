@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.tree import all_finite
 
 __all__ = [
     "PRESETS",
@@ -219,32 +220,26 @@ def update_radius(
     return new_radius.astype(radius.dtype)
 
 
-def _step_checks(step: Any, params: Any, trial_params: Any) -> tuple[jax.Array, ...]:
-    r"""``(finite, nonzero, moved)`` of a trial step, as fused floating-point sums.
+def _step_checks(step: Any, params: Any, trial_params: Any) -> tuple[jax.Array, jax.Array]:
+    """``(nonzero, moved)``: whether some entry of `step` is non-zero, and whether some entry of
+    `trial_params` differs from `params`'.
 
-    Whether every entry of `step` is finite ($\sum_i (s_i - s_i)$ is NaN exactly then, as in
-    `all_finite`), whether some entry is non-zero and whether some entry of `trial_params`
-    differs from `params`' (sums of the comparisons as 0/1 floats). Each is one reduction
-    that XLA fuses with its elementwise operand; boolean or integer any/all reductions become
-    a written mask and a chain of reduce-windows on XLA's CPU backend.
+    Each is a sum of the comparisons as 0/1 floats, one reduction that XLA fuses with the
+    comparison; a boolean `jnp.any` becomes a written mask and a chain of reduce-windows on XLA's
+    CPU backend. Counts, not sums of |s| or |t - p|: with bfloat16 parameters XLA may drop the
+    rounding of t = p + s when the difference is formed in float32 (excess precision), and then
+    t - p is s, never 0.
     """
-    finite, nonzero, moved = [], [], []
+    nonzero, moved = [], []
     for s, p, t in zip(jax.tree.leaves(step), jax.tree.leaves(params),
                        jax.tree.leaves(trial_params)):
         s, p, t = jnp.asarray(s), jnp.asarray(p), jnp.asarray(t)
-        if not s.size:
-            continue
-        if jnp.issubdtype(s.dtype, jnp.inexact):
-            finite.append(jnp.sum(s - s).astype(jnp.float32))
-        # Counts of the comparisons, not sums of |s| or |t - p|: with bfloat16 parameters XLA
-        # may drop the rounding of t = p + s when the difference is formed in float32
-        # (excess precision), and then t - p is s, never 0.
-        nonzero.append(jnp.sum((s != 0).astype(jnp.float32)) > 0)
-        moved.append(jnp.sum((t != p).astype(jnp.float32)) > 0)
+        if s.size:
+            nonzero.append(jnp.sum((s != 0).astype(jnp.float32)) > 0)
+            moved.append(jnp.sum((t != p).astype(jnp.float32)) > 0)
     if not nonzero:
-        return jnp.asarray(True), jnp.asarray(False), jnp.asarray(False)
-    all_finite = jnp.all(jnp.isfinite(jnp.stack(finite))) if finite else jnp.asarray(True)
-    return all_finite, jnp.any(jnp.stack(nonzero)), jnp.any(jnp.stack(moved))
+        return jnp.asarray(False), jnp.asarray(False)
+    return jnp.any(jnp.stack(nonzero)), jnp.any(jnp.stack(moved))
 
 
 def assess_step(
@@ -298,8 +293,8 @@ def assess_step(
     trial_value = jnp.asarray(trial_value).astype(fdtype)
     predicted = jnp.asarray(predicted).astype(fdtype)
     actual = value - trial_value
-    step_finite, nonzero, moved = _step_checks(step, params, trial_params)
-    finite = jnp.isfinite(trial_value) & jnp.isfinite(predicted) & step_finite
+    finite = jnp.isfinite(trial_value) & jnp.isfinite(predicted) & all_finite(step)
+    nonzero, moved = _step_checks(step, params, trial_params)
     resolution = 4 * jnp.finfo(fdtype).eps * jnp.maximum(
         jnp.abs(value), jnp.where(jnp.isfinite(trial_value), jnp.abs(trial_value), 0.0))
     threshold = jnp.maximum(resolution, jnp.asarray(rule.tiny_decrease, fdtype))
