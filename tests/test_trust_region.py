@@ -243,7 +243,7 @@ def test_nnx_optimizer_loop():
 # training images, the authors' constants (Δ0 = 0.05 sphere / 1e-4 RMSProp in A-norm units,
 # Δmax 10, η1 0.01, η2 0.95, ×1.1 growth, ÷1.5 sphere / ÷1.75 RMSProp shrink, β = 0.8).
 
-_STEPS, _BATCH, _TARGET = 130, 512, 1e-3
+_STEPS, _BATCH, _TARGET, _SEEDS = 130, 512, 1e-3, (0, 1, 2)
 _HEADLINE = {
     "identity": dict(ellipsoid="identity", initial_radius=0.05, decrease=1 / 1.5),
     "rmsprop": dict(ellipsoid=rmsprop_ellipsoid(decay=0.8, eps=1e-5), initial_radius=1e-4,
@@ -326,21 +326,27 @@ def test_mlp_on_digits_ellipsoid_needs_fewer_hvps_than_sphere():
     (to 1e-3: 123-175 against 134-165 HVPs). On standardised features the sphere also wins.
     """
     x_all, y_all = _digits()
-    loss0 = float(_mlp_loss(_mlp_init(jax.random.fold_in(jax.random.PRNGKey(0), 0)),
-                            x_all, y_all))
     reached = {}
     for name in _HEADLINE:
-        final, state, (hvps, losses) = _trainer(name)(0)
-        hvps, losses = np.asarray(hvps), np.asarray(losses)
-        assert isinstance(state, TrustRegionState)
-        assert int(state.gradient_count) == _STEPS
-        assert int(state.accepted_count) >= 0.7 * _STEPS
-        assert float(final) < loss0 / 1000  # trains: 2.4 -> below 2e-3 in 130 steps
-        hit = losses <= _TARGET
-        reached[name] = int(hvps[np.argmax(hit)]) if hit.any() else None
-        print(f"{name}: full loss {loss0:.3f} -> {float(final):.2e}, HVPs {int(state.hvp_count)}, "
-              f"accepted {int(state.accepted_count)}/{_STEPS}, HVPs to {_TARGET}: "
-              f"{reached[name]}")
-    # Seed 0 measured: 363 (RMSProp) against 428 (sphere).
-    assert reached["rmsprop"] is not None
-    assert reached["identity"] is None or reached["rmsprop"] < 0.9 * reached["identity"]
+        finals, hits = [], []
+        for seed in _SEEDS:
+            loss0 = float(_mlp_loss(_mlp_init(jax.random.fold_in(jax.random.PRNGKey(seed), 0)),
+                                    x_all, y_all))
+            final, state, (hvps, losses) = _trainer(name)(seed)
+            hvps, losses = np.asarray(hvps), np.asarray(losses)
+            assert isinstance(state, TrustRegionState)
+            assert int(state.gradient_count) == _STEPS
+            assert int(state.accepted_count) >= 0.7 * _STEPS
+            assert float(final) < loss0 / 300  # every seed trains: 2.4 -> below 8e-3
+            finals.append(float(final) / loss0)
+            hit = losses <= _TARGET
+            # A seed that never reaches the target counts as all the HVPs it used.
+            hits.append(int(hvps[np.argmax(hit)]) if hit.any() else int(state.hvp_count))
+            print(f"{name} seed {seed}: full loss {loss0:.3f} -> {float(final):.2e}, HVPs "
+                  f"{int(state.hvp_count)}, accepted {int(state.accepted_count)}/{_STEPS}, HVPs "
+                  f"to {_TARGET}: {hits[-1] if hit.any() else None}")
+        assert np.median(finals) < 1 / 1000  # and the median seed below loss0 / 1000
+        reached[name] = float(np.mean(hits))
+    # Measured (3 seeds, the suite's XLA flags): identity 382, 436, 401 HVPs to 1e-3 against
+    # RMSProp 353, 350, 357 (mean ratio 0.87); one seed alone moves with the rounding of CG.
+    assert reached["rmsprop"] < 0.95 * reached["identity"]

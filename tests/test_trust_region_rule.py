@@ -224,13 +224,14 @@ def test_radius_floor_and_int32_clamp():
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
 def test_one_pass_finiteness_and_difference_checks_match_the_boolean_reductions(dtype):
-    """`all_finite` (a sum of x - x) and `_step_checks` (sums of the comparisons as 0/1 floats)
-    give the answers of jnp.all(isfinite) and jnp.any(!=), under jit, at any position of a
-    large leaf."""
+    """`all_finite` (a sum of x - x) and `_step_checks` (bounded sums of |s|, of |t - p|, and
+    counts of the comparisons for bfloat16) give the answers of jnp.all(isfinite) and
+    jnp.any(!=), under jit, at any position of a large leaf."""
     n = 100_003
     base = jnp.linspace(-3.0, 3.0, n).astype(dtype)
     zero = jnp.zeros(n, dtype)
-    checks = jax.jit(lambda s, p, t: (all_finite(s), *R._step_checks(s, p, t)))
+    checks = jax.jit(lambda s, p, t: (all_finite(s), *R.step_checks(s, p, t)))
+    huge = jnp.finfo(dtype).max
 
     def reference(s, p, t):
         leaves = lambda tree: [np.asarray(x, np.float64) for x in jax.tree.leaves(tree)]
@@ -250,7 +251,22 @@ def test_one_pass_finiteness_and_difference_checks_match_the_boolean_reductions(
         cases.append((tree(zero.at[position].set(1)), tree(base), tree(one_ulp)))  # moved
         cases.append((tree(zero.at[position].set(1e-30)), tree(base), tree(base)))  # no move
     cases.append((tree(zero), tree(base), tree(base + 0)))  # the zero step
+    cases.append((tree(jnp.full(n, huge, dtype)), tree(base), tree(base)))  # sum |s| overflows
     for step, params, trial in cases:
         got = tuple(bool(v) for v in checks(step, params, trial))
-        assert got == reference(step, params, trial)
-    assert bool(all_finite({})) and R._step_checks({}, {}, {}) == (False, False)
+        assert got[0] == got[1] == reference(step, params, trial)[0]
+        assert got[2:] == reference(step, params, trial)[1:]
+    assert bool(all_finite({})) and tuple(map(bool, R.step_checks({}, {}, {}))) == (
+        True, False, False)
+
+
+def test_trial_point_is_evaluated_only_when_the_finite_step_moves_theta():
+    """`evaluate_if_moved`: f(theta) for a zero step, a step below theta's resolution and a
+    non-finite step (f is then never called: here it would return NaN); f(theta + s) else."""
+    f = lambda t: jnp.where(jnp.all(t == 1.0), jnp.nan, jnp.sum((t - 2.0) ** 2))
+    p = jnp.ones(3)
+    evaluate = jax.jit(lambda s: R.evaluate_if_moved(f, p, s, jnp.float32(7.0),
+                                                     R.step_checks(s, p, p + s)))
+    for s in (jnp.zeros(3), jnp.full(3, 1e-9), jnp.array([0.0, jnp.nan, 0.0])):
+        assert float(evaluate(s)) == 7.0
+    assert float(evaluate(jnp.array([1.0, 0.0, 0.0]))) == 2.0

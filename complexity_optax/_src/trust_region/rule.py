@@ -31,18 +31,22 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from complexity_optax._src.common import checks
-from complexity_optax._src.common.tree import all_finite
+from complexity_optax._src.common.tree import compute_dtype
 
 __all__ = [
     "PRESETS",
     "StepAssessment",
+    "StepChecks",
     "StepOutcome",
     "TrustRegionPreset",
     "assess_step",
+    "evaluate_if_moved",
     "get_preset",
     "radius_floor",
+    "step_checks",
     "update_radius",
     "validate",
 ]
@@ -128,6 +132,14 @@ class StepOutcome(enum.IntEnum):
     UNRESOLVED = 4  #: both decreases are below the resolution of f: accepted with rho = 1.
     STATIONARY = 5  #: a zero step (zero gradient): nothing to do.
     SKIPPED = 6  #: non-finite inputs (gradient or value): the step was not attempted.
+
+
+class StepChecks(NamedTuple):
+    """What `step_checks` found about a trial step (scalar bools)."""
+
+    finite: jax.Array  #: every entry of the step is finite.
+    nonzero: jax.Array  #: some entry of the (finite) step is non-zero; False if not finite.
+    moved: jax.Array  #: some entry of the trial point differs from the parameters'.
 
 
 class StepAssessment(NamedTuple):
@@ -220,26 +232,82 @@ def update_radius(
     return new_radius.astype(radius.dtype)
 
 
-def _step_checks(step: Any, params: Any, trial_params: Any) -> tuple[jax.Array, jax.Array]:
-    """``(nonzero, moved)``: whether some entry of `step` is non-zero, and whether some entry of
-    `trial_params` differs from `params`'.
+def step_checks(step: Any, params: Any, trial_params: Any) -> StepChecks:
+    r"""`StepChecks`: whether every entry of `step` is finite, whether some entry is non-zero,
+    and whether some entry of `trial_params` differs from `params`'.
 
-    Each is a sum of the comparisons as 0/1 floats, one reduction that XLA fuses with the
-    comparison; a boolean `jnp.any` becomes a written mask and a chain of reduce-windows on XLA's
-    CPU backend. Counts, not sums of |s| or |t - p|: with bfloat16 parameters XLA may drop the
-    rounding of t = p + s when the difference is formed in float32 (excess precision), and then
-    t - p is s, never 0.
+    Each floating leaf costs two reductions that XLA fuses with the elementwise work before them
+    (reads, no parameter-sized array written):
+
+    * $\sum_i a_i / (1 + a_i)$ with $a = |s|$ is NaN exactly when some $s_i$ is NaN or
+      $\pm\infty$ ($\infty/\infty$), cannot overflow (each term is below 1), and is $> 0$
+      exactly when some $s_i \ne 0$ (a sum of non-negative terms never rounds to 0), for a
+      finite step (`assess_step` reads `nonzero` only then);
+    * $\sum_i |t_i - p_i| > 0$ exactly when some finite $t_i \ne p_i$ (the difference of two
+      distinct floats is not 0); $p$ passes an optimisation barrier, without which XLA folds
+      $(p + s) - p$ to $s$ when $p$ is a compile-time constant (parameters closed over).
+
+    A comparison would be written out as a mask before its reduction on XLA's CPU backend. Only
+    bfloat16/float16 leaves compare (counts of $t_i \ne p_i$ as 0/1 floats): formed in float32,
+    $t - p$ may be $s$ itself, because XLA may drop the rounding of $t = p + s$ to the narrow
+    dtype (excess precision). Integer leaves are finite and compare.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> p = jnp.array([1.0, 2.0])
+      >>> tiny = jnp.array([0.0, 1e-9])              # below the resolution of p
+      >>> [bool(c) for c in step_checks(tiny, p, p + tiny)]
+      [True, True, False]
+      >>> [bool(c) for c in step_checks(jnp.array([0.0, jnp.inf]), p, p)]
+      [False, False, False]
     """
-    nonzero, moved = [], []
+    finite, nonzero, moved = [], [], []
     for s, p, t in zip(jax.tree.leaves(step), jax.tree.leaves(params),
                        jax.tree.leaves(trial_params)):
         s, p, t = jnp.asarray(s), jnp.asarray(p), jnp.asarray(t)
-        if s.size:
+        if not s.size:
+            continue
+        if not jnp.issubdtype(s.dtype, jnp.inexact):
             nonzero.append(jnp.sum((s != 0).astype(jnp.float32)) > 0)
             moved.append(jnp.sum((t != p).astype(jnp.float32)) > 0)
-    if not nonzero:
-        return jnp.asarray(False), jnp.asarray(False)
-    return jnp.any(jnp.stack(nonzero)), jnp.any(jnp.stack(moved))
+            continue
+        a = jnp.abs(s.astype(compute_dtype(s.dtype)))
+        bounded = jnp.sum(a / (1 + a))
+        finite.append(jnp.isfinite(bounded))
+        nonzero.append(bounded > 0)
+        if compute_dtype(t.dtype) != t.dtype:
+            moved.append(jnp.sum((t != p).astype(jnp.float32)) > 0)
+        else:
+            # The barrier keeps XLA from reassociating (p + s) - p to s when p is a constant.
+            moved.append(jnp.sum(jnp.abs(t - jax.lax.optimization_barrier(p))) > 0)
+    every = lambda flags, empty: jnp.all(jnp.stack(flags)) if flags else jnp.asarray(empty)
+    some = lambda flags: jnp.any(jnp.stack(flags)) if flags else jnp.asarray(False)
+    return StepChecks(every(finite, True), some(nonzero), some(moved))
+
+
+def evaluate_if_moved(fn: Any, params: Any, step: Any, value: jax.Array,
+                      found: StepChecks) -> jax.Array:
+    r"""$f(\theta + s)$ when the finite step moves $\theta$; else `value` $= f(\theta)$.
+
+    A step that rounds back to $\theta$ (or is zero) has $f(\theta + s) = f(\theta)$, and a
+    non-finite one is rejected whatever its value, so neither is evaluated. The trial point is
+    formed inside the branch (`fn(optax.apply_updates(params, step))`), which also keeps the
+    evaluation its own XLA computation: fused as the caller's `fn` alone would be, not merged
+    with the linearisation at $\theta$.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> f = lambda x: jnp.sum(x**2)
+      >>> p, s = jnp.array([1.0, 2.0]), jnp.array([0.5, 0.0])
+      >>> float(evaluate_if_moved(f, p, s, f(p), step_checks(s, p, p + s)))
+      6.25
+      >>> float(evaluate_if_moved(f, p, 0 * s, f(p), step_checks(0 * s, p, p)))
+      5.0
+    """
+    trial = lambda p, s: fn(optax.apply_updates(p, s))
+    out = jax.eval_shape(trial, params, step)
+    return jax.lax.cond(found.finite & found.moved, trial,
+                        lambda p, s: jnp.asarray(value).astype(out.dtype), params, step)
 
 
 def assess_step(
@@ -256,6 +324,7 @@ def assess_step(
     rule: TrustRegionPreset,
     max_radius: Any = None,
     increase: Any = None,
+    found: StepChecks | None = None,
 ) -> StepAssessment:
     r"""Ratio, acceptance and next radius of one trial step, precision-safe.
 
@@ -293,8 +362,10 @@ def assess_step(
     trial_value = jnp.asarray(trial_value).astype(fdtype)
     predicted = jnp.asarray(predicted).astype(fdtype)
     actual = value - trial_value
-    finite = jnp.isfinite(trial_value) & jnp.isfinite(predicted) & all_finite(step)
-    nonzero, moved = _step_checks(step, params, trial_params)
+    if found is None:
+        found = step_checks(step, params, trial_params)
+    step_finite, nonzero, moved = found
+    finite = jnp.isfinite(trial_value) & jnp.isfinite(predicted) & step_finite
     resolution = 4 * jnp.finfo(fdtype).eps * jnp.maximum(
         jnp.abs(value), jnp.where(jnp.isfinite(trial_value), jnp.abs(trial_value), 0.0))
     threshold = jnp.maximum(resolution, jnp.asarray(rule.tiny_decrease, fdtype))

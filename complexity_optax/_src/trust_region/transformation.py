@@ -36,7 +36,9 @@ from complexity_optax._src.trust_region.rule import (
     StepOutcome,
     TrustRegionPreset,
     assess_step,
+    evaluate_if_moved,
     radius_floor,
+    step_checks,
     validate,
 )
 from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
@@ -353,7 +355,8 @@ def trust_region(
         inputs_finite = (all_finite(updates) & all_finite(grads)
                          & jnp.isfinite(lin_value)
                          & (True if value is None else jnp.isfinite(jnp.asarray(value))))
-        grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
+        # Non-finite inputs skip the step: its update, radius and ellipsoid are discarded below,
+        # and a non-finite gradient stops CG before its first iteration (no masked copy).
 
         ell_state = optax.tree.where(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
@@ -363,14 +366,16 @@ def trust_region(
                                  theta=rule.cg_forcing_exponent, stop=rule.cg_stop)
         step = optax.tree.cast_like(solve.step, params)
         trial = optax.apply_updates(params, step)
-        trial_value = loss(upcast(trial) if low_precision else trial)
+        found = step_checks(step, params, trial)
+        trial_value = evaluate_if_moved(
+            (lambda t: loss(upcast(t))) if low_precision else loss, params, step, lin_value, found)
         floor = radius_floor(tree_norm_in(work, diag), jnp.result_type(*jax.tree.leaves(params)),
                              jnp.float32)
         verdict = assess_step(
             value=lin_value, trial_value=trial_value, predicted=solve.model_decrease, step=step,
             params=params, trial_params=trial, radius=state.radius,
             hit_boundary=solve.hit_boundary, min_radius=floor, rule=rule,
-            max_radius=rule.max_radius, increase=rule.increase)
+            max_radius=rule.max_radius, increase=rule.increase, found=found)
         accepted = inputs_finite & verdict.accepted
         new_radius = jnp.where(inputs_finite, verdict.radius, state.radius)
         new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
