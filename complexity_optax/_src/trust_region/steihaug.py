@@ -241,16 +241,9 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
     # with s_k + step p_k. A step that stops at k = 0 (the boundary, common in training) writes
     # p_0, H p_0, r_1 and the step, where the unrotated loop also wrote s_0 = 0, p_1 and a
     # copy of its state. H p_k stays a temporary of the body, so the loop holds s, r and p.
-    def iterate(s: PyTree | None, r: PyTree, p: PyTree, rv, s_m_s, s_m_p, p_m_p, decrease,
-                iterations):
-        """Iteration k from (s_k, r_k, p_k): one HVP, then the step and whether CG stops.
-
-        `s=None` at k = 0: s_0 = 0 is not formed; its slot holds H p_0, dead once r_1 and
-        p_0^T H p_0 are formed, and `current_iterate` reads 0 there.
-        """
+    def iterate(s: PyTree, r: PyTree, p: PyTree, rv, s_m_s, s_m_p, p_m_p, decrease, iterations):
+        """Iteration k from (s_k, r_k, p_k): one HVP, then the step and whether CG stops."""
         hp = hvp_fn(p)
-        if s is None:
-            s = hp
         p_h_p = _dot(p, hp, dtype)
         finite = jnp.isfinite(p_h_p)
         nonpositive = finite & (p_h_p <= 0)
@@ -286,7 +279,7 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
         return state, decision
 
     def current_iterate(st: _CGState) -> PyTree:
-        """s_k: the state's slot, or 0 at k = 0 (the slot then holds H p_0, unread)."""
+        """s_k: the state's slot, or 0 at k = 0 (the slot then holds the gradient, unread)."""
         return jax.tree.map(lambda s: jnp.where(st.iterations > 1, s, jnp.zeros((), s.dtype)),
                             st.s)
 
@@ -301,10 +294,10 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
 
     # A zero (or non-finite) gradient, or a residual already below the tolerance: no iteration.
     ran = (r0_norm > tol) & jnp.isfinite(rv0)
-    # No zero tree is formed for s_0 (see `iterate`): the compiled benchmark step holds one
-    # parameter-sized buffer fewer (Rosenbrock, n = 1e6: 5 temporaries with the sphere, 8 with
-    # the RMSProp ellipsoid, against 7 and 9 for the unrotated loop).
-    first, d0 = iterate(s=None, r=grad, p=optax.tree.scale(-1.0, v0),
+    # s_0 = 0 is not formed: its slot holds the gradient (dead once r_1 and p_0 exist), and
+    # `current_iterate` reads 0 there. With a preconditioner the compiled step then holds one
+    # parameter-sized buffer fewer (8 instead of 9 in the benchmark's Rosenbrock step).
+    first, d0 = iterate(s=grad, r=grad, p=optax.tree.scale(-1.0, v0),
                         rv=rv0, s_m_s=zero, s_m_p=zero, p_m_p=rv0, decrease=zero,
                         iterations=jnp.ones((), jnp.int32))
     final, d = jax.lax.while_loop(lambda c: ~c[1].done, body,
