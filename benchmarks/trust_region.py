@@ -370,13 +370,18 @@ def profile_step(loss, params, batch, repeats: int) -> dict[str, tuple[float, fl
 
     Each stage is a jitted prefix of the step, built from the library's own pieces and
     returning what the next stage needs (so that XLA cannot drop it): the linearisation (value,
-    gradient, HVP residuals), + the finiteness checks and masking, + Steihaug CG at the
-    default radius, + the value at the trial point, + the radius floor, + the rule and the
-    masked update; then the public step itself and its parts. A diagnostic: it mirrors
+    gradient, HVP residuals), + the finiteness checks, + Steihaug CG at the default radius,
+    + the step's checks and the value at the trial point, + the radius floor, + the rule and
+    the masked update; then the public step itself and its parts. A diagnostic: it mirrors
     `trust_region.update` for the sphere, float32, unmasked parameters.
     """
     from complexity_optax._src.common.tree import all_finite
-    from complexity_optax._src.trust_region.rule import assess_step, radius_floor
+    from complexity_optax._src.trust_region.rule import (
+        assess_step,
+        evaluate_if_moved,
+        radius_floor,
+        step_checks,
+    )
     from complexity_optax._src.trust_region.shape import tree_norm_in
     from complexity_optax._src.trust_region.transformation import LIBRARY_DEFAULTS
 
@@ -391,7 +396,6 @@ def profile_step(loss, params, batch, repeats: int) -> dict[str, tuple[float, fl
             if level < 2:
                 return out
             ok = all_finite(grad) & jnp.isfinite(value)
-            grad = optax.tree.where(ok, grad, optax.tree.zeros_like(grad))
             if level < 3:
                 return value, grad, ok
             sub = steihaug_cg(hvp_fn, grad, radius, max_iters=rule.max_cg_iters,
@@ -399,7 +403,8 @@ def profile_step(loss, params, batch, repeats: int) -> dict[str, tuple[float, fl
             if level < 4:
                 return value, sub.step, sub.model_decrease, ok
             trial = optax.apply_updates(p, sub.step)
-            trial_value = loss(trial, *b)
+            found = step_checks(sub.step, p, trial)
+            trial_value = evaluate_if_moved(lambda t: loss(t, *b), p, sub.step, value, found)
             if level < 5:
                 return value, sub.step, sub.model_decrease, trial_value, ok
             floor = radius_floor(tree_norm_in(p, None), jnp.float32, jnp.float32)
@@ -408,7 +413,8 @@ def profile_step(loss, params, batch, repeats: int) -> dict[str, tuple[float, fl
             verdict = assess_step(value=value, trial_value=trial_value,
                                   predicted=sub.model_decrease, step=sub.step, params=p,
                                   trial_params=trial, radius=radius,
-                                  hit_boundary=sub.hit_boundary, min_radius=floor, rule=rule)
+                                  hit_boundary=sub.hit_boundary, min_radius=floor, rule=rule,
+                                  found=found)
             accepted = ok & verdict.accepted
             updates = optax.tree.where(accepted, sub.step, optax.tree.zeros_like(sub.step))
             return optax.apply_updates(p, updates), verdict.radius, verdict.rho, verdict.outcome

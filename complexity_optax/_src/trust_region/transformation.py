@@ -355,8 +355,7 @@ def trust_region(
         inputs_finite = (all_finite(updates) & all_finite(grads)
                          & jnp.isfinite(lin_value)
                          & (True if value is None else jnp.isfinite(jnp.asarray(value))))
-        # Non-finite inputs skip the step: its update, radius and ellipsoid are discarded below,
-        # and a non-finite gradient stops CG before its first iteration (no masked copy).
+        grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
 
         ell_state = optax.tree.where(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
