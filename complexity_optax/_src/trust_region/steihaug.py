@@ -161,7 +161,8 @@ def steihaug_cg(
     $s^\top M p/\Delta$), so any finite radius works: no $\Delta^2$ is ever formed (a radius
     above $\sqrt{\text{float max}}$ no longer overflows).
 
-    A zero gradient gives the zero step with 0 iterations. A non-finite `p^T H p` stops the
+    A zero gradient gives the zero step with 0 iterations (the first HVP is formed before the
+    loop, so it is computed and discarded then). A non-finite `p^T H p` stops the
     loop with the current iterate (counted as negative curvature), so the step is never NaN.
     The model decrease is accumulated along the iterations (no extra product).
 
