@@ -287,7 +287,8 @@ def step_checks(step: Any, params: Any, trial_params: Any) -> StepChecks:
 
 def evaluate_if_moved(fn: Any, params: Any, step: Any, value: jax.Array,
                       found: StepChecks) -> jax.Array:
-    r"""$f(\theta + s)$ when the finite step moves $\theta$; else `value` $= f(\theta)$.
+    r"""$f(\theta + s)$ when the finite step moves $\theta$; else `value` $= f(\theta)$ (in
+    `value`'s dtype).
 
     A step that rounds back to $\theta$ (or is zero) has $f(\theta + s) = f(\theta)$, and a
     non-finite one is rejected whatever its value, so neither is evaluated. The trial point is
@@ -304,10 +305,10 @@ def evaluate_if_moved(fn: Any, params: Any, step: Any, value: jax.Array,
       >>> float(evaluate_if_moved(f, p, 0 * s, f(p), step_checks(0 * s, p, p)))
       5.0
     """
-    trial = lambda p, s: fn(optax.apply_updates(p, s))
-    out = jax.eval_shape(trial, params, step)
+    dtype = jnp.asarray(value).dtype  # f at theta and at theta + s: one function, one dtype
+    trial = lambda p, s: jnp.asarray(fn(optax.apply_updates(p, s))).astype(dtype)
     return jax.lax.cond(found.finite & found.moved, trial,
-                        lambda p, s: jnp.asarray(value).astype(out.dtype), params, step)
+                        lambda p, s: jnp.asarray(value).astype(dtype), params, step)
 
 
 def assess_step(
