@@ -153,17 +153,37 @@ def test_index_has_the_readme_commands():
 
 
 # -------------------------------------------------------------------------- runnable examples
-GUIDE_PAGES = [
-    "getting-started.md",
-    "methods/complexity-annealing.md",
-    "methods/annealsgd.md",
-    "methods/trust-region.md",
-    "methods/landscape.md",
-    "clients/nnx.md",
-    "clients/equinox.md",
-    "clients/optimistix.md",
-    "clients/optax.md",
-]
+#: Every page of docs/ with a ```python block: all of them run (``` ```text ``` is output,
+#: ``` ```bash ``` the CLI, which tests/test_demo.py and tests/test_cli_*.py run).
+GUIDE_PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")
+                     if PYTHON_BLOCK.search(p.read_text(encoding="utf-8")))
+CODE_FENCE = re.compile(r"^```(\w*)$", re.MULTILINE)
+
+
+def test_every_code_block_of_the_docs_runs_or_is_output():
+    """No fragment fences (``` ```py ```) left: a block is Python that runs, a shell command, or
+    printed output."""
+    assert {"which-tool.md", "clients/optimistix.md", "methods/trust-region.md"} <= set(GUIDE_PAGES)
+    for page in sorted(DOCS.rglob("*.md")):
+        languages = set(CODE_FENCE.findall(page.read_text(encoding="utf-8"))) - {""}
+        assert languages <= {"python", "bash", "text"}, (page, languages)
+
+
+def test_which_tool_calls_every_function_its_table_names():
+    """The table's `use` column names functions; its Python block calls each one (so a row whose
+    signature changed fails the run, not a reader)."""
+    text = (DOCS / "which-tool.md").read_text(encoding="utf-8")
+    table = "\n".join(line for line in text.splitlines() if line.startswith("| "))
+    named = set()
+    for row in table.splitlines()[2:]:
+        use = row.split("|")[2]
+        for span in re.findall(r"`([^`]+)`", use):
+            named.update(re.findall(r"([a-z_][a-z0-9_]*)\(", span))
+            named.update(re.findall(r"^(?:landscape\.)?([a-z_][a-z0-9_]*)$", span))
+    assert len(named) >= 35  # 39 names today
+    code = "\n".join(PYTHON_BLOCK.findall(text))
+    missing = sorted(name for name in named if not re.search(rf"\b{name}\(", code))
+    assert not missing, f"which-tool.md names these without calling them: {missing}"
 
 
 @pytest.mark.integration
@@ -185,3 +205,20 @@ def test_readme_first_loop_trains_a_cnn(capsys):
     for i, block in enumerate(blocks):
         exec(compile(block, f"README.md[{i}]", "exec"), namespace)  # noqa: S102
     assert float(namespace["accuracy"]) > 0.5  # 0.88 measured; chance is 0.1
+
+
+def test_trust_region_problem_table_is_the_benchmark_record():
+    """The problem-set table of docs/methods/trust-region.md is the benchmark's record, row by row
+    (``benchmarks/results/trust_region_problems_cpu.txt``, written by
+    ``benchmarks/trust_region.py --problems``): no number in it is typed by hand."""
+    record = (ROOT / "benchmarks" / "results" / "trust_region_problems_cpu.txt").read_text()
+    page = (DOCS / "methods" / "trust-region.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in page.splitlines()
+            if line.startswith("| ") and "status" in line}
+    lines = [line for line in record.splitlines() if line and not line.startswith("#")]
+    assert len(lines) >= 14 and len(rows) == len(lines)
+    for line in lines:
+        name = line.split()[0]
+        numbers = re.findall(r"-?\d+(?:\.\d+)?", line.split(None, 1)[1])
+        cells = re.findall(r"-?\d+(?:\.\d+)?", rows[name].split("|", 2)[2])
+        assert set(numbers) == set(cells), (name, numbers, cells)
