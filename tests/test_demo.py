@@ -63,6 +63,11 @@ class TestQuickRun:
         for name in doc["methods"]:
             assert name in stderr
 
+    def test_one_seed_prints_no_spread_and_no_progress_when_asked(self, quick_run):
+        _, doc, stderr, _ = quick_run
+        assert "± –" in stderr and "± 0.0000" not in stderr  # one seed: no spread to show
+        assert "epochs (" not in stderr and "done:" not in stderr  # --no-progress
+
     def test_config_and_shapes_of_records(self, quick_run):
         _, doc, _, _ = quick_run
         assert doc["config"]["epochs"] == EPOCHS and doc["config"]["seeds"] == 1
@@ -235,3 +240,23 @@ class TestHarness:
         assert s["test_accuracy_std"] == pytest.approx(0.05)
         assert s["backprops_mean"] == 15
         assert s["train_loss_curve_mean"] == [2.0, 1.0]
+
+
+def test_piped_demo_prints_progress_lines_to_stderr(tmp_path):
+    """`demo ... 2>progress.txt >table.txt`: stderr is not a terminal, so progress comes as plain
+    lines (one per phase, at most one per 10 s otherwise), and stdout holds only the table."""
+    import subprocess
+    import sys
+
+    progress, table = tmp_path / "progress.txt", tmp_path / "table.txt"
+    with open(progress, "w") as err, open(table, "w") as out:
+        code = subprocess.run(
+            [sys.executable, "-m", "complexity_optax", "demo", "--quick", "--seeds", "1",
+             "--epochs", "1", "--methods", "sgd,tr_sphere", "--output-dir", str(tmp_path / "o")],
+            stdout=out, stderr=err, timeout=900).returncode
+    assert code == 0, progress.read_text()
+    lines = progress.read_text().splitlines()
+    assert any(line.startswith("1/2 epochs (50%) sgd seed 0 loss=") for line in lines), lines
+    assert any(line.startswith("2/2 epochs (100%) tr_sphere seed 0") for line in lines), lines
+    assert lines[-1].startswith("done: 2/2 epochs in ")
+    assert "epochs (" not in table.read_text() and "tr_sphere" in table.read_text()

@@ -22,6 +22,7 @@ import traceback
 from typing import Any
 
 from complexity_optax.demo import methods as methods_lib
+from complexity_optax.demo.progress import Progress
 
 QUICK_EPOCHS = 10
 DEFAULT_EPOCHS = 30
@@ -41,14 +42,6 @@ class DemoConfig:
     quick: bool = False
 
 
-def _progress_bar(total: int, enabled: bool):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a demo dependency
-        return None
-    return tqdm(total=total, disable=not enabled, file=sys.stderr, unit="epoch", leave=False)
-
-
 def run_demo(config: DemoConfig) -> dict[str, Any]:
     """Runs the demo and writes `results.json` and `loss_vs_backprops.png`; returns the JSON
     document. With `config.as_json` the document goes to stdout and the table to stderr;
@@ -63,14 +56,11 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
 
     start = time.perf_counter()
     data = load_digits_split()
-    bar = _progress_bar(len(runnable) * config.seeds * config.epochs,
-                        config.progress and sys.stderr.isatty())
+    bar = Progress(len(runnable) * config.seeds * config.epochs, enabled=config.progress,
+                   unit="epoch")
 
     def on_epoch(name: str, seed: int, epoch: int, loss: float) -> None:
-        if bar is not None:
-            bar.set_description(f"{name} seed {seed}")
-            bar.set_postfix(loss=f"{loss:.4f}")
-            bar.update(1)
+        bar.update(description=f"{name} seed {seed}", postfix=f"loss={loss:.4f}")
 
     trainer = Trainer(data, config.epochs, on_epoch=on_epoch)
     results, failed = {}, {}
@@ -78,15 +68,12 @@ def run_demo(config: DemoConfig) -> dict[str, Any]:
         try:
             runs = []
             for seed in range(config.seeds):
-                if bar is not None:
-                    bar.set_description(f"{method.name} seed {seed}")
                 runs.append(trainer.run(method, seed))
             results[method.name] = runs
         except Exception as e:  # One broken method must not hide the others' results.
             failed[method.name] = f"{type(e).__name__}: {e}".splitlines()[0][:300]
             print(f"{method.name} failed:\n{traceback.format_exc()}", file=sys.stderr)
-    if bar is not None:
-        bar.close()
+    bar.close()
 
     os.makedirs(config.output_dir, exist_ok=True)
     figure_path = os.path.join(config.output_dir, "loss_vs_backprops.png")

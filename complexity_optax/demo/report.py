@@ -120,9 +120,13 @@ def format_table(document: dict[str, Any]) -> str:
     )
     lines = [header, "-" * len(header)]
 
+    n_seeds = document["config"]["seeds"]
+
     def pm(mean, std, digits):
         if mean is None:
             return "nan"
+        if n_seeds < 2:  # one seed has no spread: say so rather than print a zero
+            return f"{mean:.{digits}f} ± –"
         return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
     for name, entry in document["methods"].items():
@@ -135,7 +139,6 @@ def format_table(document: dict[str, Any]) -> str:
         )
     for name, why in document["failed"].items():
         lines.append(f"{name:<24} FAILED: {why}")
-    n_seeds = document["config"]["seeds"]
     plural = "s" if n_seeds != 1 else ""
     lines.append(
         f"(mean ± std over {n_seeds} seed{plural}; gradients, HVPs and wall time per run; "
@@ -144,15 +147,46 @@ def format_table(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: Twenty distinguishable colours: matplotlib's tab10, then the light halves of tab20.
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+          "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8", "#ffbb78", "#98df8a",
+          "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5")
+MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*", "h", "<", ">", "p", "d", "8")
+LINESTYLES = ("-", "--", "-.", ":")
+
+
+def method_styles(names: Sequence[str]) -> dict[str, dict[str, str]]:
+    """A distinct colour, marker and line style for each name (in order), for every figure.
+
+    Examples:
+      >>> styles = method_styles(["sgd", "adam", "entropy_sgd"])
+      >>> styles["sgd"]["color"] != styles["entropy_sgd"]["color"]
+      True
+      >>> len({tuple(s.values()) for s in method_styles(list("abcdefghijklmn")).values()})
+      14
+    """
+    return {name: {"color": COLORS[i % len(COLORS)], "marker": MARKERS[i % len(MARKERS)],
+                   "linestyle": LINESTYLES[i % len(LINESTYLES)]}
+            for i, name in enumerate(names)}
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """`(figure, axes)` like `plt.subplots`, without pyplot: no backend is chosen or switched, no
+    global figure list is touched, so a notebook that calls this keeps its inline plots. The
+    figure renders with Agg when saved (`save_figure`)."""
+    from matplotlib.figure import Figure
+
+    subplot_keys = ("sharex", "sharey", "squeeze", "subplot_kw", "gridspec_kw", "width_ratios",
+                    "height_ratios")
+    subplots = {k: kwargs.pop(k) for k in subplot_keys if k in kwargs}
+    fig = Figure(**kwargs)
+    return fig, fig.subplots(nrows, ncols, **subplots)
+
+
 def plot_losses(document: dict[str, Any], path: str) -> str:
-    """Writes the loss-vs-backprops figure (PNG, Agg backend) and returns its path."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
-    styles = ("-", "--", "-.", ":")  # methods that coincide stay visible
+    """Writes the loss-vs-backprops figure (PNG) and returns its path."""
+    fig, ax = new_figure(figsize=(8, 5), dpi=120)
+    styles = method_styles(list(document["methods"]))
     plotted = 0
     for i, (name, entry) in enumerate(document["methods"].items()):
         s = entry["summary"]
@@ -160,8 +194,8 @@ def plot_losses(document: dict[str, Any], path: str) -> str:
         y = np.asarray([np.nan if v is None else v for v in s["train_loss_curve_mean"]])
         keep = (x > 0) & np.isfinite(y) & (y > 0)
         plotted += int(keep.sum())
-        ax.plot(x[keep], y[keep], marker="o", markersize=2.5, linewidth=1.5,
-                linestyle=styles[i % len(styles)], label=entry.get("label", name),
+        ax.plot(x[keep], y[keep], markersize=3.5, markevery=max(1, int(keep.sum()) // 12),
+                linewidth=1.5, label=entry.get("label", name), **styles[name],
                 zorder=len(document["methods"]) - i)  # earlier lines on top
     if plotted:
         ax.set_xscale("log")
@@ -179,7 +213,6 @@ def plot_losses(document: dict[str, Any], path: str) -> str:
     ax.legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, path)
-    plt.close(fig)
     return path
 
 

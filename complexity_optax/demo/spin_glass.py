@@ -55,6 +55,7 @@ import complexity_optax as co
 from complexity_optax import landscape
 from complexity_optax.demo import report
 from complexity_optax.demo.arguments import int_at_least
+from complexity_optax.demo.progress import Progress
 
 LEARNING_RATE = 0.1
 TOLERANCE = 1e-4  # stop when ‖∇_sph H‖/√N < TOLERANCE (H/N is then converged to ~1e-8)
@@ -350,11 +351,8 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
     e_inf = landscape.threshold_energy(config.p)
     e_0 = landscape.ground_state_energy(config.p)
     root = jax.random.key(config.seed)
-    show = config.progress and sys.stderr.isatty()
-
-    def progress(text: str) -> None:
-        if show:
-            print(f"\r{text:<70}", end="", file=sys.stderr, flush=True)
+    bar = Progress(config.instances * (len(METHODS) + len(FIELD_RATIOS)),
+                   enabled=config.progress, unit="run")
 
     energies = {name: [] for name in METHODS}
     steps = {name: [] for name in METHODS}
@@ -367,13 +365,12 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
         ham = landscape.pure_p_spin(inst_key, config.n, config.p)
         keys = jax.random.split(start_key, config.starts)
         for name in METHODS:
-            progress(f"instance {i + 1}/{config.instances}: {METHODS[name][0]}")
             _, e, s, g = _RUNNERS[name](ham, keys)
+            bar.update(description=f"instance {i + 1}/{config.instances}: {METHODS[name][0]}")
             energies[name].extend(np.asarray(e).tolist())
             steps[name].extend(np.asarray(s).tolist())
             gnorms[name].extend(np.asarray(g).tolist())
         for ratio, regime in zip(FIELD_RATIOS, FIELD_NAMES):
-            progress(f"instance {i + 1}/{config.instances}: field regime {regime}")
             h = math.sqrt(ratio * unit)
             # The same couplings (same key) plus a field of strength h along a fixed direction.
             tilted = landscape.pure_p_spin(inst_key, config.n, config.p, field=h)
@@ -383,9 +380,8 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
             regimes[regime]["mean_overlap"].append(overlap)
             regimes[regime]["energies"].extend(np.asarray(e).tolist())
             regimes[regime]["minima"].append((np.asarray(sigmas), np.asarray(e)))
-    progress("")
-    if show:
-        print("\r", end="", file=sys.stderr)
+            bar.update(description=f"instance {i + 1}/{config.instances}: field regime {regime}")
+    bar.close()
 
     document = {
         "config": {
@@ -449,9 +445,14 @@ def format_tables(document: dict[str, Any]) -> str:
          f"{'mean − (−E_∞)':>14} {'steps':>8}"),
     ]
     lines.append("-" * len(lines[-1]))
+    one_run = c["instances"] * c["starts"] < 2
+
+    def spread(std: float) -> str:
+        return f"{'–':<6}" if one_run else f"{std:.4f}"
+
     for m in document["methods"].values():
         lines.append(
-            f"{m['label']:<22} {m['mean']:>11.4f} ± {m['std']:.4f} {m['best']:>9.4f} "
+            f"{m['label']:<22} {m['mean']:>11.4f} ± {spread(m['std'])} {m['best']:>9.4f} "
             f"{m['worst']:>9.4f} {m['gap_to_threshold']:>14.4f} {m['steps_mean']:>8.0f}"
         )
     lines.append(f"{'threshold −E_∞':<22} {th['threshold']:>11.4f}")
@@ -487,19 +488,15 @@ def format_tables(document: dict[str, Any]) -> str:
 
 def plot_minima(document: dict[str, Any], path: str) -> str:
     """Histogram of H/N at the minima per method, with −E_∞ and −E_0 marked; returns `path`."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
     c, th = document["config"], document["theory"]
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, ax = report.new_figure(figsize=(7.5, 4.5))
     all_e = [e for m in document["methods"].values() for e in m["energies"]]
     low = min(min(all_e), th["ground_state"]) - 0.01
     high = max(all_e) + 0.01
     bins = np.linspace(low, high, 31)
-    for m, colour in zip(document["methods"].values(), ("tab:blue", "tab:orange")):
-        ax.hist(m["energies"], bins=bins, alpha=0.55, color=colour,
+    styles = report.method_styles(list(document["methods"]))
+    for name, m in document["methods"].items():
+        ax.hist(m["energies"], bins=bins, alpha=0.55, color=styles[name]["color"],
                 label=f"{m['label']}: mean {m['mean']:.3f}")
     ax.axvline(th["threshold"], color="k", ls="--", label=f"threshold −E_∞ = {th['threshold']:.3f}")
     ax.axvline(th["ground_state"], color="tab:red", ls="-",
@@ -519,7 +516,6 @@ def plot_minima(document: dict[str, Any], path: str) -> str:
     fig.text(0.01, 0.01, textwrap.fill(caption, width=120), fontsize=8)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     report.save_figure(fig, path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -538,11 +534,6 @@ def plot_regimes(document: dict[str, Any], path: str) -> str:
     distinct minima (clusters of overlap > `OVERLAP_CLUSTER`) in the title. Reads only the
     document (`field_regimes[*]["embedding"]`), so it can be redrawn from `results.json`.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
     c = document["config"]
     regimes = document["field_regimes"]
     energies = [e for r in regimes.values() for e in r["embedding"]["energies_per_spin"]]
@@ -552,8 +543,8 @@ def plot_regimes(document: dict[str, Any], path: str) -> str:
     # One scale for all panels (d is the same distance in each): the spread is comparable.
     stacked = np.concatenate(list(points.values()))
     half = 0.6 * max(float(np.ptp(stacked, axis=0).max()), 0.1)
-    fig, axes = plt.subplots(1, len(regimes), figsize=(4.2 * len(regimes), 4.8),
-                             squeeze=False)
+    fig, axes = report.new_figure(1, len(regimes), figsize=(4.2 * len(regimes), 4.8),
+                                  squeeze=False)
     scatter = None
     for ax, (name, r) in zip(axes[0], regimes.items()):
         emb, xy = r["embedding"], points[name]
@@ -589,7 +580,6 @@ def plot_regimes(document: dict[str, Any], path: str) -> str:
     bar = fig.add_axes((0.915, 0.15, 0.015, 0.7))
     fig.colorbar(scatter, cax=bar, label="H/N at the minimum (field included)")
     report.save_figure(fig, path, dpi=110)
-    plt.close(fig)
     return path
 
 

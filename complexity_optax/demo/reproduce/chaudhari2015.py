@@ -34,6 +34,7 @@ import numpy as np
 import optax
 
 from complexity_optax import datasets
+from complexity_optax.demo import report
 from complexity_optax.demo.reproduce import optimizers, training, verdicts
 
 __all__ = ["METHODS", "SETTINGS", "plot", "run_experiment"]
@@ -199,21 +200,14 @@ def _summarise(net: str, task: training.Task, runs: dict, seeds: int):
     return table, out
 
 
-def _pm(values) -> str:
-    mean, std, n = verdicts.mean_std(values)
-    return "n/a" if n == 0 else f"{mean:.4g} ± {std:.2g}"
+_pm = verdicts.format_mean_std
 
 
 def plot(record: dict, stem: str) -> list[str]:
     """Validation error, min |gradient| and field alignment over epochs, one row per network."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     nets = list(record["networks"])
-    fig, axes = plt.subplots(len(nets), 3, figsize=(13, 3.4 * len(nets)), squeeze=False)
-    colors = dict(zip(METHODS, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    fig, axes = report.new_figure(len(nets), 3, figsize=(13, 3.4 * len(nets)), squeeze=False)
+    colors = {name: style["color"] for name, style in report.method_styles(METHODS).items()}
     for row, net in enumerate(nets):
         for method, runs in record["networks"][net]["runs"].items():
             for s, run in enumerate(runs):
@@ -233,6 +227,5 @@ def plot(record: dict, stem: str) -> list[str]:
     fig.suptitle(f"Chaudhari & Soatto 2015 on MNIST ({record['mode']} mode)")
     fig.tight_layout()
     path = stem + ".png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    report.save_figure(fig, path, dpi=90)
     return [path]

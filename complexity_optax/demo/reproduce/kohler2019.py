@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from complexity_optax import datasets
+from complexity_optax.demo import report
 from complexity_optax.demo.reproduce import optimizers, training, verdicts
 
 __all__ = ["PRESETS", "SETTINGS", "plot", "run_experiment", "summarise"]
@@ -289,24 +290,16 @@ def _lr_text(entry: dict) -> str:
 
 
 def _pm(values) -> str:
-    mean, std, n = verdicts.mean_std(values)
-    if n == 0:
-        return "never"
-    missing = len(values) - n
-    text = f"{mean:.4g} ± {std:.2g}"
-    return text + (f" ({missing} never)" if missing else "")
+    text = verdicts.format_mean_std(values, empty="never")
+    missing = len(values) - verdicts.mean_std(values)[2]
+    return text + (f" ({missing} never)" if missing and text != "never" else "")
 
 
 def plot(record: dict, stem: str) -> list[str]:
     """Training loss against backprops, epochs and wall time, one row per network."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     nets = list(record["networks"])
-    fig, axes = plt.subplots(len(nets), 3, figsize=(13, 3.4 * len(nets)), squeeze=False)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = report.new_figure(len(nets), 3, figsize=(13, 3.4 * len(nets)), squeeze=False)
+    colors = report.COLORS
     for row, net in enumerate(nets):
         info = record["networks"][net]
         best = info["best"]
@@ -328,6 +321,5 @@ def plot(record: dict, stem: str) -> list[str]:
     fig.suptitle(f"Kohler et al. 2019 on MNIST ({record['mode']} mode)")
     fig.tight_layout()
     path = stem + ".png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    report.save_figure(fig, path, dpi=90)
     return [path]

@@ -31,6 +31,7 @@ import numpy as np
 import optax
 
 from complexity_optax import datasets
+from complexity_optax.demo import report
 from complexity_optax.demo.reproduce import optimizers, training, verdicts
 
 __all__ = ["SCHEMES", "SETTINGS", "plot", "run_experiment"]
@@ -159,20 +160,13 @@ def _summarise(net, task, runs, seeds):
     return table, out
 
 
-def _pm(values) -> str:
-    mean, std, n = verdicts.mean_std(values)
-    return "n/a" if n == 0 else f"{mean:.4g} ± {std:.2g}"
+_pm = verdicts.format_mean_std
 
 
 def plot(record: dict, stem: str) -> list[str]:
     """Training loss, test accuracy and λ over epochs (top: off the sphere; bottom: on it)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.8))
-    colors = dict(zip(SCHEMES, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    fig, axes = report.new_figure(2, 3, figsize=(13, 6.8))
+    colors = {name: style["color"] for name, style in report.method_styles(SCHEMES).items()}
     for label, runs in record["runs"].items():
         scheme, where = label.split(" (")
         row = 1 if where.startswith("sphere") else 0
@@ -194,6 +188,5 @@ def plot(record: dict, stem: str) -> list[str]:
                  f"({record['mode']} mode)")
     fig.tight_layout()
     path = stem + ".png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    report.save_figure(fig, path, dpi=90)
     return [path]

@@ -134,3 +134,16 @@ def mean_std(values: Sequence[float | None]) -> tuple[float | None, float | None
     if not vals:
         return None, None, 0
     return float(np.mean(vals)), float(np.std(vals)), len(vals)
+
+
+def format_mean_std(values: Sequence[float | None], empty: str = "n/a") -> str:
+    """"mean ± std" of the finite values; "–" for the spread of one value, `empty` for none.
+
+    Examples:
+      >>> format_mean_std([1.0, 3.0]), format_mean_std([2.0]), format_mean_std([None])
+      ('2 ± 1', '2 ± –', 'n/a')
+    """
+    mean, std, n = mean_std(values)
+    if n == 0:
+        return empty
+    return f"{mean:.4g} ± {f'{std:.2g}' if n > 1 else '–'}"
