@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -30,6 +30,21 @@
 # python -m complexity_optax reproduce kohler2019                # the CPU mode (2 cores, < 30 min)
 # python -m complexity_optax reproduce kohler2019 --scale full   # sized for one GPU
 # ```
+
+# %%
+# In Colab: installs the package and clones the repository for its saved records
+# (benchmarks/results), then works from its notebooks/ folder. Does nothing anywhere else.
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    REPO = "https://github.com/complexity-optax/complexity_optax"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", REPO, "/content/complexity_optax"],
+                   check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "/content/complexity_optax[demo,data]"], check=True)
+    os.chdir("/content/complexity_optax/notebooks")
 
 # %%
 import json

@@ -71,6 +71,11 @@ def test_pair_is_in_sync_and_has_no_outputs(name):
     first = source.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), "title cell first"
     assert f"/notebooks/{name.replace('.py', '.ipynb')})" in first.source, "Colab badge link"
+    # The badge opens it in Colab, which has no complexity_optax: the first code cell installs
+    # it there (and only there).
+    first_code = next(cell.source for cell in source.cells if cell.cell_type == "code")
+    assert 'if "google.colab" in sys.modules:' in first_code, "no Colab install cell"
+    assert '"pip", "install"' in first_code, "no Colab install cell"
 
 
 @pytest.mark.parametrize("name", SOURCES)
