@@ -57,11 +57,16 @@ def make_step(tx):
 
 def optimizers(key):
     lr = 0.05
+    field = optax.linear_schedule(0.1, 0.0, 1000)
     return {
         "optax.sgd": optax.sgd(lr),
-        "complexity_sgd (matched, sphere)": co.complexity_sgd(lr, strength=co.matched_annealing(1e-4)),
-        "complexity_sgd (cosine, sphere)": co.complexity_sgd(lr, strength=co.cosine_annealing(1e-4, 1000)),
-        "anneal_sgd (linear field)": co.anneal_sgd(lr, field_scale=optax.linear_schedule(0.01, 0.0, 1000), key=key, relative_to=None),
+        "complexity_sgd (matched, sphere)": co.complexity_sgd(
+            lr, strength=co.matched_annealing(1e-4)),
+        "complexity_sgd (cosine, sphere)": co.complexity_sgd(
+            lr, strength=co.cosine_annealing(1e-4, 1000)),
+        "anneal_sgd (default, relative field)": co.anneal_sgd(lr, field_scale=field, key=key),
+        "anneal_sgd (absolute field)": co.anneal_sgd(
+            lr, field_scale=optax.linear_schedule(0.01, 0.0, 1000), key=key, relative_to=None),
     }
 
 
