@@ -230,3 +230,31 @@ class TestFieldAlignment:
             co.field_alignment(PARAMS, two.init(PARAMS))
         with pytest.raises(ValueError, match="^params"):
             co.field_alignment({"w": jnp.ones(3)}, self._state())
+
+
+def test_init_copies_the_key_so_a_donating_step_keeps_the_callers_key():
+    """Two transformations built from one key, each stepped by a jit that donates its state: the
+    first must not delete the key the second (or the caller) still holds."""
+    key = jax.random.key(3)
+    params = jnp.ones(4)
+    for _ in range(2):
+        tx = co.add_annealed_field(0.5, key=key)
+        step = jax.jit(lambda s, g: tx.update(g, s, params)[1], donate_argnums=0)
+        step(tx.init(params), jnp.ones(4))
+    assert jax.random.key_data(key).shape == (2,)  # still alive
+
+
+def test_relative_field_uses_the_stored_norm_of_h():
+    """g + gamma * (||g|| / ||h||) h, with ||h|| from the state (computed once at init)."""
+    params = {"a": jnp.arange(3.0), "b": jnp.ones((2, 2))}
+    grads = jax.tree.map(lambda x: 0.5 * x + 1.0, params)
+    tx = co.add_annealed_field(0.25, key=1)
+    state = tx.init(params)
+    h = state.field
+    h_norm = np.sqrt(sum(np.sum(np.asarray(x, np.float64) ** 2) for x in jax.tree.leaves(h)))
+    g_norm = np.sqrt(sum(np.sum(np.asarray(x, np.float64) ** 2) for x in jax.tree.leaves(grads)))
+    assert float(state.field_norm) == pytest.approx(h_norm, rel=1e-6)
+    updates, _ = tx.update(grads, state, params)
+    for u, g, hh in zip(jax.tree.leaves(updates), jax.tree.leaves(grads), jax.tree.leaves(h)):
+        expected = np.asarray(g) + 0.25 * g_norm / h_norm * np.asarray(hh)
+        np.testing.assert_allclose(np.asarray(u), expected, rtol=1e-6, atol=1e-6)

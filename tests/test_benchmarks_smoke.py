@@ -24,7 +24,8 @@ def test_transform_overhead_benchmark_quick(capsys):
     out = capsys.readouterr().out
     assert "ratio to sgd" in out and "target: ratio <= 1.05" in out
     assert set(medians) == {"optax.sgd", "complexity_sgd (matched, sphere)",
-                            "complexity_sgd (cosine, sphere)", "anneal_sgd (linear field)"}
+                            "complexity_sgd (cosine, sphere)", "anneal_sgd (default, relative field)",
+                            "anneal_sgd (absolute field)"}
     assert all(0 < t < 1.0 for t in medians.values())  # seconds per step of a tiny MLP
 
 

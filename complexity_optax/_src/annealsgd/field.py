@@ -160,7 +160,8 @@ def add_annealed_field(
 
     def init_fn(params):
         field = draw_like(key, params)
-        return AnnealedFieldState(count=jnp.zeros([], jnp.int32), field=field, key=key,
+        # A copy of the key: a jitted step that donates its state must not delete the caller's key.
+        return AnnealedFieldState(count=jnp.zeros([], jnp.int32), field=field, key=jnp.copy(key),
                                   field_norm=tree_lib.tree_norm(field))
 
     def update_fn(updates, state, params=None, **extra_args):
