@@ -270,3 +270,40 @@ def test_update_sigma_rule():
     sigmas = [float(arc_module.update_sigma(jnp.float32(0.5), jnp.float32(r), **rule))
               for r in (0.95, 0.9, 0.5, 0.1, 0.05, -jnp.inf)]
     assert sigmas == pytest.approx([0.3, 0.5, 0.5, 0.5, 1.0, 1.0])
+
+
+_BAD = (-1.0, float("nan"), float("inf"))
+_F = lambda x: jnp.sum(x ** 2)
+
+
+@pytest.mark.parametrize("bad", _BAD)
+@pytest.mark.parametrize("name", ["initial_sigma", "min_sigma", "eta1", "eta2", "increase",
+                                  "decrease", "kappa"])
+def test_negative_or_non_finite_hyperparameters_are_rejected_at_construction(name, bad):
+    with pytest.raises(ValueError, match=name):
+        co.cubic_regularization(**{name: bad})
+    with pytest.raises(ValueError, match=name):
+        co.minimize_cubic(_F, jnp.ones(2), **{name: bad})
+
+
+@pytest.mark.parametrize("bad", _BAD)
+def test_sigma_of_the_subproblem_solvers_and_update_sigma_are_validated(bad):
+    with pytest.raises(ValueError, match="gtol"):
+        co.minimize_cubic(_F, jnp.ones(2), gtol=bad)
+    with pytest.raises(ValueError, match="sigma"):
+        co.cubic_subproblem(lambda v: v, jnp.ones(2), bad)
+    with pytest.raises(ValueError, match="sigma"):
+        solve_cubic_tridiagonal(jnp.ones(1), jnp.zeros(0), jnp.float32(1.0), bad)
+    with pytest.raises(ValueError, match="min_sigma"):
+        arc_module.update_sigma(jnp.float32(1.0), jnp.float32(0.5), min_sigma=bad)
+
+
+@pytest.mark.parametrize("bad", [-1, 0, 2.5])
+def test_step_counts_are_validated(bad):
+    for name in ("max_steps", "max_krylov"):
+        with pytest.raises((ValueError, TypeError), match=name):
+            co.minimize_cubic(_F, jnp.ones(2), **{name: bad})
+    with pytest.raises((ValueError, TypeError), match="max_krylov"):
+        co.cubic_regularization(max_krylov=bad)
+    with pytest.raises((ValueError, TypeError), match="max_iters"):
+        co.cubic_subproblem(lambda v: v, jnp.ones(2), 1.0, max_iters=bad)

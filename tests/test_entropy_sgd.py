@@ -132,15 +132,135 @@ def test_reproducible_from_its_key_and_checkpointable():
     np.testing.assert_array_equal(np.asarray(a), np.asarray(c))  # = an uninterrupted run
 
 
-def test_diverging_langevin_loop_never_reaches_params_or_state():
-    """η′(γ + q) ≫ 2: the inner loop overflows; the update is zero and μ is kept."""
-    tx = co.scale_by_local_entropy(key=0, gamma=100.0, inner_steps=200, inner_lr=1.0,
+def test_langevin_loop_that_used_to_diverge_now_converges_to_the_gaussian_mean():
+    """η′(γ + q) = 102 ≫ 2 (γ = 100, η′ = 1) used to overflow; the adapted inner step
+    η′_k = min(η′, 1/(γ + λ̂)) keeps it stable, and noise-free the mean is the closed form
+    γθ/(Q + γ); the secant estimate λ̂ is a curvature of Q (between its extremes)."""
+    gamma = 100.0
+    tx = co.scale_by_local_entropy(key=0, gamma=gamma, inner_steps=200, inner_lr=1.0,
+                                   noise=0.0, scoping=0.0)
+    theta = jnp.asarray(THETA, jnp.float32)
+    u, state = tx.update(jax.grad(_quadratic)(theta), tx.init(theta), theta,
+                         value_fn=_quadratic)
+    mean = gamma * THETA / (Q + gamma)
+    np.testing.assert_allclose(np.asarray(state.mean), mean, rtol=1e-5)
+    # u = γ(θ − μ): a difference of O(1) numbers, absolute error γ·(a few float32 ulps of θ).
+    np.testing.assert_allclose(np.asarray(u), gamma * (THETA - mean),
+                               atol=gamma * 8 * np.finfo(np.float32).eps * np.abs(THETA).max())
+    assert Q.min() - 1e-3 <= float(state.curvature) <= Q.max() + 1e-3
+
+
+def test_stiff_problem_beyond_the_inner_step_limit():
+    """λ_max = 40 with the default η′ = 0.1 (η′λ_max = 4 > 2): the secant estimate finds the
+    stiff curvature and the noise-free mean is still γθ/(Q + γ)."""
+    q = np.array([0.5, 1.0, 40.0])
+    quad = lambda p: 0.5 * jnp.sum(jnp.asarray(q, p.dtype) * p * p)
+    gamma = 0.7
+    tx = co.scale_by_local_entropy(key=0, gamma=gamma, inner_steps=400, noise=0.0,
                                    scoping=0.0)
     theta = jnp.asarray(THETA, jnp.float32)
+    _, state = tx.update(jax.grad(quad)(theta), tx.init(theta), theta, value_fn=quad)
+    np.testing.assert_allclose(np.asarray(state.mean), gamma * THETA / (q + gamma), rtol=1e-4)
+    # The iterates are dominated by the stiff mode early on: λ̂ is within a few % of 40.
+    assert 30.0 <= float(state.curvature) <= 40.0 * (1 + 1e-3)
+
+
+def test_non_finite_langevin_loop_never_reaches_params_or_state():
+    """A loss that is NaN away from θ: the inner loop's mean is NaN; the update is zero and μ
+    is kept."""
+    theta = jnp.asarray(THETA, jnp.float32)
+
+    def loss(p):
+        return _quadratic(p) + jnp.sum(p * jnp.where(p == theta, 0.0, jnp.nan))
+
+    tx = co.scale_by_local_entropy(key=0, gamma=1.0, inner_steps=5, scoping=0.0)
     state = tx.init(theta)
-    u, state2 = tx.update(jax.grad(_quadratic)(theta), state, theta, value_fn=_quadratic)
+    u, state2 = tx.update(jax.grad(_quadratic)(theta), state, theta, value_fn=loss)
     np.testing.assert_array_equal(np.asarray(u), 0.0)
     np.testing.assert_array_equal(np.asarray(state2.mean), np.asarray(state.mean))
     assert co._src.common.tree.all_finite(jax.random.key_data(state2.key))
     assert co._src.common.tree.all_finite(state2._replace(key=None))
     assert int(state2.gradient_count) == 0
+
+
+def test_scope_cap():
+    """γ_t = min(γ₀(1 + γ₁)^t, γ_max), γ_max = max(γ₀, 1/(2η′)) by default (5 for the paper's
+    η′ = 0.1, reached at t = log(5/0.03)/log(1.001) ≈ 5118)."""
+    from complexity_optax._src.entropy_sgd.entropy_sgd import _gamma_schedule, default_max_gamma
+    assert float(default_max_gamma(0.03, 0.1)) == 5.0
+    assert float(default_max_gamma(30.0, 0.1)) == 30.0        # never below γ₀
+    sched = _gamma_schedule(0.03, None, None, 0.1)
+    t_cap = np.log(5 / 0.03) / np.log1p(1e-3)
+    assert float(sched(int(t_cap) - 5)) < 5.0
+    assert float(sched(int(t_cap) + 5)) == 5.0
+    assert float(sched(10 ** 9)) == 5.0
+    assert float(_gamma_schedule(0.03, None, 2.0, 0.1)(10 ** 6)) == 2.0
+    assert float(_gamma_schedule(optax.linear_schedule(1.0, 9.0, 10), None, 3.0, 0.1)(10)) == 3.0
+    with pytest.raises(ValueError, match="max_gamma"):
+        co.entropy_sgd(0.1, key=0, max_gamma=-1.0)
+    with pytest.raises(ValueError, match="max_gamma"):
+        co.entropy_sgd(0.1, key=0, max_gamma=float("nan"))
+
+
+_RNG = np.random.default_rng(0)
+_A = _RNG.normal(size=(20, 5))
+_B = _RNG.normal(size=20)
+_LSQ_MIN = 0.5 * np.mean((_A @ np.linalg.lstsq(_A, _B, rcond=None)[0] - _B) ** 2)
+
+
+def _least_squares(p):
+    return 0.5 * jnp.mean((jnp.asarray(_A, p.dtype) @ p - jnp.asarray(_B, p.dtype)) ** 2)
+
+
+def _scan_run(tx, steps):
+    p0 = jnp.zeros(5, jnp.float32)
+
+    def step(carry, _):
+        p, s = carry
+        u, s = tx.update(jax.grad(_least_squares)(p), s, p, value_fn=_least_squares)
+        p = optax.apply_updates(p, u)
+        return (p, s), _least_squares(p)
+
+    (p, s), losses = jax.jit(lambda: jax.lax.scan(step, (p0, tx.init(p0)), None,
+                                                  length=steps))()
+    return p, s, np.asarray(losses)
+
+
+def test_defaults_stay_stable_for_a_long_run():
+    """The issue: the defaults reached the minimum by ~2,300 steps, then the unbounded scope
+    (γ = 4.85e3 at 12,000 steps) made the inner loop diverge and the loss inf by 7,000. Now the
+    final loss of 20,000 steps is within 10% of the best one, which is the least-squares minimum
+    (Langevin noise ε√η′ = 3e-5 moves the loss by ~λ_max·n·1e-9, far below 1e-4 relative)."""
+    _, state, losses = _scan_run(co.entropy_sgd(0.1, key=jax.random.key(0)), 20_000)
+    assert np.all(np.isfinite(losses))
+    best = losses.min()
+    assert best == pytest.approx(_LSQ_MIN, rel=1e-4)
+    assert losses[-1] <= 1.1 * best
+    assert float(state[0].gamma) == 5.0                       # the cap 1/(2η′)
+
+
+def test_one_inner_step_for_a_million_steps_stays_finite():
+    """inner_steps=1 for 1e6 outer steps (γ would have passed float32's max at ~92,000): the
+    parameters stay finite and at the minimum."""
+    p, state, losses = _scan_run(co.entropy_sgd(0.1, key=jax.random.key(1), inner_steps=1),
+                                 1_000_000)
+    assert np.all(np.isfinite(np.asarray(p)))
+    assert np.all(np.isfinite(losses))
+    assert losses[-1] == pytest.approx(_LSQ_MIN, rel=1e-4)
+    assert int(state[0].count) == 1_000_000
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
+@pytest.mark.parametrize("name", ["gamma", "inner_lr", "noise", "scoping", "mean_decay",
+                                  "max_gamma"])
+def test_negative_or_non_finite_hyperparameters_are_rejected(name, bad):
+    with pytest.raises(ValueError, match=name):
+        co.entropy_sgd(0.1, key=0, **{name: bad})
+    with pytest.raises(ValueError, match=name):
+        co.scale_by_local_entropy(key=0, **{name: bad})
+
+
+@pytest.mark.parametrize("bad", [-1, 0, 2.5])
+def test_inner_steps_is_validated(bad):
+    with pytest.raises((ValueError, TypeError), match="inner_steps"):
+        co.entropy_sgd(0.1, key=0, inner_steps=bad)

@@ -125,3 +125,56 @@ def test_non_finite_gradient_skips_the_step():
                          value_fn=lambda q: jnp.sum(q ** 2))
     np.testing.assert_array_equal(np.asarray(u), 0.0)
     assert int(state.hvp_count) == 0 and int(state.step_count) == 1
+
+
+@pytest.mark.parametrize("learning_rate,damping", [(1.0, 1e-3), (0.5, 0.1)])
+def test_linear_loss_takes_the_gradient_step(learning_rate, damping):
+    """f = 10 + aᵀθ has H = 0, so the relative damping has no curvature scale; the rule reads it
+    against a unit scale, λ = δ, and the step is −ηa/δ. The line search takes the least damped
+    δ₀ (the lowest value), and every step lowers f by exactly η‖a‖²/δ₀ (it used to stay at 10)."""
+    a = jnp.array([0.6, -0.8, 0.0])
+    loss = lambda p: 10.0 + a @ p
+    tx = co.saddle_free_newton(learning_rate, damping=damping)
+    params = jnp.zeros(3)
+    state = tx.init(params)
+    decrease = learning_rate * 1.0 / damping        # ‖a‖ = 1
+    for i in range(1, 4):
+        updates, state = tx.update(jax.grad(loss)(params), state, params, value_fn=loss)
+        np.testing.assert_allclose(np.asarray(updates), -learning_rate * np.asarray(a) / damping,
+                                   rtol=1e-6)
+        params = optax.apply_updates(params, updates)
+        # float32 rounding of f = 10 − i·decrease: a few ulps of |f|.
+        assert float(loss(params)) == pytest.approx(10.0 - i * decrease,
+                                                    rel=8 * float(np.finfo(np.float32).eps))
+        assert float(state.last_damping) == pytest.approx(damping)
+    # The direction alone: −g/δ for every damping δ > 0.
+    d = co.saddle_free_direction(lambda v: jnp.zeros_like(v), a, krylov_dim=3, damping=0.25)
+    np.testing.assert_allclose(np.asarray(d), -np.asarray(a) / 0.25, rtol=1e-6)
+
+
+_BAD = (-1.0, float("nan"), float("inf"))
+_F = lambda x: jnp.sum(x ** 2)
+
+
+@pytest.mark.parametrize("bad", _BAD)
+def test_negative_or_non_finite_hyperparameters_are_rejected_at_construction(bad):
+    for name in ("learning_rate", "damping", "damping_growth"):
+        with pytest.raises(ValueError, match=name):
+            co.saddle_free_newton(**{name: bad})
+    for name in ("damping", "damping_growth", "gtol"):
+        with pytest.raises(ValueError, match=name):
+            co.minimize_saddle_free_newton(_F, jnp.ones(2), **{name: bad})
+    with pytest.raises(ValueError, match="damping"):
+        co.saddle_free_direction(lambda v: v, jnp.ones(2), krylov_dim=2, damping=bad)
+
+
+@pytest.mark.parametrize("bad", [-1, 0, 2.5])
+def test_step_counts_are_validated(bad):
+    for name in ("max_steps", "krylov_dim", "num_damping"):
+        with pytest.raises((ValueError, TypeError), match=name):
+            co.minimize_saddle_free_newton(_F, jnp.ones(2), **{name: bad})
+    for name in ("krylov_dim", "num_damping"):
+        with pytest.raises((ValueError, TypeError), match=name):
+            co.saddle_free_newton(**{name: bad})
+    with pytest.raises((ValueError, TypeError), match="krylov_dim"):
+        co.saddle_free_direction(lambda v: v, jnp.ones(2), krylov_dim=bad)

@@ -31,9 +31,12 @@ from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.cubic_subproblem import cubic_subproblem
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+from complexity_optax._src.trust_region.rule import clamp_int32
+from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
 __all__ = [
-    "CubicRegularizationState", "cubic_regularization", "minimize_cubic", "update_sigma",
+    "CubicRegularizationState", "cubic_regularization", "max_steps_limit", "minimize_cubic",
+    "update_sigma",
 ]
 
 _INT32_MAX = int(jnp.iinfo(jnp.int32).max)
@@ -44,6 +47,55 @@ def saturating_add(count: jax.Array, increment: Any) -> jax.Array:
     increment = jnp.asarray(increment, jnp.int32)
     return jnp.where(count <= _INT32_MAX - increment, count + increment, _INT32_MAX).astype(
         jnp.int32)
+
+
+def max_steps_limit(n: int, max_steps: int | None = None) -> int:
+    r"""The outer-step limit of the full-batch solvers: `max_steps`, default $200n$ (scipy's rule).
+
+    The loops count in int32, so the limit is clamped to $[1, 2^{31} - 1]$ (the rule of
+    `minimize_trust_region`): the default $200n$ would overflow above $n = 10\,737\,418$
+    parameters. A pure function of the integers (no arrays are built).
+
+    Examples:
+      >>> max_steps_limit(3), max_steps_limit(3, 50), max_steps_limit(10**8)
+      (600, 50, 2147483647)
+    """
+    if max_steps is not None:
+        checks.check_int("max_steps", max_steps, minimum=1)
+    return clamp_int32(200 * int(n) if max_steps is None else max_steps)
+
+
+def working_precision(x0: PyTree) -> tuple[Any, Any, Callable[[PyTree], PyTree]]:
+    """`(params dtype, compute dtype, work)` of a full-batch solve.
+
+    The arithmetic is at least float32 (as in `minimize_trust_region`): with bfloat16/float16
+    parameters, `fun`, its HVPs, the subproblem and the ratio see float32 values of the stored
+    parameters (`work` = `exact_upcast`, so a rounded trial point is evaluated as rounded); the
+    iterates stay in the parameters' dtype. float32 and float64 are kept as they are.
+    """
+    params_dtype = jnp.result_type(*jax.tree.leaves(x0))
+    work = exact_upcast if is_low_precision(x0) else (lambda p: p)
+    return params_dtype, compute_dtype(params_dtype), work
+
+
+def unresolvable_move(params: PyTree, trial: PyTree) -> jax.Array:
+    r"""Whether `trial` moves no entry of `params` by more than one unit in the last place.
+
+    $|t_i - \theta_i| \le \varepsilon\max(|\theta_i|, |t_i|)$ (plus the smallest normal number)
+    in the parameters' own dtype: a step that cannot be made shorter in that dtype.
+    """
+    def one(x, t):
+        x = jnp.asarray(x)
+        if not jnp.issubdtype(x.dtype, jnp.inexact):
+            return jnp.asarray(True)
+        info = jnp.finfo(x.dtype)
+        w = compute_dtype(x.dtype)
+        xw, tw = x.astype(w), jnp.asarray(t).astype(w)
+        bound = float(info.eps) * jnp.maximum(jnp.abs(xw), jnp.abs(tw)) + float(info.tiny)
+        return jnp.all(jnp.abs(tw - xw) <= bound)
+
+    flags = [one(x, t) for x, t in zip(jax.tree.leaves(params), jax.tree.leaves(trial))]
+    return jnp.all(jnp.stack(flags)) if flags else jnp.asarray(True)
 
 
 def sigma_bounds(min_sigma: Any) -> tuple[Any, jax.Array]:
@@ -79,6 +131,14 @@ def update_sigma(
       >>> [float(update_sigma(jnp.float32(1.0), jnp.float32(r))) for r in (0.95, 0.5, 0.0)]
       [0.5, 1.0, 2.0]
     """
+    # Concrete hyperparameters are validated (traced ones, inside the solvers, were at
+    # construction).
+    checks.check_positive("min_sigma", min_sigma)
+    checks.check_in_interval("eta1", eta1, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    checks.check_in_interval("eta2", eta2, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    checks.check_positive("increase", increase)
+    checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
+                             high_inclusive=False)
     lo, hi = sigma_bounds(min_sigma)
     new = jnp.where(
         rho > eta2, jnp.maximum(decrease * sigma, lo),
@@ -243,7 +303,11 @@ def cubic_regularization(
             raise ValueError("value_fn: cubic_regularization.update needs value_fn=, the loss")
         kwargs = fn_kwargs(value_fn, extra_args)
         loss = lambda p: value_fn(p, **kwargs)
+        # float32 arithmetic for bfloat16/float16 parameters (float64 kept); the step is
+        # returned in the parameters' dtype and the trial value is that of the rounded point
+        # the caller gets, `params + step` in that dtype.
         point = upcast(params)
+        work = exact_upcast if is_low_precision(params) else (lambda p: p)
         lin_value, _, hvp_fn = value_grad_and_hvp(loss, point)
         lin_value = jnp.asarray(lin_value)
         grads = upcast(updates)
@@ -255,18 +319,18 @@ def cubic_regularization(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
         sub = cubic_subproblem(hvp_fn, grads, state.sigma, diagonal=ell.diagonal(ell_state),
                                max_iters=max_krylov, kappa=kappa)
-        trial_value = jnp.asarray(loss(jax.tree.map(jnp.add, point, optax.tree.cast_like(
-            sub.step, point))))
+        step = optax.tree.cast_like(sub.step, params)
+        trial_value = jnp.asarray(loss(work(optax.apply_updates(params, step))))
         value_c = lin_value.astype(compute_dtype(lin_value.dtype))
         rho = _ratio(value_c, trial_value.astype(value_c.dtype), sub.model_decrease)
-        valid = inputs_finite & jnp.isfinite(trial_value) & all_finite(sub.step) & (
+        valid = inputs_finite & jnp.isfinite(trial_value) & all_finite(step) & (
             rho > -jnp.inf)
         accepted = valid & (rho >= eta1)
         sigma = update_sigma(state.sigma, jnp.where(valid, rho, -jnp.inf), eta1=eta1,
                              eta2=eta2, increase=increase, decrease=decrease,
                              min_sigma=min_sigma)
         sigma = jnp.where(inputs_finite, sigma, state.sigma)
-        new_updates = optax.tree.where(accepted, sub.step, optax.tree.zeros_like(sub.step))
+        new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
         new_updates = optax.tree.cast_like(new_updates, updates)
         new_state = CubicRegularizationState(
             sigma=sigma.astype(jnp.float32),
@@ -342,6 +406,16 @@ def minimize_cubic(
     gradient is an unsuccessful step. Started at a stationary point ($g = 0$, a saddle included)
     the solve returns at once (status 0): the Lanczos space of $g$ is empty.
 
+    Precision: with bfloat16 or float16 `x0` the arithmetic is float32 (as in
+    `minimize_trust_region`): `fun`, its HVPs, the subproblem and $\rho$ see float32 values of
+    the parameters, the iterates and the returned `params` stay in their own dtype (a trial point
+    is $\theta + s$ rounded once to it, and evaluated as rounded); float64 under
+    `jax.enable_x64` is kept float64. When a rejected step (or one after which $\sigma$ cannot
+    decrease) moves no parameter by more than one unit in its last place, no progress is
+    resolvable: the solve stops with `STATUS_PRECISION_FLOOR` (converged), which is how a
+    bfloat16 solve ends near its minimum (its gradient there is about $\|H\|\,2^{-8}\|\theta\|$,
+    above a float32 `gtol`).
+
     Counts: one gradient at `x0`; per step one linearisation (`value_grad_and_hvp`), the
     Lanczos products on it, and one value-and-gradient at the trial point (the accounting of
     `minimize_trust_region`). The solve is one `lax.while_loop` in one `jax.jit`, compiled
@@ -359,7 +433,8 @@ def minimize_cubic(
       eta2: very-successful threshold in $[\eta_1, 1)$.
       increase: factor of $\sigma$ after an unsuccessful step, $> 1$.
       decrease: factor after a very successful step, in $(0, 1)$.
-      max_steps: outer iterations, $\ge 1$; default $200 n$ ($n$ parameters, scipy's rule).
+      max_steps: outer iterations, $\ge 1$; default $200 n$ ($n$ parameters, scipy's rule),
+        clamped to the int32 range (`max_steps_limit`).
       gtol: stop when $\|g\| \le$ `gtol`.
       max_krylov: Lanczos columns per step, $\ge 1$; default $\min(n, 100)$.
       kappa: $\kappa$ of the subspace stopping rule, in $(0, 1]$.
@@ -388,8 +463,7 @@ def minimize_cubic(
     if n == 0:
         raise ValueError("x0 must hold at least one parameter")
     _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kappa)
-    max_steps = 200 * n if max_steps is None else max_steps
-    checks.check_int("max_steps", max_steps, minimum=1)
+    max_steps = max_steps_limit(n, max_steps)
     checks.check_positive("gtol", gtol, allow_zero=True)
     max_krylov = min(n, 100) if max_krylov is None else max_krylov
     checks.check_int("max_krylov", max_krylov, minimum=1)
@@ -412,29 +486,31 @@ def status_after(value, grad, grad_norm, num_steps, gtol, max_steps):
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
 def _solve(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
            h: _Hyper) -> R.NewtonResult:
-    dtype = jnp.result_type(*jax.tree.leaves(x0))
-    value_and_grad = jax.value_and_grad(fun)
+    _, dtype, work = working_precision(x0)
+    value_and_grad = lambda p: jax.value_and_grad(fun)(work(p), *args)
     max_steps = jnp.asarray(h.max_steps, jnp.int32)
     gtol = jnp.asarray(h.gtol, dtype)
 
-    value0, grad0 = value_and_grad(x0, *args)
+    value0, grad0 = value_and_grad(x0)
+    value0 = jnp.asarray(value0).astype(dtype)
     norm0 = optax.tree.norm(grad0).astype(dtype)
     zero = jnp.zeros((), jnp.int32)
     init = _Loop(
         params=x0, value=value0, grad=grad0, grad_norm=norm0,
-        ellipsoid_state=ell.update(grad0, ell.init(x0)),
-        sigma=jnp.asarray(h.initial_sigma, compute_dtype(dtype)),
+        ellipsoid_state=ell.update(grad0, ell.init(work(x0))),
+        sigma=jnp.asarray(h.initial_sigma, dtype),
         num_steps=zero, num_hvps=zero, num_grads=jnp.ones((), jnp.int32),
         status=status_after(value0, grad0, norm0, zero, gtol, max_steps),
     )
 
     def body(st: _Loop) -> _Loop:
-        _, _, hvp_fn = value_grad_and_hvp(fun, st.params, *args)
+        _, _, hvp_fn = value_grad_and_hvp(fun, work(st.params), *args)
         sub = cubic_subproblem(hvp_fn, st.grad, st.sigma,
                                diagonal=ell.diagonal(st.ellipsoid_state),
                                max_iters=max_krylov, kappa=h.kappa)
+        # θ + s rounded once to the parameters' dtype, evaluated as rounded (`work`).
         trial = jax.tree.map(lambda x, s: (x + s).astype(x.dtype), st.params, sub.step)
-        trial_value, trial_grad = value_and_grad(trial, *args)
+        trial_value, trial_grad = value_and_grad(trial)
         finite = jnp.isfinite(trial_value) & all_finite(trial_grad)
         predicted = sub.model_decrease
         value_c = st.value.astype(predicted.dtype)
@@ -444,23 +520,31 @@ def _solve(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
         sigma = update_sigma(st.sigma, rho, eta1=h.eta1, eta2=h.eta2, increase=h.increase,
                              decrease=h.decrease, min_sigma=h.min_sigma)
         params = optax.tree.where(accept, trial, st.params)
-        value = jnp.where(accept, trial_value, st.value)
+        value = jnp.where(accept, jnp.asarray(trial_value).astype(dtype), st.value)
         grad = optax.tree.where(accept, trial_grad, st.grad)
         grad_norm = jnp.where(accept, optax.tree.norm(trial_grad).astype(dtype), st.grad_norm)
         ell_state = optax.tree.where(accept, ell.update(trial_grad, st.ellipsoid_state),
                                      st.ellipsoid_state)
         num_steps = st.num_steps + 1
         status = status_after(value, grad, grad_norm, num_steps, gtol, max_steps)
+        # No resolvable progress: the step moves nothing by more than an ulp and either was
+        # rejected (σ grows, the next step is shorter still) or σ cannot decrease any more.
+        floor = unresolvable_move(st.params, trial) & finite & (
+            ~accept | (sigma >= st.sigma))
+        status = jnp.where((status == R.RUNNING) & floor, R.STATUS_PRECISION_FLOOR, status)
         status = jnp.where(~(predicted > 0), R.STATUS_NONPOSITIVE_PREDICTED_DECREASE,
                            status).astype(jnp.int32)
         return _Loop(params, value, grad, grad_norm, ell_state, sigma, num_steps,
-                     st.num_hvps + sub.iterations, st.num_grads + 2, status)
+                     saturating_add(st.num_hvps, sub.iterations),
+                     saturating_add(st.num_grads, 2), status)
 
     final = jax.lax.while_loop(lambda st: st.status == R.RUNNING, body, init)
     return R.NewtonResult(
         params=final.params, value=final.value, grad_norm=final.grad_norm,
         num_steps=final.num_steps, num_hvps=final.num_hvps, num_grads=final.num_grads,
         num_values=jnp.zeros((), jnp.int32),
-        converged=final.status == R.STATUS_CONVERGED, status=final.status,
+        converged=(final.status == R.STATUS_CONVERGED)
+        | (final.status == R.STATUS_PRECISION_FLOOR),
+        status=final.status,
         regularization=final.sigma,
     )

@@ -103,6 +103,8 @@ def solve_cubic_tridiagonal(
       >>> u.round(5), lam.round(5)   # (1 + |u|) u = -2  =>  u = -1, lambda = 1
       (Array([-1.], dtype=float32), Array(1., dtype=float32))
     """
+    checks.check_positive("gnorm", gnorm, allow_zero=True)
+    checks.check_positive("sigma", sigma)
     d, e = diagonal, off_diagonal
     dtype = d.dtype
     k = d.shape[0]

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from complexity_optax._src.common import checks
 from complexity_optax._src.common.types import MatVec, PyTree
 
 __all__ = [
@@ -159,6 +160,7 @@ def run_lanczos(
 
     Returns the final state and `‖start‖`.
     """
+    checks.check_int("max_size", max_size, minimum=1)
     state, norm = lanczos_init(start, max_size)
 
     def cond(st: LanczosState) -> jax.Array:

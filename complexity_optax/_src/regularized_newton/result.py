@@ -19,6 +19,8 @@ __all__ = [
     "STATUS_MESSAGES",
     "STATUS_NONFINITE",
     "STATUS_NONPOSITIVE_PREDICTED_DECREASE",
+    "STATUS_PRECISION_FLOOR",
+    "SUCCESSFUL_STATUSES",
     "NewtonResult",
 ]
 
@@ -26,13 +28,17 @@ STATUS_CONVERGED = 0  # ||grad|| <= gtol
 STATUS_MAX_STEPS = 1  # max_steps outer iterations were used
 STATUS_NONPOSITIVE_PREDICTED_DECREASE = 2  # the model predicted no decrease
 STATUS_NONFINITE = 3  # the value or gradient at the starting point is not finite
+STATUS_PRECISION_FLOOR = 4  # no step is resolvable in the parameters' dtype (a converged state)
 RUNNING = -1
+#: Statuses reported as `converged`.
+SUCCESSFUL_STATUSES = (STATUS_CONVERGED, STATUS_PRECISION_FLOOR)
 
 STATUS_MESSAGES = {
     STATUS_CONVERGED: "converged: gradient norm <= gtol",
     STATUS_MAX_STEPS: "stopped: max_steps reached",
     STATUS_NONPOSITIVE_PREDICTED_DECREASE: "stopped: non-positive predicted decrease",
     STATUS_NONFINITE: "stopped: non-finite value or gradient at the starting point",
+    STATUS_PRECISION_FLOOR: "converged: no step is resolvable in the parameters' dtype",
 }
 
 
@@ -40,18 +46,22 @@ class NewtonResult(NamedTuple):
     r"""Outcome of `minimize_cubic` and `minimize_saddle_free_newton`.
 
     Attributes:
-      params: the last accepted point (finite whenever `x0` is).
-      value: `fun(params, *args)`.
-      grad_norm: Euclidean norm of the gradient at `params`.
+      params: the last accepted point (finite whenever `x0` is), in the dtype of `x0`.
+      value: `fun(params, *args)`, in the solver's precision (float32 for bfloat16/float16
+        `x0`, float64 for float64 `x0`).
+      grad_norm: Euclidean norm of the gradient at `params` (the solver's precision).
       num_steps: outer iterations (accepted or rejected), int32.
       num_hvps: Hessian-vector products (Lanczos columns), int32.
       num_grads: gradient evaluations, int32: one at `x0`, then per outer step one
         linearisation (the point of the HVPs) and one value-and-gradient at the new point.
       num_values: function values without a gradient (forward passes), int32: the damping line
         search of `minimize_saddle_free_newton`; 0 for `minimize_cubic`.
-      converged: `status == STATUS_CONVERGED`.
+      converged: `status` is `STATUS_CONVERGED` or `STATUS_PRECISION_FLOOR`.
       status: int32; 0 converged, 1 `max_steps` reached, 2 non-positive predicted decrease,
-        3 non-finite value or gradient at `x0` (see `STATUS_MESSAGES`).
+        3 non-finite value or gradient at `x0`, 4 precision floor: the step that would be
+        taken moves no parameter by more than one unit in the last place of its dtype and
+        cannot decrease $f$ (the attainable accuracy of bfloat16 parameters, whose gradient
+        never reaches a float32 `gtol`), see `STATUS_MESSAGES`.
       regularization: the final $\sigma$ (ARC) or the last damping $\lambda$ (saddle-free
         Newton).
     """

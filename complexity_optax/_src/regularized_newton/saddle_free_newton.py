@@ -24,6 +24,18 @@ $f(\theta + \eta\,\Delta\theta(\lambda))$ is taken (the least damped among those
 resolution $4\varepsilon|f|$ of the dtype of the lowest, so that rounding does not decide) unless
 $f$ rises by more than that resolution; then the step is rejected (zero update). Large damping tends to the gradient step $-\eta g / \lambda$, so a grid
 that reaches large $\delta$ always contains a decreasing step away from stationary points.
+
+Flat curvature: when $T = 0$ (no curvature at all in the Krylov space, e.g. a linear loss, where
+$\max|\Lambda| = 0$ leaves the relative damping without a scale), the curvature scale is taken
+as 1, so $\lambda = \delta$ and the step is the Levenberg-Marquardt step with zero curvature,
+the gradient step $\Delta\theta = -g/\delta$. For a linear loss $f = c + a^\top\theta$ the line
+search then takes the least damped candidate $\delta_0$ (the lowest value), and one step
+decreases $f$ by exactly $\eta\|a\|^2/\delta_0$. (Directions of zero curvature next to non-zero
+ones already get $-g_i/(\delta\max|\Lambda|)$.)
+
+Precision: bfloat16/float16 parameters are handled in float32 (the Lanczos data, the direction
+and the values), the trial points are $\theta + \eta\Delta\theta$ rounded to the parameters'
+dtype and evaluated as rounded; float64 is kept.
 """
 
 from __future__ import annotations
@@ -38,15 +50,19 @@ import optax
 
 from complexity_optax._src.common import checks
 from complexity_optax._src.common.kwargs import fn_kwargs
-from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
+from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
 from complexity_optax._src.regularized_newton import krylov
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.cubic_regularization import (
+    max_steps_limit,
     saturating_add,
     status_after,
+    unresolvable_move,
+    working_precision,
 )
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
 __all__ = [
     "SaddleFreeNewtonState",
@@ -64,7 +80,7 @@ class SaddleFreeKrylov(NamedTuple):
       eigenvalues: eigenvalues of the (padded) $T$.
       eigenvectors: eigenvectors of $T$ (columns).
       coefficients: $U^\top V^\top g$.
-      scale: $\max_i |\Lambda_i|$ over the computed rows.
+      scale: $\max_i |\Lambda_i|$ over the computed rows; 1 when it is 0 (flat curvature).
       size: Lanczos columns computed = Hessian-vector products used (int32).
     """
 
@@ -85,6 +101,9 @@ def saddle_free_krylov(hvp_fn: MatVec, grad: PyTree, krylov_dim: int) -> SaddleF
     coefficients = gnorm * evecs[0, :]
     in_valid = jnp.abs(evecs[:, :]).T @ valid.astype(evecs.dtype) > 0.5
     scale = jnp.max(jnp.where(in_valid, jnp.abs(evals), 0.0))
+    # Flat curvature (T = 0, e.g. a linear loss): a unit curvature scale, so λ = δ and the step
+    # is the gradient step -g/δ (see the module docstring).
+    scale = jnp.where(scale > 0, scale, jnp.ones_like(scale))
     return SaddleFreeKrylov(state.basis, evals, evecs, coefficients, scale, state.size)
 
 
@@ -139,9 +158,11 @@ def resolution(value: jax.Array) -> jax.Array:
     return 4.0 * jnp.finfo(value.dtype).eps * jnp.abs(value)
 
 
-def _line_search(loss, point, k: SaddleFreeKrylov, scale_step, damping, growth,
+def _line_search(evaluate, k: SaddleFreeKrylov, scale_step, damping, growth,
                  num_damping: int, value: jax.Array):
     """Values at every damping candidate; returns (step, its value, its damping).
+
+    `evaluate(step)` is $f$ at the trial point of `step` (as the caller will round it).
 
     The chosen candidate is the least damped one whose value is within the resolution of `f`
     (`resolution` of `value`) of the lowest: values that rounding cannot tell apart do not
@@ -152,7 +173,7 @@ def _line_search(loss, point, k: SaddleFreeKrylov, scale_step, damping, growth,
 
     def trial(delta):
         step = jax.tree.map(lambda s: scale_step * s, _direction(k, delta))
-        value = jnp.asarray(loss(jax.tree.map(jnp.add, point, optax.tree.cast_like(step, point))))
+        value = jnp.asarray(evaluate(step))
         finite = jnp.isfinite(value) & all_finite(step)
         return jnp.where(finite, value.astype(dtype), jnp.inf)
 
@@ -265,7 +286,10 @@ def saddle_free_newton(
             raise ValueError("value_fn: saddle_free_newton.update needs value_fn=, the loss")
         kwargs = fn_kwargs(value_fn, extra_args)
         loss = lambda p: value_fn(p, **kwargs)
+        # float32 arithmetic for bfloat16/float16 parameters (float64 kept); each candidate
+        # is evaluated at the rounded point `params + step` that the caller would get.
         point = upcast(params)
+        work = exact_upcast if is_low_precision(params) else (lambda p: p)
         lin_value, _, hvp_fn = value_grad_and_hvp(loss, point)
         lin_value = jnp.asarray(lin_value)
         grads = upcast(updates)
@@ -276,8 +300,11 @@ def saddle_free_newton(
         k = saddle_free_krylov(hvp_fn, grads, krylov_dim)
         dtype = k.eigenvalues.dtype
         value_c = lin_value.astype(dtype)
-        step, best, delta = _line_search(loss, point, k, jnp.asarray(learning_rate, dtype),
+        evaluate = lambda st: loss(work(optax.apply_updates(
+            params, optax.tree.cast_like(st, params))))
+        step, best, delta = _line_search(evaluate, k, jnp.asarray(learning_rate, dtype),
                                          damping, damping_growth, num_damping, value_c)
+        step = optax.tree.cast_like(step, params)
         decrease = value_c - best
         # Accepted unless the loss rises above rounding: a Newton step near the minimum whose
         # decrease float32 cannot resolve is still taken, as float64 takes it.
@@ -338,7 +365,13 @@ def minimize_saddle_free_newton(
     basis $V$ of $\mathcal K_k(H, g)$, $T = V^\top H V$ and the relative damping
     $\delta = \lambda / \max|\Lambda(T)|$ picked from the grid
     `damping` $\cdot$ `damping_growth`$^j$ ($j <$ `num_damping`) by the lowest value of
-    $f$ (see `saddle_free_newton`). If no candidate decreases $f$ the solve stops with status 2.
+    $f$ (see `saddle_free_newton`). If no candidate decreases $f$ the solve stops with status 2,
+    or with `STATUS_PRECISION_FLOOR` (converged) when the chosen step moves no parameter by more
+    than one unit in its last place (no resolvable progress: how a bfloat16 solve ends).
+
+    Precision: bfloat16/float16 `x0` is solved in float32 arithmetic with the iterates kept in
+    their own dtype (trial points rounded once, evaluated as rounded), like
+    `minimize_trust_region`; float64 under `jax.enable_x64` stays float64.
 
     Counts: one gradient at `x0`; per step one linearisation, at most $k$ HVPs, `num_damping`
     values (`num_values`) and one value-and-gradient at the new point.
@@ -352,7 +385,7 @@ def minimize_saddle_free_newton(
       damping: the smallest relative damping $\delta_0 \ge 0$.
       damping_growth: grid ratio $> 1$.
       num_damping: grid size $\ge 1$ (the default spans $10^{-4}$ to $10^{3}$).
-      max_steps: iterations, default $200 n$.
+      max_steps: iterations, default $200 n$, clamped to the int32 range (`max_steps_limit`).
       gtol: stop when $\|g\| \le$ `gtol`.
 
     Returns:
@@ -377,8 +410,7 @@ def minimize_saddle_free_newton(
         raise ValueError("x0 must hold at least one parameter")
     krylov_dim = min(n, 20) if krylov_dim is None else krylov_dim
     _validate(1.0, krylov_dim, damping, damping_growth, num_damping)
-    max_steps = 200 * n if max_steps is None else max_steps
-    checks.check_int("max_steps", max_steps, minimum=1)
+    max_steps = max_steps_limit(n, max_steps)
     checks.check_positive("gtol", gtol, allow_zero=True)
     hyper = _Hyper(float(damping), float(damping_growth), int(max_steps), float(gtol))
     x0 = jax.tree.map(jnp.asarray, x0)
@@ -388,42 +420,52 @@ def minimize_saddle_free_newton(
 @functools.partial(jax.jit, static_argnums=(0, 1, 2))
 def _solve(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
            h: _Hyper) -> R.NewtonResult:
-    dtype = jnp.result_type(*jax.tree.leaves(x0))
-    value_and_grad = jax.value_and_grad(fun)
+    _, dtype, work = working_precision(x0)
+    value_and_grad = lambda p: jax.value_and_grad(fun)(work(p), *args)
     max_steps = jnp.asarray(h.max_steps, jnp.int32)
     gtol = jnp.asarray(h.gtol, dtype)
-    value0, grad0 = value_and_grad(x0, *args)
+    value0, grad0 = value_and_grad(x0)
+    value0 = jnp.asarray(value0).astype(dtype)
     norm0 = optax.tree.norm(grad0).astype(dtype)
     zero = jnp.zeros((), jnp.int32)
-    init = _Loop(x0, value0, grad0, norm0, jnp.zeros((), compute_dtype(dtype)), zero, zero,
+    init = _Loop(x0, value0, grad0, norm0, jnp.zeros((), dtype), zero, zero,
                  jnp.ones((), jnp.int32), zero,
                  status_after(value0, grad0, norm0, zero, gtol, max_steps))
 
+    def rounded(params, step):
+        return jax.tree.map(lambda x, s: (x + s).astype(x.dtype), params, step)
+
     def body(st: _Loop) -> _Loop:
-        _, _, hvp_fn = value_grad_and_hvp(fun, st.params, *args)
+        _, _, hvp_fn = value_grad_and_hvp(fun, work(st.params), *args)
         k = saddle_free_krylov(hvp_fn, st.grad, krylov_dim)
-        loss = lambda p: fun(p, *args)
-        step, _, delta = _line_search(loss, st.params, k,
-                                         jnp.asarray(1.0, k.eigenvalues.dtype), h.damping,
-                                         h.damping_growth, num_damping, st.value)
-        trial = jax.tree.map(lambda x, s: (x + s).astype(x.dtype), st.params, step)
-        trial_value, trial_grad = value_and_grad(trial, *args)
-        accept = (trial_value < st.value) & jnp.isfinite(trial_value) & all_finite(trial_grad)
+        evaluate = lambda step: fun(work(rounded(st.params, step)), *args)
+        step, _, delta = _line_search(evaluate, k, jnp.asarray(1.0, k.eigenvalues.dtype),
+                                      h.damping, h.damping_growth, num_damping, st.value)
+        trial = rounded(st.params, step)
+        trial_value, trial_grad = value_and_grad(trial)
+        trial_value = jnp.asarray(trial_value).astype(dtype)
+        finite = jnp.isfinite(trial_value) & all_finite(trial_grad)
+        accept = (trial_value < st.value) & finite
         params = optax.tree.where(accept, trial, st.params)
         value = jnp.where(accept, trial_value, st.value)
         grad = optax.tree.where(accept, trial_grad, st.grad)
         grad_norm = jnp.where(accept, optax.tree.norm(trial_grad).astype(dtype), st.grad_norm)
         num_steps = st.num_steps + 1
         status = status_after(value, grad, grad_norm, num_steps, gtol, max_steps)
-        status = jnp.where(accept, status, R.STATUS_NONPOSITIVE_PREDICTED_DECREASE)
+        stopped = jnp.where(unresolvable_move(st.params, trial) & all_finite(step),
+                            R.STATUS_PRECISION_FLOOR, R.STATUS_NONPOSITIVE_PREDICTED_DECREASE)
+        status = jnp.where(accept, status, stopped)
         return _Loop(params, value, grad, grad_norm, jnp.where(accept, delta, st.damping),
-                     num_steps, st.num_hvps + k.size, st.num_grads + 2,
-                     st.num_values + num_damping, status.astype(jnp.int32))
+                     num_steps, saturating_add(st.num_hvps, k.size),
+                     saturating_add(st.num_grads, 2),
+                     saturating_add(st.num_values, num_damping), status.astype(jnp.int32))
 
     final = jax.lax.while_loop(lambda st: st.status == R.RUNNING, body, init)
     return R.NewtonResult(
         params=final.params, value=final.value, grad_norm=final.grad_norm,
         num_steps=final.num_steps, num_hvps=final.num_hvps, num_grads=final.num_grads,
-        num_values=final.num_values, converged=final.status == R.STATUS_CONVERGED,
+        num_values=final.num_values,
+        converged=(final.status == R.STATUS_CONVERGED)
+        | (final.status == R.STATUS_PRECISION_FLOOR),
         status=final.status, regularization=final.damping,
     )
