@@ -30,7 +30,7 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class AnnealedFieldState(NamedTuple):
-    """State of `add_annealed_field`.
+    r"""State of `add_annealed_field`.
 
     Attributes:
       count: number of updates done so far (int32); a schedule γ is evaluated at `count`.

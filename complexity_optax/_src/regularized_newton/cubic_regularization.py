@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks
+from complexity_optax._src.common import checks, masked
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
 from complexity_optax._src.common.types import PyTree
@@ -214,9 +214,10 @@ def cubic_regularization(
 ) -> optax.GradientTransformationExtraArgs:
     r"""Stochastic adaptive cubic regularisation (ARC) on exact Hessian-vector products.
 
-    Each `update` is one ARC iteration on the batch `value_fn` sees: with $g$ the gradient
-    passed as `updates`, $H$ the Hessian of `value_fn` at `params` and $A$ the ellipsoid's
-    diagonal (updated with $g$ first),
+    Each `update` is one ARC iteration on the batch `value_fn` sees: with $g$ and $H$ the
+    gradient and Hessian of `value_fn` at `params` (one linearisation; the incoming `updates`
+    are only checked to be finite, so clipping before it in a chain does not change the step)
+    and $A$ the ellipsoid's diagonal (updated with $g$ first),
 
     $$
     s \approx \arg\min_s\ g^\top s + \tfrac12 s^\top H s + \tfrac{\sigma}{3}\|s\|_A^3,\qquad
@@ -230,7 +231,8 @@ def cubic_regularization(
     numerical section of Cartis, Gould & Toint, Part I, as also used by Kohler & Lucchi's
     sub-sampled ARC).
 
-    `update(updates, state, params, *, value=None, value_fn, **extra_args)`: ``value_fn(params,
+    `update(updates, state, params, *, value=None, value_fn, full_params=None, **extra_args)`:
+    under `optax.masked` / `multi_transform` pass `full_params=` (all parameters). ``value_fn(params,
     **kw)` is the loss on the current batch (extra keyword arguments it names, e.g. `batch=``,
     are passed on; others are ignored). `value` is optional: a non-finite `value` skips the
     step, but $\rho$ always uses the value of the linearisation, computed in the same precision
@@ -296,22 +298,27 @@ def cubic_regularization(
             last_rho=zero_f, last_model_decrease=zero_f,
         )
 
-    def update_fn(updates, state, params=None, *, value=None, value_fn=None, **extra_args):
+    def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
+                  **extra_args):
         if params is None:
             raise ValueError(checks.NO_PARAMS_MSG)
         if value_fn is None:
             raise ValueError("value_fn: cubic_regularization.update needs value_fn=, the loss")
         kwargs = fn_kwargs(value_fn, extra_args)
-        loss = lambda p: value_fn(p, **kwargs)
+        complete = masked.completion(params, full_params, "cubic_regularization")
+        loss = lambda p: value_fn(complete(p), **kwargs)
         # float32 arithmetic for bfloat16/float16 parameters (float64 kept); the step is
         # returned in the parameters' dtype and the trial value is that of the rounded point
         # the caller gets, `params + step` in that dtype.
         point = upcast(params)
         work = exact_upcast if is_low_precision(params) else (lambda p: p)
-        lin_value, _, hvp_fn = value_grad_and_hvp(loss, point)
+        # The gradient is that of the linearisation of value_fn, like the trust region's: the
+        # model (gradient and Hessian) is one function's, so what came before in a chain
+        # (clipping, scaling) does not change the step; the incoming updates are only checked.
+        lin_value, grads, hvp_fn = value_grad_and_hvp(loss, point)
         lin_value = jnp.asarray(lin_value)
-        grads = upcast(updates)
-        inputs_finite = all_finite(grads) & jnp.isfinite(lin_value)
+        grads = upcast(grads)
+        inputs_finite = all_finite(updates) & all_finite(grads) & jnp.isfinite(lin_value)
         if value is not None:
             inputs_finite = inputs_finite & jnp.isfinite(jnp.asarray(value))
         grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))

@@ -48,7 +48,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks
+from complexity_optax._src.common import checks, masked
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
@@ -231,7 +231,9 @@ def saddle_free_newton(
     r"""Stochastic saddle-free Newton: $-\eta V(|T| + \lambda I)^{-1} V^\top g$ on the batch.
 
     Each `update` runs `krylov_dim` Lanczos steps on Hessian-vector products of
-    `value_fn` at `params` (from the gradient passed as `updates`), forms the direction of
+    `value_fn` at `params` (from the gradient of that linearisation; the incoming `updates` are
+    only checked to be finite, so clipping before it in a chain does not change the step), forms
+    the direction of
     `saddle_free_direction` for the relative dampings
     $\delta_j = $ `damping` $\cdot$ `damping_growth`$^j$, $j < $ `num_damping`, evaluates
     the batch loss at each $\theta + \eta\,\Delta\theta(\delta_j)$ and returns the best step
@@ -239,8 +241,9 @@ def saddle_free_newton(
     line-search safeguard of Dauphin et al.; see the module docstring for the tie-breaking). The
     gradient lies in the Krylov space (it starts it), so nothing of it is dropped.
 
-    `update(updates, state, params, *, value=None, value_fn, **extra_args)`: ``value_fn(params,
-    **kw)`` is the batch loss (extra keyword arguments it names are passed on). A non-finite
+    `update(updates, state, params, *, value=None, value_fn, full_params=None, **extra_args)`:
+    ``value_fn(params, **kw)`` is the batch loss (extra keyword arguments it names are passed
+    on); under `optax.masked` / `multi_transform` pass `full_params=` (all parameters). A non-finite
     gradient or value skips the step (zero update; only `step_count` moves).
 
     Args:
@@ -279,21 +282,26 @@ def saddle_free_newton(
         zero_f = jnp.zeros([], jnp.float32)
         return SaddleFreeNewtonState(zero_i, zero_i, zero_i, zero_i, zero_i, zero_f, zero_f)
 
-    def update_fn(updates, state, params=None, *, value=None, value_fn=None, **extra_args):
+    def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
+                  **extra_args):
         if params is None:
             raise ValueError(checks.NO_PARAMS_MSG)
         if value_fn is None:
             raise ValueError("value_fn: saddle_free_newton.update needs value_fn=, the loss")
         kwargs = fn_kwargs(value_fn, extra_args)
-        loss = lambda p: value_fn(p, **kwargs)
+        complete = masked.completion(params, full_params, "saddle_free_newton")
+        loss = lambda p: value_fn(complete(p), **kwargs)
         # float32 arithmetic for bfloat16/float16 parameters (float64 kept); each candidate
         # is evaluated at the rounded point `params + step` that the caller would get.
         point = upcast(params)
         work = exact_upcast if is_low_precision(params) else (lambda p: p)
-        lin_value, _, hvp_fn = value_grad_and_hvp(loss, point)
+        # The gradient is that of the linearisation of value_fn, like the trust region's: the
+        # model (gradient and Hessian) is one function's, so what came before in a chain
+        # (clipping, scaling) does not change the step; the incoming updates are only checked.
+        lin_value, grads, hvp_fn = value_grad_and_hvp(loss, point)
         lin_value = jnp.asarray(lin_value)
-        grads = upcast(updates)
-        inputs_finite = all_finite(grads) & jnp.isfinite(lin_value)
+        grads = upcast(grads)
+        inputs_finite = all_finite(updates) & all_finite(grads) & jnp.isfinite(lin_value)
         if value is not None:
             inputs_finite = inputs_finite & jnp.isfinite(jnp.asarray(value))
         grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
