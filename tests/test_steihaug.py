@@ -163,7 +163,8 @@ def test_non_finite_hvp_never_gives_nan_step():
     assert int(res.iterations) == 2 and bool(res.negative_curvature)
     t = float(g @ g / (g @ h @ g))  # the first (finite) CG step is kept
     np.testing.assert_allclose(res.step, -t * g, rtol=1e-6)
-    unbounded = steihaug_cg(lambda v: -v, g, jnp.inf)  # negative curvature, infinite radius
+    # Negative curvature with an infinite (traced: a concrete one is a ValueError) radius.
+    unbounded = jax.jit(lambda r: steihaug_cg(lambda v: -v, g, r))(jnp.inf)
     assert bool(jnp.all(jnp.isfinite(unbounded.step)))
     first = steihaug_cg(lambda v: v * jnp.inf, g, 1.0)
     np.testing.assert_array_equal(first.step, 0.0)
@@ -189,3 +190,29 @@ def test_bad_hyperparameters():
         steihaug_cg(lambda v: v, jnp.ones(2), 1.0, rtol=-0.1)
     with pytest.raises(ValueError, match="^theta"):
         steihaug_cg(lambda v: v, jnp.ones(2), 1.0, theta=-1.0)
+
+
+@pytest.mark.parametrize("radius", [-1.0, -1e-30, float("inf"), float("nan")])
+def test_concrete_negative_or_non_finite_radius_is_a_value_error(radius):
+    """Audit: radius -1 gave an uphill step (tau < 0 along the descent direction)."""
+    with pytest.raises(ValueError, match="^radius"):
+        steihaug_cg(lambda v: 2.0 * v, jnp.array([2.0, 4.0]), radius)
+
+
+@pytest.mark.parametrize("radius", [-1.0, -0.5, 0.0])
+def test_traced_non_positive_radius_gives_the_zero_step(radius):
+    """Under jit the radius is not checked: a non-positive one must give s = 0 (m(s) = m(0)),
+    never the uphill step -tau p with tau < 0 (here s = +0.5 g, which raised m by 3.75)."""
+    g = jnp.array([2.0, 4.0])
+    h = jnp.array([2.0, 4.0])
+    for fn in (lambda v: h * v, lambda v: -h * v):  # convex and negative curvature
+        res = jax.jit(lambda r, fn=fn: steihaug_cg(fn, g, r, rtol=1e-6))(jnp.float32(radius))
+        np.testing.assert_array_equal(res.step, 0.0)
+        assert float(res.model_decrease) == 0.0 and not bool(res.hit_boundary)
+        assert int(res.iterations) == 0
+
+
+def test_zero_concrete_radius_gives_the_zero_step():
+    res = steihaug_cg(lambda v: 2.0 * v, jnp.array([2.0, 4.0]), 0.0)
+    np.testing.assert_array_equal(res.step, 0.0)
+    assert float(res.model_decrease) == 0.0

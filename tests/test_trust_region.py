@@ -350,3 +350,24 @@ def test_mlp_on_digits_ellipsoid_needs_fewer_hvps_than_sphere():
     # Measured (3 seeds, the suite's XLA flags): identity 382, 436, 401 HVPs to 1e-3 against
     # RMSProp 353, 350, 357 (mean ratio 0.87); one seed alone moves with the rounding of CG.
     assert reached["rmsprop"] < 0.95 * reached["identity"]
+
+
+def test_scipy_preset_first_update_is_the_closed_form_boundary_step():
+    """Audit: preset="scipy" crashed at its first update ("max_iters must be an integer, got
+    None"): scipy has no CG cap, so the cap is `minimize_trust_region`'s max(10 n, 100).
+
+    f(w) = ||w - 1||^2 (n = 3) from w = 0 with Delta_0 = 1: the Newton step (1, 1, 1) has norm
+    sqrt(3) > 1, so the step is 1/sqrt(3) (1, 1, 1) on the boundary; predicted = actual
+    decrease = 2 sqrt(3) - 1 (rho = 1 > 3/4 on the boundary: the radius doubles).
+    """
+    loss = lambda p: jnp.sum((p["w"] - 1.0) ** 2)
+    opt = trust_region(preset="scipy", ellipsoid="identity")
+    params = {"w": jnp.zeros(3)}
+    state = opt.init(params)
+    updates, state = opt.update(jax.grad(loss)(params), state, params, value_fn=loss)
+    eps = float(jnp.finfo(jnp.float32).eps)
+    np.testing.assert_allclose(updates["w"], np.full(3, 1 / np.sqrt(3)), rtol=8 * eps)
+    np.testing.assert_allclose(float(state.last_model_decrease), 2 * np.sqrt(3) - 1,
+                               rtol=8 * eps)
+    assert int(state.accepted_count) == 1 and float(state.radius) == 2.0
+    assert int(state.hvp_count) == 1  # H = 2 I: one CG iteration reaches the boundary

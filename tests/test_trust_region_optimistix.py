@@ -69,3 +69,47 @@ def test_bad_hyperparameters():
         co.TrustRegionMinimiser(1e-6, 1e-6, max_radius=float("inf"))
     with pytest.raises(ValueError, match="^subproblem"):
         co.TrustRegionMinimiser(1e-6, 1e-6, subproblem="exact")
+
+
+@pytest.mark.parametrize("initial_radius", [1e-9, 1e-7, 1e-6])
+def test_tiny_initial_radius_grows_and_does_not_stop_at_the_start(initial_radius):
+    """Audit: TrustRegionMinimiser(initial_radius=1e-9) (and <= 1e-6 with rtol = atol = 1e-6)
+    returned "successful" after 2 steps at the starting point (10-d Rosenbrock: f = 2057,
+    ||g|| = 2069). A step limited by the radius passed the Cauchy test (|dy| <= atol + rtol |y|),
+    and a step that rounded back to y was read as a rejection at the floor radius. Now the
+    radius grows and the solve reaches the minimum (f* = 0 at (1, ..., 1)), with the gradient at
+    the float32 floor ||H*|| ||ulp(y*)|| / (2 (1 - kappa)) (kappa = cg_rtol = 0.5, dense float64
+    Hessian at y* = 1: ||H*|| = 1763 (lambda_max), ||ulp(1)|| = sqrt(10) 2^-23)."""
+    solver = co.TrustRegionMinimiser(rtol=1e-6, atol=1e-6, initial_radius=initial_radius)
+    sol = optx.minimise(_rosen, solver, _Y0, max_steps=2000, throw=False)
+    assert sol.result == optx.RESULTS.successful
+    assert int(sol.stats["num_steps"]) > 20
+    assert float(sol.stats["radius"]) > 1e3 * initial_radius
+    y = np.asarray(sol.value, np.float64)
+    with jax.enable_x64(True):
+        grad = np.asarray(jax.grad(_rosen)(jnp.asarray(y), None))
+        hess = np.asarray(jax.hessian(_rosen)(jnp.ones(10, jnp.float64), None))
+    floor = np.linalg.norm(hess, 2) * np.sqrt(10) * 2.0**-23 / (2 * (1 - 0.5))
+    assert np.linalg.norm(grad) <= floor, (np.linalg.norm(grad), floor)
+    # In the basin of y* (H* >= mu I): f - f* <= ||g||^2 / (2 mu), a factor 2 for the cubic term.
+    mu = np.linalg.eigvalsh(hess)[0]
+    assert float(_rosen(sol.value, None)) <= np.linalg.norm(grad) ** 2 / mu
+    np.testing.assert_allclose(y, 1.0, atol=1e-3)
+
+
+def test_precision_floor_of_a_truncated_solve_is_not_success():
+    """Wood's function (float32) with max_cg_iters=2 stalls at f = 7.877, ||g|| = 0.0146 (f* = 0):
+    the truncated CG steps stop making resolvable progress. That was "successful" (the precision
+    floor); it is a failure now. Without the cap the solve reaches f* = 0."""
+    from complexity_optax._src.trust_region.mgh_problems import get_problem
+
+    wood = get_problem("wood")
+    fn = lambda y, args: wood.fun(y)
+    y0 = jnp.asarray(wood.x0(4), jnp.float32)
+    capped = optx.minimise(fn, co.TrustRegionMinimiser(1e-8, 1e-8, max_cg_iters=2), y0,
+                           max_steps=3000, throw=False)
+    assert capped.result == optx.RESULTS.nonlinear_divergence
+    assert float(jnp.linalg.norm(jax.grad(wood.fun)(capped.value))) > 1e-3
+    full = optx.minimise(fn, co.TrustRegionMinimiser(1e-8, 1e-8), y0, max_steps=3000)
+    assert full.result == optx.RESULTS.successful
+    np.testing.assert_allclose(full.value, 1.0, atol=1e-3)  # Wood's minimiser (1, 1, 1, 1)

@@ -8,6 +8,7 @@ import optax
 import pytest
 
 import complexity_optax as co
+from complexity_optax._src.trust_region import mgh_problems as co_problems
 
 # A noisy least-squares problem (float32): 64 samples, 8 weights, minimum loss ~0.09.
 _RNG = np.random.default_rng(0)
@@ -154,3 +155,119 @@ def test_cond_1e6_quadratic_converges_with_defaults_float32():
                                co.TrustRegionStatus.PRECISION_FLOOR)
     assert bool(res.converged) and int(res.num_steps) <= 40
     assert float(res.value) < 1e-6 and int(res.num_cg_capped) == 0
+
+
+# ------------------------------------------------------------------------------------------------
+# Audit: the precision floor (tasks 3-5 of the trust-region audit).
+
+
+def _chained_rosen(y, args=None):
+    return jnp.sum(100.0 * (y[1:] - y[:-1] ** 2) ** 2 + (1.0 - y[:-1]) ** 2)
+
+
+_ROSEN_Y0 = jnp.tile(jnp.array([-1.2, 1.0]), 5)  # f = 2057, ||g|| = 2069 (10-d, float32)
+
+
+@pytest.mark.parametrize("initial_radius", [1e-9, 1e-7, 1e-6])
+def test_minimize_tiny_initial_radius_grows_and_converges_at_gtol(initial_radius):
+    """Audit: initial_radius=1e-9 stopped at the start (PRECISION_FLOOR, "converged") after one
+    step: its step rounded back to x0 (a NO_MOVE, which grows the radius) but was counted as a
+    rejection at the floor radius eps ||x||."""
+    res = co.minimize_trust_region(_chained_rosen, _ROSEN_Y0, initial_radius=initial_radius,
+                                   gtol=1e-5)
+    assert int(res.status) == co.TrustRegionStatus.CONVERGED, res.message
+    assert float(res.grad_norm) <= 1e-5
+    np.testing.assert_allclose(res.params, 1.0, atol=1e-3)  # the global minimum (1, ..., 1)
+    assert float(res.radius) > 1e3 * initial_radius  # accepted boundary steps doubled it
+
+
+def test_cg_cap_is_not_reported_as_the_precision_floor():
+    """Audit: a solve truncated by its CG cap was reported as PRECISION_FLOOR (converged) with
+    ||g|| > gtol. Wood's function in float32 with max_cg_iters=2 stopped at f = 7.877 with
+    ||g|| = 0.0146 (f* = 0 at (1, 1, 1, 1); f = 7.876 is Wood's saddle region): its truncated
+    steps made no resolvable progress. That is CG_CAPPED now, not converged."""
+    wood = co_problems.get_problem("wood")
+    x0 = jnp.asarray(wood.x0(4), jnp.float32)
+    res = co.minimize_trust_region(wood.fun, x0, max_cg_iters=2, gtol=1e-5, max_steps=2000)
+    assert int(res.status) == co.TrustRegionStatus.CG_CAPPED, res.message
+    assert not bool(res.converged) and float(res.grad_norm) > 1e-5
+    assert int(res.num_cg_capped) >= 1
+    with pytest.raises(RuntimeError, match="max_cg_iters"):
+        co.minimize_trust_region(wood.fun, x0, max_cg_iters=2, max_steps=2000, throw=True)
+    # Without the cap the same problem converges at gtol.
+    full = co.minimize_trust_region(wood.fun, x0, gtol=1e-5, max_steps=2000)
+    assert int(full.status) == co.TrustRegionStatus.CONVERGED
+    assert int(full.num_cg_capped) == 0
+
+
+def test_precision_floor_gradient_is_at_the_derived_floor():
+    """The precision floor with ||g|| > gtol is a convergence only at the gradient's floor.
+
+    f(x) = h/2 ||x - 1||^2 + h/2 ||x - b||^2 with b = 1 + 2^-23 (float32, h = 1e3, n = 3): the
+    minimiser 1 + 2^-24 lies halfway between two float32 numbers, so at x = 1 (or b) the gradient
+    is h 2^-23 per coordinate, ||g|| = sqrt(3) h 2^-23 = 2.07e-4 > gtol = 1e-5, and the Newton
+    step (half an ulp) rounds back. The converged CG solve (residual <= kappa ||g||,
+    kappa = cg_rtol = 0.5) bounds the gradient by ||H|| ||ulp(x)|| / (2 (1 - kappa)) = 4.1e-4:
+    PRECISION_FLOOR (converged), not a failure and not gtol."""
+    h, n = 1e3, 3
+    b = np.float32(1 + 2.0**-23)
+    fun = lambda x: 0.5 * h * (jnp.sum((x - 1.0) ** 2) + jnp.sum((x - b) ** 2))
+    res = co.minimize_trust_region(fun, jnp.zeros(n), gtol=1e-5)
+    assert int(res.status) == co.TrustRegionStatus.PRECISION_FLOOR, res.message
+    assert bool(res.converged) and int(res.num_cg_capped) == 0
+    x = np.asarray(res.params)
+    assert np.all((x == np.float32(1.0)) | (x == b))  # the two nearest float32 numbers
+    grad = np.sqrt(n) * h * 2.0**-23
+    np.testing.assert_allclose(float(res.grad_norm), grad, rtol=1e-6)
+    kappa, hess_norm, ulp = 0.5, 2 * h, np.sqrt(n) * 2.0**-23
+    assert grad <= hess_norm * ulp / (2 * (1 - kappa))
+
+
+_QRNG = np.random.default_rng(0)
+_QU = np.linalg.qr(_QRNG.normal(size=(20, 20)))[0]
+_Q64 = _QU @ np.diag(np.logspace(0, 3, 20)) @ _QU.T  # cond 1e3
+_QB64 = _QRNG.normal(size=20)
+
+
+def _bf16_quadratic(x):
+    x = x.astype(jnp.float32)
+    return 0.5 * x @ jnp.asarray(_Q64, jnp.float32) @ x + jnp.asarray(_QB64, jnp.float32) @ x
+
+
+@pytest.mark.parametrize("ellipsoid", ["identity", "rmsprop"])
+def test_bfloat16_quadratic_stops_at_the_precision_floor(ellipsoid):
+    """Audit: in bfloat16 (identity) the solve reached its best f = -1.5963552 at step 23, then
+    accepted all 300 steps alternating between two points (f = -1.5963469 and -1.5963545) until
+    max_steps: each trial value was f at the unrounded float32 point (XLA's excess precision
+    dropped the rounding of theta + s to bfloat16). Now every trial is evaluated at the rounded
+    point: accepted steps never increase f beyond its resolution, and the solve stops at the
+    precision floor with f within the bfloat16 rounding of the float64 minimum:
+    f - f* <= lambda_max ||ulp(x*)||^2 / 2, ulp(x*) = 2^-7 |x*|."""
+    log = []
+    res = co.minimize_trust_region(_bf16_quadratic, jnp.zeros(20, jnp.bfloat16), max_steps=300,
+                                   ellipsoid=ellipsoid, callback=log.append)
+    assert int(res.status) == co.TrustRegionStatus.PRECISION_FLOOR, res.message
+    assert int(res.num_steps) < 60
+    values = np.array([d["value"] for d in log] + [float(res.value)])
+    eps32 = float(jnp.finfo(jnp.float32).eps)
+    resolution = 4 * eps32 * np.abs(values[:-1])
+    assert np.all(values[1:] <= values[:-1] + resolution)  # no cycle: f never goes back up
+    x_star = -np.linalg.solve(_Q64, _QB64)
+    f_star = 0.5 * _QB64 @ x_star
+    x = np.asarray(res.params.astype(jnp.float32), np.float64)
+    gap = 0.5 * x @ _Q64 @ x + _QB64 @ x - f_star
+    ulp = 2.0**-7 * np.abs(x_star)
+    assert 0 <= gap <= 0.5 * 1e3 * np.sum(ulp**2), gap
+    # The value reported is f at the returned (bfloat16) point.
+    np.testing.assert_allclose(float(res.value), float(_bf16_quadratic(res.params)), rtol=0)
+
+
+def test_exact_upcast_keeps_the_bfloat16_rounding_under_jit():
+    from complexity_optax._src.trust_region.transformation import exact_upcast
+
+    p = jnp.ones(4, jnp.bfloat16)
+    s = jnp.full(4, 2.0**-10, jnp.float32)  # below half an ulp of 1 in bfloat16 (2^-8)
+    out = jax.jit(lambda p, s: exact_upcast((p.astype(jnp.float32) + s).astype(jnp.bfloat16)))(
+        p, s)
+    np.testing.assert_array_equal(out, 1.0)
+    assert out.dtype == jnp.float32

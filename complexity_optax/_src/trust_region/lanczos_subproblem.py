@@ -13,76 +13,175 @@ import optax
 from complexity_optax._src.common import checks
 from complexity_optax._src.common.compiled import compiled_call
 from complexity_optax._src.common.types import PyTree
-from complexity_optax._src.trust_region.steihaug import SteihaugResult
+from complexity_optax._src.trust_region.steihaug import SteihaugResult, check_radius
 
-__all__ = ["lanczos_subproblem"]
+__all__ = ["MAX_KRYLOV_DIM", "check_krylov_dim", "lanczos_subproblem", "tridiagonal_tr"]
 
-#: The largest Krylov dimension (the small problem is solved densely at every iteration).
+#: The largest Krylov dimension: the basis is stored (`max_iters` parameter-sized vectors) and
+#: the small problem is solved densely (an eigendecomposition of the `max_iters`-square
+#: tridiagonal matrix) at every iteration. A larger `max_iters` is a `ValueError`.
 MAX_KRYLOV_DIM = 256
 
-
-class _TridiagSolution(NamedTuple):
-    h: jax.Array  # coordinates in the Lanczos basis
-    model: jax.Array  # m(h) = gamma h_1 + h^T T h / 2
-    on_boundary: jax.Array
-    negative_curvature: jax.Array
+#: Points per multisection round on the logarithm of the shift (see `_rounds`).
+_GRID = 32
 
 
-def _tridiagonal_tr(alphas, betas, active, gamma, radius) -> _TridiagSolution:
-    """Exact solution of min gamma h_1 + h^T T h / 2 s.t. ||h|| <= radius (eigh + bisection).
+def _rounds(dtype: Any) -> int:
+    """Multisection rounds that shrink a log-interval of 4 ln(1/eps) + 64 nats (the widest the
+    secular equation uses) below eps: ceil(log(width / eps) / log(_GRID - 1)); 7 for float32,
+    13 for float64."""
+    import math
 
-    Inactive rows (beyond the current Krylov dimension) are decoupled with a large diagonal.
-    All lengths are divided by the radius, so that no square of it is formed.
+    eps = float(jnp.finfo(dtype).eps)
+    width = 4 * math.log(1 / eps) + 64
+    return math.ceil(math.log(width / eps) / math.log(_GRID - 1))
+
+#: Rows per block of the reorthogonalisation (only the filled blocks are visited).
+_BLOCK = 8
+
+
+def check_krylov_dim(max_iters: Any) -> None:
+    """Raises unless `max_iters` is a Python int in `[1, MAX_KRYLOV_DIM]` (no silent clamp).
+
+    Examples:
+      >>> check_krylov_dim(300)
+      Traceback (most recent call last):
+      ...
+      ValueError: max_iters must be <= 256 for the Lanczos subproblem (MAX_KRYLOV_DIM), got 300
+    """
+    if not isinstance(max_iters, int) or isinstance(max_iters, bool):
+        raise TypeError(f"max_iters must be a Python int (the Krylov dimension), got {max_iters!r}")
+    checks.check_int("max_iters", max_iters, minimum=1)
+    if max_iters > MAX_KRYLOV_DIM:
+        raise ValueError(f"max_iters must be <= {MAX_KRYLOV_DIM} for the Lanczos subproblem "
+                         f"(MAX_KRYLOV_DIM), got {max_iters}")
+
+
+class TridiagonalSolution(NamedTuple):
+    """Output of `tridiagonal_tr`: the solution in units of the radius."""
+
+    h: jax.Array  #: coordinates $h/\Delta$ in the Lanczos basis (zero beyond the active rows).
+    model: jax.Array  #: $(\gamma h_1 + \frac12 h^\top T h) / \Delta^2$ at the solution.
+    on_boundary: jax.Array  #: $\|h\| = \Delta$.
+    negative_curvature: jax.Array  #: $\lambda_{min}(T) < 0$.
+
+
+def tridiagonal_tr(alphas: jax.Array, betas: jax.Array, active: jax.Array, gamma: jax.Array,
+                   radius: jax.Array) -> TridiagonalSolution:
+    r"""Exact solution of $\min_{\|h\| \le \Delta} \gamma h_1 + \frac12 h^\top T h$.
+
+    $T$ is the symmetric tridiagonal matrix with diagonal `alphas` and off-diagonal `betas`
+    restricted to the `active` rows (a prefix); the other rows are decoupled. With
+    $T = V \Lambda V^\top$ ($\lambda_1 \le \dots$), $c = \gamma V^\top e_1 / \Delta$ and
+    $y = V^\top h / \Delta$ (everything in units of the radius: no $\Delta^2$ is formed, so any
+    finite radius works), the solution is (Moré & Sorensen 1983)
+
+    * interior: $y = -\Lambda^{-1} c$ when $\lambda_1 > 0$ and $\|\Lambda^{-1} c\| \le 1$;
+    * boundary: $y_i = -c_i / (d_i + \delta)$, $d_i = \lambda_i - \lambda_1 \ge 0$, with the
+      shift $\delta = \lambda_1 + \mu > \max(\lambda_1, 0)$ the root of
+      $\|y(\delta)\| = 1$, by multisection on $\log\delta$ (parametrised by $\delta$ rather than
+      $\mu$, so that $d_1 + \delta = \delta$ carries no cancellation however close $\mu$ is to
+      $-\lambda_1$: the nearly hard case);
+    * hard case: $y_i = -c_i / d_i$ for $d_i > 0$, plus the lowest eigenvector times
+      $\sqrt{1 - \|y\|^2}$.
+
+    The boundary and hard-case candidates are both formed and the one with the lower model
+    value is kept (both are feasible), so no threshold decides the hard case.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> sol = tridiagonal_tr(jnp.array([-1.0, 2.0]), jnp.array([0.0, 0.0]),
+      ...                      jnp.array([True, True]), jnp.float32(0.0), jnp.float32(3.0))
+      >>> [round(float(x), 4) for x in jnp.abs(sol.h)], round(float(sol.model), 4)
+      ([1.0, 0.0], -0.5)
     """
     k = alphas.shape[0]
-    scale = jnp.max(jnp.abs(jnp.where(active, alphas, 0.0))) + jnp.max(jnp.abs(betas)) + 1.0
-    diag = jnp.where(active, alphas, 4.0 * scale)
-    off = jnp.where(active[1:] & active[:-1], betas[:-1], 0.0)
-    t = jnp.diag(diag) + jnp.diag(off, 1) + jnp.diag(off, -1)
+    dtype = alphas.dtype
+    eps = jnp.finfo(dtype).eps
+    a = jnp.where(active, alphas, 0.0)
+    b = jnp.where(active[1:], betas[:-1], 0.0)
+    scale = jnp.max(jnp.abs(a)) + 2 * jnp.max(jnp.abs(b), initial=0.0)
+    # Inactive rows: a diagonal far above the spectrum, uncoupled and with c = 0 there.
+    diag = jnp.where(active, a, 4.0 * scale + 1.0)
+    t = jnp.diag(diag) + jnp.diag(b, 1) + jnp.diag(b, -1)
     lam, vec = jnp.linalg.eigh(t)
-    c = (gamma / radius) * vec[0]  # the gradient e_1 gamma in the eigenbasis, in radius units
-    lam_min = lam[0]
-    tiny = jnp.finfo(lam.dtype).eps * scale
-
-    def norm_at(shift):
-        d = lam + shift
-        y = jnp.where(d > tiny, -c / jnp.where(d > tiny, d, 1.0), 0.0)
-        return y, jnp.sqrt(jnp.sum(y * y))
-
-    lo = jnp.maximum(0.0, -lam_min)
-    y_lo, n_lo = norm_at(lo)
-    # ||h(lo)|| is infinite unless the gradient has no component on the singular directions.
+    c = (gamma / radius) * vec[0]
+    c = jnp.where(jnp.isfinite(c), c, 0.0)
+    lam1 = lam[0]
+    d = lam - lam1  # >= 0, d[0] == 0 exactly
     c_norm = jnp.sqrt(jnp.sum(c * c))
-    reaches = jnp.any(((lam + lo) <= tiny) & (jnp.abs(c) > jnp.finfo(lam.dtype).eps * c_norm))
-    n_lo = jnp.where(reaches, jnp.inf, n_lo)
-    interior = (lam_min > tiny) & (n_lo <= 1.0)
-    hard = ~interior & (n_lo < 1.0)  # the boundary is not reachable by the shift alone
-    hi = lo + jnp.sqrt(jnp.sum(c * c)) + tiny
+    tiny = jnp.finfo(dtype).tiny
 
-    def bisect(_, bounds):
-        a, b = bounds
-        mid = 0.5 * (a + b)
-        _, n_mid = norm_at(mid)
-        return jnp.where(n_mid > 1.0, mid, a), jnp.where(n_mid > 1.0, b, mid)
+    def model(y):
+        return jnp.dot(c, y) + 0.5 * jnp.sum(lam * y * y)
 
-    _, b = jax.lax.fori_loop(0, 100, bisect, (lo, hi))
-    y_b, n_b = norm_at(b)
-    y_b = y_b / jnp.where(n_b > 0, n_b, 1.0)  # exactly on the boundary
-    tau = jnp.sqrt(jnp.maximum(1.0 - n_lo**2, 0.0))
-    y_hard = y_lo + tau * jax.nn.one_hot(0, k, dtype=lam.dtype)
-    y = jnp.where(interior, y_lo, jnp.where(hard, y_hard, y_b))
-    model = radius**2 * (jnp.dot(c, y) + 0.5 * jnp.sum(lam * y * y))
-    return _TridiagSolution(h=radius * (vec @ y), model=model, on_boundary=~interior,
-                            negative_curvature=lam_min < 0)
+    # Interior (Newton) solution.
+    pd = lam1 > 0
+    y_in = -c / jnp.where(pd, lam, 1.0)
+    n_in = jnp.sqrt(jnp.sum(y_in * y_in))
+    interior = pd & (n_in <= 1.0)
+
+    # Boundary: ||c / (d + delta)|| = 1 for delta > delta_lo = max(lambda_1, 0).
+    delta_lo = jnp.maximum(lam1, 0.0)
+    delta_hi = jnp.maximum(c_norm, tiny)  # ||y(delta)|| <= ||c|| / delta <= 1 there
+    # The lower end of the search: the shift can be as small as |c_1| (the nearly hard case),
+    # never below the smallest normal number; below eps^4 ||c|| it is the hard case.
+    log_lo = jnp.log(jnp.maximum(jnp.maximum(delta_lo, tiny), delta_hi * eps**4))
+    log_lo = jnp.minimum(log_lo, jnp.log(delta_hi))
+    log_hi = jnp.log(delta_hi)
+
+    # Multisection on log(delta): each round evaluates the secular function at _GRID points at
+    # once (one fused (points x K) evaluation) and keeps the cell where it crosses 1, so the
+    # log-interval shrinks by _GRID - 1 per round: a few sequential rounds instead of ~60
+    # bisection steps (the small solve runs at every Lanczos iteration).
+    grid = jnp.linspace(0.0, 1.0, _GRID, dtype=dtype)
+    rounds = _rounds(dtype)
+
+    def norms_at(deltas):
+        deltas = jnp.maximum(jnp.maximum(deltas, delta_lo), tiny)
+        return jnp.sqrt(jnp.sum(jnp.square(c[None, :] / (d[None, :] + deltas[:, None])), axis=1))
+
+    lo, log_b = log_lo, log_hi
+    for _ in range(rounds):
+        points = lo + (log_b - lo) * grid
+        count = jnp.sum((norms_at(jnp.exp(points)) > 1.0).astype(jnp.int32))
+        cell = jnp.clip(count - 1, 0, _GRID - 2)
+        lo, log_b = points[cell], points[cell + 1]
+    # (exp of log(tiny) may round below tiny, which XLA flushes to 0: clamp.)
+    delta_b = jnp.maximum(jnp.maximum(jnp.exp(log_b), delta_lo), tiny)
+    y_b = -c / (d + delta_b)
+    n_b = jnp.sqrt(jnp.sum(y_b * y_b))
+    y_b = y_b / jnp.where(n_b > 0, n_b, 1.0)  # onto the boundary (a relative change <= eps)
+    # Hard case: no component on the lowest eigenspace (d ~ 0), the lowest eigenvector fills
+    # the rest of the radius.
+    low = d <= eps * (scale + jnp.abs(lam1))
+    y_h = jnp.where(low, 0.0, -c / jnp.where(low, 1.0, d))
+    n_h = jnp.sqrt(jnp.sum(y_h * y_h))
+    y_h = jnp.where(n_h > 1.0, y_h / jnp.where(n_h > 0, n_h, 1.0), y_h)
+    fill = jnp.sqrt(jnp.maximum(1.0 - jnp.minimum(n_h, 1.0) ** 2, 0.0))
+    # The sign of the eigenvector component that does not increase the model: -sign(c_1).
+    sign = jnp.where(c[0] > 0, -1.0, 1.0)
+    y_h = y_h + sign * fill * jax.nn.one_hot(0, k, dtype=dtype)
+    m_b = model(y_b)
+    y_bd = jnp.where((model(y_h) < m_b) | ~jnp.isfinite(m_b), y_h, y_b)
+    y = jnp.where(interior, y_in, y_bd)
+    y = jnp.where(jnp.all(jnp.isfinite(y)), y, jnp.zeros_like(y))
+    h = jnp.where(active, vec @ y, 0.0)
+    return TridiagonalSolution(h=h, model=model(y), on_boundary=~interior,
+                               negative_curvature=lam1 < 0)
 
 
 class _Lanczos(NamedTuple):
-    q_prev: PyTree
-    q: PyTree
+    basis: PyTree  # leaves (K, *shape): q_0 .. q_{K-1}, rows beyond j + 1 are zero
+    q: PyTree  # q_j
+    q_prev: PyTree  # q_{j-1}
     beta_prev: jax.Array
-    j: jax.Array
+    j: jax.Array  # the index of q (iterations done so far)
     alphas: jax.Array
     betas: jax.Array
+    residual: jax.Array  # |beta_j h_j| of the last small solve (the Lagrangian's gradient)
+    converged: jax.Array
+    invariant: jax.Array
     done: jax.Array
 
 
@@ -96,39 +195,60 @@ def lanczos_subproblem(
     rtol: Any = 0.1,
     theta: Any = 0.5,
 ) -> SteihaugResult:
-    r"""Solves the trust-region subproblem on a Lanczos Krylov space (GLTR-style).
+    r"""Solves the trust-region subproblem on a Lanczos Krylov space (GLTR).
 
     $$
-    \min_s\; g^\top s + \tfrac12 s^\top H s \quad\text{s.t.}\quad \|s\|_M \le \Delta
+    \min_s\; m(s) = g^\top s + \tfrac12 s^\top H s \quad\text{s.t.}\quad \|s\|_M \le \Delta
     $$
 
-    on $\hat H = M^{-1/2} H M^{-1/2}$, $\hat g = M^{-1/2} g$: Lanczos builds an orthonormal
-    basis $Q_k$ of $\mathcal K_k(\hat H, \hat g)$ and the tridiagonal $T_k = Q_k^\top \hat H Q_k$;
-    the small problem $\min_{\|h\| \le \Delta} \|\hat g\| h_1 + \frac12 h^\top T_k h$ is solved
-    exactly at every iteration (eigendecomposition of $T_k$ and bisection on the secular
-    equation $\|(T_k + \lambda I)^{-1} \|\hat g\| e_1\| = \Delta$, with the hard case of $T_k$
-    handled by a step along its lowest eigenvector). The iteration stops when the model
-    gradient $\beta_k |h_k|$ is at most $\|g\| \min(\mathrm{rtol}, \|g\|^\theta)$, on an invariant
-    subspace, or after `max_iters`. Unlike Steihaug CG it does not stop at the first boundary
-    crossing or negative curvature, so it keeps (nearly) the exact model decrease on indefinite
-    problems.
+    on $\hat H = M^{-1/2} H M^{-1/2}$, $\hat g = M^{-1/2} g$: Lanczos with full
+    reorthogonalisation builds an orthonormal basis $Q_k$ of $\mathcal K_k(\hat H, \hat g)$
+    and $T_k = Q_k^\top \hat H Q_k$; the small problem
+    $\min_{\|h\| \le \Delta} \|\hat g\| h_1 + \frac12 h^\top T_k h$ is solved exactly at every
+    iteration (`tridiagonal_tr`: interior, boundary with the nearly hard case, hard case). The
+    iteration stops when the gradient of the Lagrangian in the full space,
+    $\|(\hat H + \mu I) Q_k h + \hat g\| = \beta_k |h_k|$, is at most
+    $\|\hat g\| \min(\mathrm{rtol}, \|\hat g\|^\theta)$ (norms of the preconditioned
+    gradient $\hat g$: the Euclidean ones without a preconditioner), on an invariant subspace
+    ($\beta_k \approx 0$), or after `max_iters` Lanczos steps (`capped`). Unlike Steihaug CG it
+    does not stop at the first boundary crossing or negative curvature.
 
-    The basis is not stored: a second Lanczos pass forms $s = M^{-1/2} Q_k h$, so the cost is
-    $2k$ Hessian-vector products (`iterations`) and a few parameter-sized buffers.
-    `max_iters` is the Krylov dimension (static, at most 256).
+    **The hard case in a Krylov space.** $\mathcal K_k(\hat H, \hat g)$ only contains the
+    eigenvectors that $\hat g$ has a component on. When $\hat g$ is exactly orthogonal to the
+    lowest eigenvector, no Krylov method sees it (GLTR neither: Gould, Lucidi, Roma & Toint
+    1999, Sec. 5); Lanczos then stops on an invariant subspace and the step is the exact
+    solution of the problem restricted to that subspace (what the method can promise, and what
+    the tests check against). With a tiny component (the nearly hard case) the lowest
+    eigenvector is in the space and the boundary solution along it is found.
+
+    **Guarantees.** The reported `model_decrease` is $-(g^\top s + \frac12 s^\top H s)$ of the
+    returned step, evaluated with one more Hessian-vector product (in units of the radius, so
+    it does not overflow before the decrease itself does); if it is below the decrease of the
+    Cauchy step (the first Lanczos direction, known in closed form) or not finite, the Cauchy
+    step is returned instead, so the step always decreases the model at least as much as
+    the Cauchy point. A radius that is not $> 0$ (traced) gives the zero step; an infinite one
+    (traced) the Newton step of a positive definite $T_k$, else the Cauchy step along the
+    gradient if it has positive curvature there, else the zero step (never NaN).
+
+    The basis is stored: memory is `max_iters` parameter-sized vectors, and each iteration
+    costs one HVP plus $O(k n)$ for the reorthogonalisation and $O(K^3)$ for the small
+    eigenproblem ($K$ = `max_iters`). `iterations` counts the HVPs: $k$ Lanczos steps plus the
+    one that evaluates the model.
 
     Args:
       hvp_fn: `v -> H v` on pytrees like `grad`.
       grad: the model gradient `g`.
-      radius: the trust-region radius $\Delta > 0$ (a non-number is a `TypeError`, NaN a
-        `ValueError`, both naming `radius`).
+      radius: the trust-region radius $\Delta \ge 0$, finite (a concrete negative, NaN or
+        infinite one is a `ValueError` naming `radius`; a non-number a `TypeError`).
       preconditioner: `None` or the positive diagonal `M` (a pytree like `grad`).
-      max_iters: the largest Krylov dimension, a Python int in `[1, 256]`.
+      max_iters: the largest Krylov dimension, a Python int in `[1, MAX_KRYLOV_DIM]` (a
+        larger one is a `ValueError`: no silent clamp). At most $n$ steps happen: the Krylov
+        space of dimension $n$ is invariant.
       rtol: the forcing constant of the stopping test, `>= 0` and finite.
       theta: its exponent, `>= 0` and finite.
 
     Returns:
-      A `SteihaugResult` (`iterations` counts HVPs, both passes).
+      A `SteihaugResult`; `capped` when `max_iters` steps ran without meeting the test.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -140,16 +260,12 @@ def lanczos_subproblem(
 
     References:
       Gould, Lucidi, Roma & Toint, "Solving the trust-region subproblem using the Lanczos
-      method", SIAM J. Optim. 9(2), 1999; Conn, Gould & Toint, *Trust-Region Methods*, SIAM
+      method", SIAM J. Optim. 9(2), 1999; Moré & Sorensen, "Computing a trust region step",
+      SIAM J. Sci. Stat. Comput. 4(3), 1983; Conn, Gould & Toint, *Trust-Region Methods*, SIAM
       2000, Sec. 7.5.4.
     """
-    if not isinstance(max_iters, int) or isinstance(max_iters, bool):
-        raise TypeError(f"max_iters must be a Python int (the Krylov dimension), got {max_iters!r}")
-    checks.check_int("max_iters", max_iters, minimum=1)
-    # Concrete values of any kind are checked (a string is a TypeError naming it); traced ones
-    # (the trust-region state under jit) are not. The radius is only checked for its kind and
-    # NaN: a state radius that shrank to 0 is the caller's to handle.
-    checks.check_real("radius", radius, allow_inf=True, dtype=None)
+    check_krylov_dim(max_iters)
+    check_radius(radius)
     checks.check_positive("rtol", rtol, allow_zero=True)
     checks.check_positive("theta", theta, allow_zero=True)
     leaves = jax.tree.leaves(grad)
@@ -160,13 +276,20 @@ def lanczos_subproblem(
                          grad, radius, preconditioner, rtol, theta)
 
 
+def _dot(x: PyTree, y: PyTree, dtype: Any) -> jax.Array:
+    terms = [jnp.sum(a.astype(dtype) * b.astype(dtype))
+             for a, b in zip(jax.tree.leaves(x), jax.tree.leaves(y))]
+    return sum(terms) if terms else jnp.zeros((), dtype)
+
+
 def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters):
     """`lanczos_subproblem` after its checks (one compiled program when called eagerly)."""
     leaves = jax.tree.leaves(grad)
     dtype = jnp.result_type(*leaves) if leaves else jnp.float32
     n = sum(leaf.size for leaf in leaves)
-    k_max = int(min(max_iters, max(n, 1), MAX_KRYLOV_DIM))
+    k_max = int(max(1, min(max_iters, n)))  # a Krylov space of dimension n is invariant
     radius = jnp.asarray(radius, dtype)
+    eps = jnp.finfo(dtype).eps
 
     if preconditioner is None:
         to_hat = lambda v: v
@@ -175,62 +298,110 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
         to_hat = lambda v: optax.tree.cast_like(optax.tree.mul(v, inv_sqrt), v)
     hat_hvp = lambda v: to_hat(hvp_fn(to_hat(v)))
     g_hat = to_hat(grad)
-    gamma = optax.tree.norm(g_hat).astype(dtype)
-    g_norm = optax.tree.norm(grad).astype(dtype)
-    tol = g_norm * jnp.minimum(jnp.asarray(rtol, dtype), g_norm ** jnp.asarray(theta, dtype))
-    safe_gamma = jnp.where(gamma > 0, gamma, 1.0)
-    q1 = optax.tree.scale(1.0 / safe_gamma, g_hat)
+    gamma = jnp.sqrt(jnp.maximum(_dot(g_hat, g_hat, dtype), 0.0))
+    tol = gamma * jnp.minimum(rtol, gamma**theta)
+    ok = (gamma > 0) & jnp.isfinite(gamma) & (radius > 0)
+    safe_gamma = jnp.where(ok, gamma, 1.0)
+    q1 = jax.tree.map(lambda x: (x / safe_gamma).astype(x.dtype), g_hat)
+    q1 = jax.tree.map(lambda x: jnp.where(ok, x, jnp.zeros((), x.dtype)), q1)
     index = jnp.arange(k_max)
+    # The radius the small problem sees: an infinite one becomes sqrt(float max) (the interior
+    # Newton step is unaffected unless longer; a boundary step is then dropped below).
+    finite_radius = jnp.isfinite(radius)
+    big = jnp.sqrt(jnp.finfo(dtype).max).astype(dtype)
+    work_radius = jnp.where(finite_radius & ok, radius, jnp.where(ok, big, 1.0))
 
-    def lanczos_step(st: _Lanczos):
-        w = hat_hvp(st.q)
-        w = optax.tree.sub(w, optax.tree.scale(st.beta_prev, st.q_prev))
-        alpha = optax.tree.vdot(st.q, w).astype(dtype)
-        w = optax.tree.sub(w, optax.tree.scale(alpha, st.q))
-        beta = optax.tree.norm(w).astype(dtype)
-        q_next = optax.tree.scale(1.0 / jnp.where(beta > 0, beta, 1.0), w)
-        return alpha, beta, q_next
+    def project(basis, w, j):
+        """w minus its components on q_0 .. q_j: block modified Gram-Schmidt over the filled
+        blocks of `_BLOCK` rows only, so iteration j costs O((j + 1) n), not O(K n)."""
+        def one_block(b, w):
+            rows = jax.tree.map(
+                lambda x: jax.lax.dynamic_slice_in_dim(x, b * _BLOCK, _BLOCK, axis=0), basis)
+            coef = sum(jnp.tensordot(r.reshape(_BLOCK, -1).astype(dtype),
+                                     x.reshape(-1).astype(dtype), axes=1)
+                       for r, x in zip(jax.tree.leaves(rows), jax.tree.leaves(w)))
+            return jax.tree.map(
+                lambda r, x: (x - jnp.tensordot(coef, r.astype(dtype), axes=1)).astype(x.dtype),
+                rows, w)
+
+        return jax.lax.fori_loop(0, j // _BLOCK + 1, one_block, w)
 
     def body(st: _Lanczos) -> _Lanczos:
-        alpha, beta, q_next = lanczos_step(st)
+        w = hat_hvp(st.q)
+        alpha = _dot(st.q, w, dtype)
+        w = jax.tree.map(lambda x, q, qp: (x - alpha * q - st.beta_prev * qp).astype(x.dtype),
+                         w, st.q, st.q_prev)
+        w = project(st.basis, w, st.j)  # full reorthogonalisation against q_0 .. q_j
+        beta = jnp.sqrt(jnp.maximum(_dot(w, w, dtype), 0.0))
         finite = jnp.isfinite(alpha) & jnp.isfinite(beta)
         alphas = st.alphas.at[st.j].set(jnp.where(finite, alpha, 0.0))
         betas = st.betas.at[st.j].set(jnp.where(finite, beta, 0.0))
         active = index <= st.j
-        sol = _tridiagonal_tr(alphas, betas, active, gamma, radius)
-        residual = jnp.abs(beta * sol.h[st.j])
+        sol = tridiagonal_tr(alphas, betas, active, gamma, work_radius)
+        h_last = jnp.sum(jnp.where(index == st.j, sol.h, 0.0))
+        residual = jnp.abs(beta * h_last) * work_radius
         scale = jnp.max(jnp.abs(alphas)) + jnp.max(jnp.abs(betas))
-        invariant = ~(beta > jnp.finfo(dtype).eps * scale)
-        done = ~finite | invariant | ~(residual > tol) | (st.j + 1 >= k_max)
-        return _Lanczos(q_prev=st.q, q=q_next, beta_prev=beta, j=st.j + 1, alphas=alphas,
-                        betas=betas, done=done)
+        invariant = ~(beta > 8 * eps * scale)
+        converged = ~(residual > tol)
+        q_next = jax.tree.map(lambda x: (x / jnp.where(invariant, 1.0, beta)).astype(x.dtype), w)
+        store = (st.j + 1 < k_max) & ~invariant & finite
+        slot = jnp.minimum(st.j + 1, k_max - 1)
+        basis = jax.tree.map(lambda b, q: b.at[slot].set(jnp.where(store, q, b[slot])),
+                             st.basis, q_next)
+        done = ~finite | invariant | converged | (st.j + 1 >= k_max)
+        return _Lanczos(basis=basis, q=q_next, q_prev=st.q, beta_prev=beta, j=st.j + 1,
+                        alphas=alphas, betas=betas, residual=residual,
+                        converged=converged & finite, invariant=invariant & finite,
+                        done=done)
 
+    rows = -(-k_max // _BLOCK) * _BLOCK  # the basis buffer, whole blocks (zero rows unused)
+    basis0 = jax.tree.map(
+        lambda q: jnp.zeros((rows,) + q.shape, q.dtype).at[0].set(q), q1)
     zeros = optax.tree.zeros_like(g_hat)
-    init = _Lanczos(q_prev=zeros, q=q1, beta_prev=jnp.zeros((), dtype), j=jnp.zeros((), jnp.int32),
-                    alphas=jnp.zeros(k_max, dtype), betas=jnp.zeros(k_max, dtype),
-                    done=~(gamma > 0) | ~jnp.isfinite(gamma))
-    first = jax.lax.while_loop(lambda st: ~st.done, body, init)
-    k = first.j
-    sol = _tridiagonal_tr(first.alphas, first.betas, index < k, gamma, radius)
-    h = jnp.where(index < k, sol.h, 0.0)
-
-    # Second pass: s_hat = sum_j h_j q_j, regenerating the basis.
-    def body2(carry):
-        st, s_hat = carry
-        s_hat = optax.tree.add(s_hat, optax.tree.scale(h[st.j], st.q))
-        _, beta, q_next = lanczos_step(st)
-        st = st._replace(q_prev=st.q, q=q_next, beta_prev=beta, j=st.j + 1)
-        return st, s_hat
-
-    init2 = init._replace(done=jnp.asarray(False))
-    _, s_hat = jax.lax.while_loop(lambda c: c[0].j < k, body2, (init2, zeros))
-    step = to_hat(s_hat)
-    ran = k > 0
+    init = _Lanczos(basis=basis0, q=q1, q_prev=zeros, beta_prev=jnp.zeros((), dtype),
+                    j=jnp.zeros((), jnp.int32), alphas=jnp.zeros(k_max, dtype),
+                    betas=jnp.zeros(k_max, dtype), residual=jnp.zeros((), dtype),
+                    converged=jnp.asarray(False), invariant=jnp.asarray(False),
+                    done=~ok)
+    final = jax.lax.while_loop(lambda st: ~st.done, body, init)
+    k = final.j
+    sol = tridiagonal_tr(final.alphas, final.betas, index < k, gamma, work_radius)
+    # An infinite radius admits only an interior (Newton) step.
+    h = jnp.where(finite_radius | ~sol.on_boundary, sol.h, 0.0)
+    # u = s / radius in the original variables: M^{-1/2} Q_k (h / radius).
+    h_rows = jnp.zeros(rows, dtype).at[:k_max].set(h.astype(dtype))
+    u_hat = jax.tree.map(
+        lambda b: jnp.tensordot(h_rows, b.astype(dtype), axes=1).astype(b.dtype), final.basis)
+    u = to_hat(u_hat)
+    hu = hvp_fn(u)
+    # m(s) = radius (g^T u) + radius^2 (u^T H u) / 2, so the decrease over radius is
+    # -(g^T u + radius u^T H u / 2): formed without radius^2.
+    g_u, u_h_u = _dot(grad, u, dtype), _dot(u, hu, dtype)
+    decrease = -work_radius * (g_u + 0.5 * work_radius * u_h_u)
+    # The Cauchy step along -M^{-1} g: alpha_1 = q_1^T H_hat q_1 (the first Lanczos entry),
+    # t = min(gamma / alpha_1, radius) (radius if alpha_1 <= 0), decrease t gamma - t^2 alpha_1/2.
+    alpha1 = final.alphas[0]
+    t_newton = gamma / jnp.where(alpha1 > 0, alpha1, 1.0)
+    t_c = jnp.where(alpha1 > 0, jnp.minimum(t_newton, work_radius), work_radius)
+    t_c = jnp.where(finite_radius | (alpha1 > 0), t_c, 0.0)
+    cauchy_decrease = t_c * (gamma - 0.5 * t_c * alpha1)
+    use_cauchy = ~(decrease >= cauchy_decrease)
+    ran = ok & (k > 0) & ~(use_cauchy & ~jnp.isfinite(cauchy_decrease))
+    scale_step = jnp.where(use_cauchy, 0.0, work_radius)
+    step = jax.tree.map(
+        lambda x, q: (scale_step * x - jnp.where(use_cauchy, t_c, 0.0) * q).astype(x.dtype),
+        u, to_hat(q1))
     step = optax.tree.where(ran, step, optax.tree.zeros_like(grad))
+    model_decrease = jnp.where(use_cauchy, cauchy_decrease, decrease)
+    model_decrease = jnp.where(ran & jnp.isfinite(model_decrease),
+                               jnp.maximum(model_decrease, 0.0), 0.0)
+    boundary = jnp.where(use_cauchy, t_c >= work_radius, sol.on_boundary & finite_radius)
     return SteihaugResult(
         step=optax.tree.cast_like(step, grad),
-        model_decrease=jnp.where(ran, jnp.maximum(-sol.model, 0.0), 0.0).astype(dtype),
-        iterations=(2 * k).astype(jnp.int32),
-        hit_boundary=ran & sol.on_boundary,
+        model_decrease=model_decrease.astype(dtype),
+        iterations=jnp.where(ran, k + 1, 0).astype(jnp.int32),
+        hit_boundary=ran & boundary,
         negative_curvature=ran & sol.negative_curvature,
+        # Not capped at k = n: the Krylov space is then the whole space (the solve is exact).
+        capped=ran & ~final.converged & ~final.invariant & (k >= max_iters) & (k < n),
     )

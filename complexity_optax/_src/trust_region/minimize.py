@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
-from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
+from complexity_optax._src.common.tree import all_finite, compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
@@ -31,8 +31,13 @@ from complexity_optax._src.trust_region.status import (
     TrustRegionStatus,
     status_message,
 )
-from complexity_optax._src.trust_region.subproblem import check_subproblem, solve_subproblem
+from complexity_optax._src.trust_region.subproblem import (
+    check_subproblem,
+    default_max_iters,
+    solve_subproblem,
+)
 from complexity_optax._src.trust_region.transformation import (
+    exact_upcast,
     forcing_exponent,
     is_low_precision,
     resolve_rule,
@@ -46,6 +51,7 @@ STATUS_NONFINITE = int(TrustRegionStatus.NONFINITE)
 STATUS_PRECISION_FLOOR = int(TrustRegionStatus.PRECISION_FLOOR)
 STATUS_XTOL = int(TrustRegionStatus.XTOL)
 STATUS_FTOL = int(TrustRegionStatus.FTOL)
+STATUS_CG_CAPPED = int(TrustRegionStatus.CG_CAPPED)
 _RUNNING = -1
 
 __all__ = ["STATUS_MESSAGES", "TrustRegionResult", "TrustRegionStatus", "minimize_trust_region"]
@@ -70,7 +76,8 @@ class TrustRegionResult(NamedTuple):
       status: int32, a `TrustRegionStatus`; `message` is its text.
       radius: the final trust-region radius (in the trust-region norm).
       aux: the auxiliary output of `fun` at `params` (`has_aux=True`), else `None`.
-      num_cg_capped: outer iterations whose CG solve stopped at `max_cg_iters`, int32.
+      num_cg_capped: outer iterations whose subproblem solve stopped at `max_cg_iters` with its
+        own stopping test unmet (`SteihaugResult.capped`), int32.
     """
 
     params: PyTree
@@ -176,10 +183,14 @@ def minimize_trust_region(
     rounds back to $\theta$ grows the radius; the radius never falls below
     $\epsilon_\theta\|\theta\|_D$, so any run of rejections (non-finite trial points) recovers.
     When no resolvable decrease is left the solve stops with status `PRECISION_FLOOR`
-    (successful), distinct from `NONPOSITIVE_PREDICTED_DECREASE` (a bad model). With bfloat16
-    or float16 parameters the solver works in float32, as `trust_region` does: `fun`, `hessp`
-    and the subproblem see float32 parameters, the iterates and trial points are rounded to
-    the parameters' dtype, and the radius floor is relative to that dtype's resolution.
+    (successful: the gradient is then at the floor of the dtype's resolution, see
+    `TrustRegionStatus`), distinct from `NONPOSITIVE_PREDICTED_DECREASE` (a bad model) and from
+    `CG_CAPPED` (the same symptom from a solve truncated by `max_cg_iters`: not converged).
+    With bfloat16 or float16 parameters the solver works in float32, as `trust_region` does:
+    `fun`, `hessp` and the subproblem see float32 parameters, the iterates and trial points are
+    rounded to the parameters' dtype (and evaluated exactly there, `exact_upcast`: XLA's excess
+    precision would otherwise evaluate the unrounded point), and the radius floor is relative
+    to that dtype's resolution.
 
     Radius units: for the sphere, $\|s\|$; for an ellipsoid with `radius_norm="scaled"`
     (default) $\|s\|_D$ with $D = \max(A/\bar A, d_{min})$, in the same units as the sphere, so
@@ -209,6 +220,7 @@ def minimize_trust_region(
       xtol: stop when an accepted step has $\|s\| \le$ `xtol` $(\text{xtol} + \|\theta\|)$ (0: off).
       ftol: stop when an accepted step decreases f by at most `ftol` $|f|$ (0: off).
       max_cg_iters: CG iterations per step; default `max(10 n, 100)` clamped to int32
+        (`"lanczos"`: the Krylov dimension, default `min(n, 100)`, at most 256)
         (scipy has no cap); solves that hit it are counted in `num_cg_capped`.
       cg_rtol: forcing constant $\kappa$ (scipy 0.5).
       cg_forcing_exponent: forcing exponent (0.5).
@@ -269,7 +281,7 @@ def minimize_trust_region(
              cg_rtol=rule.cg_rtol, cg_forcing_exponent=rule.cg_forcing_exponent,
              cg_stop=rule.cg_stop)
     check_radius_norm(radius_norm, diagonal_floor)
-    check_subproblem(subproblem)
+    check_subproblem(subproblem, rule.max_cg_iters)
     if max_steps is not None:
         checks.check_int("max_steps", max_steps, minimum=1)
     checks.check_positive("gtol", gtol, allow_zero=True)
@@ -279,7 +291,7 @@ def minimize_trust_region(
     if not isinstance(has_aux, bool):
         raise TypeError(f"has_aux must be a bool, got {has_aux!r}")
     steps = clamp_int32(200 * n if max_steps is None else max_steps)
-    cg_iters = clamp_int32(max(10 * n, 100) if rule.max_cg_iters is None else rule.max_cg_iters)
+    cg_iters = clamp_int32(default_max_iters(subproblem, n, rule.max_cg_iters))
     rule = rule._replace(max_cg_iters=None, initial_radius=float(rule.initial_radius))
     floats = {k: float(getattr(rule, k)) for k in (
         "eta1", "eta2", "increase", "decrease", "shrink_below", "tiny_decrease",
@@ -314,7 +326,7 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
     # float16 parameters, fun, hessp and the subproblem see float32 parameters, while the
     # iterates and the trial points are rounded to the parameters' dtype.
     dtype = compute_dtype(params_dtype)
-    work = upcast if is_low_precision(x0) else (lambda p: p)
+    work = exact_upcast if is_low_precision(x0) else (lambda p: p)
     f = lambda v: jnp.asarray(v, dtype)
     rule = PRESETS["scipy"]._replace(
         eta1=f(h["eta1"]), eta2=f(h["eta2"]), increase=f(h["increase"]),
@@ -388,8 +400,10 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
             accepted = verdict.accepted
             actual = value - trial_value
             step_norm = tree_norm_in(step, None).astype(dtype)
+            capped = sub.capped
             pending = jnp.where(
-                verdict.at_precision_floor, STATUS_PRECISION_FLOOR,
+                verdict.at_precision_floor,
+                jnp.where(capped, STATUS_CG_CAPPED, STATUS_PRECISION_FLOOR),
                 jnp.where(((verdict.outcome == StepOutcome.REJECTED) & ~(sub.model_decrease > 0))
                           | (verdict.outcome == StepOutcome.STATIONARY),
                           STATUS_NONPOSITIVE_PREDICTED_DECREASE,
@@ -398,8 +412,8 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
                               STATUS_XTOL,
                               jnp.where(accepted & (actual <= f(h["ftol"]) * jnp.abs(value)),
                                         STATUS_FTOL, _RUNNING)))).astype(jnp.int32)
-            capped = (sub.iterations >= max_cg_iters).astype(jnp.int32)
-            return trial, accepted, verdict.radius, sub.iterations, capped, pending
+            return (trial, accepted, verdict.radius, sub.iterations,
+                    jnp.asarray(capped).astype(jnp.int32), pending)
 
         def skip(_):
             return (st.params, jnp.asarray(False), st.radius, zero, zero,

@@ -28,7 +28,11 @@ from complexity_optax._src.trust_region.rule import (
     validate,
 )
 from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
-from complexity_optax._src.trust_region.subproblem import check_subproblem, solve_subproblem
+from complexity_optax._src.trust_region.subproblem import (
+    check_subproblem,
+    default_max_iters,
+    solve_subproblem,
+)
 from complexity_optax._src.trust_region.transformation import resolve_rule
 
 __all__ = ["TrustRegionMinimiser"]
@@ -57,12 +61,15 @@ class TrustRegionMinimiser(optx.AbstractMinimiser):
     `minimize_trust_region`, scipy trust-ncg's constants by default). A rejected step keeps
     $y$ and shrinks the radius; it never terminates the solve.
 
-    Termination (checked at the start of a step, at the current point): after an accepted step
-    whose change satisfies optimistix's Cauchy test
+    Termination (checked at the start of a step, at the current point): after an accepted step,
+    not limited by the radius (interior), whose change satisfies optimistix's Cauchy test
     $|\Delta y| \le \text{atol} + \text{rtol}\,|y|$ and $|\Delta f| \le \text{atol} +
     \text{rtol}\,|f|$ (in `norm`); or when the gradient is exactly zero; or at the precision
-    floor (no decrease resolvable in the float type, see `assess_step`). A non-finite start or a
-    model that predicts no decrease ends with `RESULTS.nonlinear_divergence`.
+    floor (no decrease resolvable in the float type, see `assess_step`). A non-finite start, a
+    model that predicts no decrease, or the precision floor reached by a subproblem solve
+    truncated at `max_cg_iters` end with `RESULTS.nonlinear_divergence`. A small radius grows:
+    accepted boundary steps with $\rho > 3/4$ double it (scipy's rule), steps below the
+    parameters' resolution grow it too.
 
     Differentiating through `optx.minimise` uses optimistix's implicit adjoint (the optimality
     condition $\nabla f(y^\star) = 0$), as for its own minimisers.
@@ -117,7 +124,7 @@ class TrustRegionMinimiser(optx.AbstractMinimiser):
                  max_cg_iters=resolved.max_cg_iters, cg_rtol=resolved.cg_rtol,
                  cg_forcing_exponent=resolved.cg_forcing_exponent, cg_stop=resolved.cg_stop)
         check_radius_norm(radius_norm, diagonal_floor)
-        check_subproblem(subproblem)
+        check_subproblem(subproblem, resolved.max_cg_iters)
         self.preset = resolved._replace(initial_radius=None)
         self.initial_radius = float(resolved.initial_radius)
         self.max_radius = float(resolved.max_radius)
@@ -151,8 +158,7 @@ class TrustRegionMinimiser(optx.AbstractMinimiser):
                                  self.ellipsoid.update(grad, state.ellipsoid_state),
                                  state.ellipsoid_state)
         n = sum(leaf.size for leaf in jax.tree.leaves(y))
-        max_iters = clamp_int32(max(10 * n, 100) if self.max_cg_iters is None
-                                else self.max_cg_iters)
+        max_iters = clamp_int32(default_max_iters(self.subproblem, n, self.max_cg_iters))
         rule = self.preset._replace(max_radius=self.max_radius)
         diag = norm_diagonal(self.ellipsoid.diagonal(ell_state), self.radius_norm,
                              self.diagonal_floor)
@@ -172,13 +178,20 @@ class TrustRegionMinimiser(optx.AbstractMinimiser):
         scale_y = jax.tree.map(lambda a: self.atol + self.rtol * jnp.abs(a), trial)
         small_y = self.norm(jax.tree.map(lambda d, s: d / s, y_diff, scale_y)) < 1
         small_f = jnp.abs(f_diff) < self.atol + self.rtol * jnp.abs(trial_value)
-        cauchy = accepted & small_y & small_f
+        # Only a step that the radius did not limit measures convergence: a boundary step is
+        # as short as the radius, so with initial_radius=1e-9 the first accepted step passed the
+        # Cauchy test at the starting point (audit: "successful" after 2 steps, f = 2057,
+        # ||g|| = 2069 on the 10-d Rosenbrock).
+        cauchy = accepted & ~sub.hit_boundary & small_y & small_f
         bad_model = (((verdict.outcome == StepOutcome.REJECTED) & ~(sub.model_decrease > 0))
                      | (verdict.outcome == StepOutcome.STATIONARY)) & ~grad_zero
-        pending = ~stop_now & (cauchy | verdict.at_precision_floor | bad_model)
-        pending_result = optx.RESULTS.where(bad_model & ~cauchy & ~verdict.at_precision_floor,
-                                            optx.RESULTS.nonlinear_divergence,
-                                            optx.RESULTS.successful)
+        # The precision floor is a convergence only for a solve that met its own stopping test
+        # (see `TrustRegionStatus.PRECISION_FLOOR`); a truncated one (`capped`) is a failure.
+        floor = verdict.at_precision_floor
+        pending = ~stop_now & (cauchy | floor | bad_model)
+        pending_result = optx.RESULTS.where(
+            (bad_model & ~cauchy & ~floor) | (floor & sub.capped & ~cauchy),
+            optx.RESULTS.nonlinear_divergence, optx.RESULTS.successful)
         new_y = jax.tree.map(lambda a, b: jnp.where(accepted, a, b), trial, y)
         new_aux = jax.tree.map(lambda a, b: jnp.where(accepted, a, b), trial_aux, aux)
         new_state = _State(

@@ -342,8 +342,10 @@ def assess_step(
 
     `at_precision_floor` is true when no resolvable progress is possible: the step was
     unresolvable or did not move $\theta$, and it was not limited by the radius (interior, or
-    the radius is at $\Delta_{max}$); or it was rejected with the radius already at the floor
-    (its ratio is rounding noise).
+    the radius is at $\Delta_{max}$); or it moved $\theta$ and was rejected with the radius
+    already at the floor (its ratio is rounding noise). This holds for the model's step: the
+    callers report it as convergence only when the subproblem solve was not truncated by its
+    iteration cap (`SteihaugResult.capped`), see `TrustRegionStatus.PRECISION_FLOOR`.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -398,8 +400,10 @@ def assess_step(
                                                 StepOutcome.REJECTED))))).astype(jnp.int32)
     limited = hit_boundary & (radius < max_radius)
     # Rejected at the floor radius: the step is a few units in the last place of theta, so its
-    # ratio is rounding noise and shrinking further is impossible.
-    stuck = finite & nonzero & ~accepted & (radius <= 2 * min_radius)
+    # ratio is rounding noise and shrinking further is impossible. Only a step that moved theta
+    # counts: one that rounded back (NO_MOVE) makes the radius grow, so a radius below the floor
+    # (initial_radius=1e-9: the audit's solve stopped at its starting point) is no floor.
+    stuck = finite & nonzero & moved & ~accepted & (radius <= 2 * min_radius)
     at_floor = (finite & nonzero & (no_move | unresolved) & ~limited) | stuck
     return StepAssessment(
         rho=jnp.where(jnp.isfinite(rho), rho, 0.0).astype(jnp.float32),

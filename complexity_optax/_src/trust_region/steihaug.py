@@ -25,6 +25,9 @@ class SteihaugResult(NamedTuple):
       hit_boundary: whether `s` lies on the trust-region boundary `||s||_M = radius`.
       negative_curvature: whether a direction with `p^T H p <= 0` (or a non-finite product)
         was met.
+      capped: whether the solve stopped at its iteration cap `max_iters` with its own stopping
+        test unmet (interior, not converged): the step is then a truncated one, not the
+        solver's answer (`minimize_trust_region` counts these in `num_cg_capped`).
     """
 
     step: PyTree
@@ -32,6 +35,7 @@ class SteihaugResult(NamedTuple):
     iterations: jax.Array
     hit_boundary: jax.Array
     negative_curvature: jax.Array
+    capped: Any = False
 
 
 class _CGState(NamedTuple):
@@ -58,6 +62,7 @@ class _Decision(NamedTuple):
     to_boundary: jax.Array  # negative curvature or leaving the region: stop on the boundary
     finite: jax.Array  # p_k^T H p_k is finite
     nonpositive: jax.Array  # p_k^T H p_k <= 0
+    converged: jax.Array  # the stopping test is met after the interior step
     done: jax.Array  # CG stops at iteration k
 
 
@@ -111,6 +116,24 @@ def boundary_root(s_m_s: jax.Array, s_m_p: jax.Array, p_m_p: jax.Array, radius: 
     tau_pos = gap / safe(s_m_p + sqrt_d)
     tau_neg = (sqrt_d - s_m_p) / safe(p_m_p)
     return jnp.where(s_m_p >= 0, tau_pos, tau_neg)
+
+
+def check_radius(radius: Any) -> None:
+    """Raises unless a concrete `radius` is a finite real number `>= 0` (0: the zero step).
+
+    A traced radius (the trust-region state under jit) passes; the solvers then give the zero
+    step for any radius that is not `> 0` (never a step along $+g$).
+
+    Examples:
+      >>> check_radius(-1.0)
+      Traceback (most recent call last):
+      ...
+      ValueError: radius must be a finite number >= 0, got -1.0
+    """
+    checks.check_real("radius", radius, allow_inf=True, dtype=None)  # kind and NaN
+    value = checks.concrete_float(radius)
+    if value is not None and not (0.0 <= value < float("inf")):
+        raise ValueError(f"radius must be a finite number >= 0, got {radius!r}")
 
 
 def steihaug_cg(
@@ -172,7 +195,9 @@ def steihaug_cg(
     Args:
       hvp_fn: `v -> H v` on pytrees like `grad`.
       grad: the model gradient `g`.
-      radius: the trust-region radius $\Delta > 0$ (finite), in `M`-norm units.
+      radius: the trust-region radius $\Delta \ge 0$, finite, in `M`-norm units (a concrete
+        negative or non-finite one is a `ValueError` naming `radius`; traced, any radius that is
+        not $> 0$ gives the zero step, and $+\infty$ the unconstrained CG iterate).
       preconditioner: `None` (identity) or a pytree like `grad` holding the positive diagonal
         `M`.
       max_iters: maximum number of CG iterations (Hessian-vector products), `>= 1`.
@@ -200,8 +225,7 @@ def steihaug_cg(
       methods", arXiv:1905.09201.
     """
     _check_hyperparameters(max_iters, rtol, theta, stop)
-    # The radius only for its kind and NaN: a state radius that shrank to 0 is the caller's.
-    checks.check_real("radius", radius, allow_inf=True, dtype=None)
+    check_radius(radius)
     leaves = jax.tree.leaves(grad)
     dtype = jnp.result_type(*leaves) if leaves else jnp.float32
     # Cast before the compiled body, as the eager code did: a Python float rounds once.
@@ -275,7 +299,7 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
             alpha=alpha, a=a, s_m_s_next=s_m_s_next, rv_next=rv_next,
             step=jnp.where(to_boundary, tau, jnp.where(finite, alpha, 0.0)),
             decrease=new_decrease, to_boundary=to_boundary, finite=finite,
-            nonpositive=nonpositive,
+            nonpositive=nonpositive, converged=converged,
             done=to_boundary | ~finite | converged | (iterations >= max_iters))
         return state, decision
 
@@ -294,7 +318,8 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
                        iterations=st.iterations + 1)
 
     # A zero (or non-finite) gradient, or a residual already below the tolerance: no iteration.
-    ran = (r0_norm > tol) & jnp.isfinite(rv0)
+    # Nor for a radius that is not > 0 (traced: a negative one would give tau < 0, uphill).
+    ran = (r0_norm > tol) & jnp.isfinite(rv0) & (radius > 0)
     # s_0 = 0 is not formed: its slot holds the gradient (dead once r_1 and p_0 exist), and
     # `current_iterate` reads 0 there. The benchmark's Rosenbrock step (n = 1e6) holds 5
     # parameter-sized temporaries with the sphere, against 7 for the unrotated loop with s_0.
@@ -312,4 +337,6 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
         iterations=jnp.where(ran, final.iterations, 0),
         hit_boundary=ran & d.to_boundary,
         negative_curvature=ran & (d.nonpositive | ~d.finite),
+        capped=ran & d.finite & ~d.to_boundary & ~d.converged
+        & (final.iterations >= max_iters),
     )

@@ -9,14 +9,42 @@ from typing import Any
 from complexity_optax._src.common import checks
 from complexity_optax._src.trust_region.steihaug import SteihaugResult, steihaug_cg
 
-__all__ = ["SUBPROBLEMS", "check_subproblem", "solve_subproblem"]
+__all__ = ["SUBPROBLEMS", "check_subproblem", "default_max_iters", "solve_subproblem"]
 
 SUBPROBLEMS = ("steihaug", "lanczos")
 
+#: The Lanczos solver's default Krylov dimension cap (it stores the basis).
+LANCZOS_DEFAULT_DIM = 100
 
-def check_subproblem(subproblem: str) -> None:
-    """Raises unless `subproblem` names a solver."""
+
+def check_subproblem(subproblem: str, max_cg_iters: Any = None) -> None:
+    """Raises unless `subproblem` names a solver (and, for `"lanczos"`, unless a given
+    `max_cg_iters` is a valid Krylov dimension: at most `MAX_KRYLOV_DIM`, never clamped)."""
     checks.check_choice("subproblem", subproblem, SUBPROBLEMS)
+    if subproblem == "lanczos" and max_cg_iters is not None:
+        from complexity_optax._src.trust_region.lanczos_subproblem import MAX_KRYLOV_DIM
+
+        if isinstance(max_cg_iters, int) and not isinstance(max_cg_iters, bool) and (
+                max_cg_iters > MAX_KRYLOV_DIM):
+            raise ValueError(
+                f"max_cg_iters must be <= {MAX_KRYLOV_DIM} with subproblem='lanczos' (the "
+                f"Krylov basis is stored), got {max_cg_iters}")
+
+
+def default_max_iters(subproblem: str, n: int, max_cg_iters: int | None) -> int:
+    """The iteration cap: `max_cg_iters`, or by default `max(10 n, 100)` CG iterations for
+    `"steihaug"` (clamped to int32) and `min(n, 100)` Lanczos steps for `"lanczos"` (a Krylov
+    space of dimension n is invariant; the basis is stored, so the default stays small).
+
+    Examples:
+      >>> default_max_iters("steihaug", 3, None), default_max_iters("lanczos", 3, None)
+      (100, 3)
+    """
+    if max_cg_iters is not None:
+        return max_cg_iters
+    if subproblem == "lanczos":
+        return int(max(1, min(n, LANCZOS_DEFAULT_DIM)))
+    return int(min(max(10 * n, 100), 2**31 - 1))
 
 
 def solve_subproblem(

@@ -36,13 +36,18 @@ from complexity_optax._src.trust_region.rule import (
     StepOutcome,
     TrustRegionPreset,
     assess_step,
+    clamp_int32,
     evaluate_if_moved,
     radius_floor,
     step_checks,
     validate,
 )
 from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
-from complexity_optax._src.trust_region.subproblem import check_subproblem, solve_subproblem
+from complexity_optax._src.trust_region.subproblem import (
+    check_subproblem,
+    default_max_iters,
+    solve_subproblem,
+)
 
 # Default Δ_0 per named ellipsoid (authors' configs, parameters/method/*/fc/TR_*.txt). The
 # RMSProp/Adam ellipsoid has A ≈ |g|, so its radius in the raw A-norm is much smaller.
@@ -159,6 +164,36 @@ def is_low_precision(params: Any) -> bool:
                for x in jax.tree.leaves(params))
 
 
+def exact_upcast(tree: Any) -> Any:
+    r"""`upcast(tree)` that keeps every value of the narrow dtype exactly as stored.
+
+    XLA may elide the rounding of a float32 value to bfloat16/float16 that is converted back to
+    float32 at once (excess precision, `xla_allow_excess_precision`): `upcast(p + s)` may then
+    be the unrounded float32 sum, so $f$ would be evaluated at a point that the caller never
+    gets. Audit: a bfloat16 quadratic (cond 1e3, n = 20) had its best f at step 23, then
+    accepted every step until max_steps = 300, alternating between two points
+    (f = -1.5963469 and -1.5963545): each trial value was that of the unrounded point.
+    `lax.reduce_precision` to the leaf's own exponent and mantissa widths is an explicit rounding
+    that XLA keeps.
+
+    Examples:
+      >>> import jax, jax.numpy as jnp
+      >>> x = jnp.array([1.0 + 2.0**-10], jnp.float32)
+      >>> float(jax.jit(lambda x: exact_upcast(x.astype(jnp.bfloat16))[0])(x))
+      1.0
+    """
+    def one(x):
+        x = jnp.asarray(x)
+        wide = compute_dtype(x.dtype)
+        if wide == x.dtype:
+            return x
+        info = jnp.finfo(x.dtype)
+        return jax.lax.reduce_precision(x.astype(wide), exponent_bits=info.nexp,
+                                        mantissa_bits=info.nmant)
+
+    return jax.tree.map(one, tree)
+
+
 def _is_masked_node(x: Any) -> bool:
     return isinstance(x, optax.MaskedNode)
 
@@ -256,7 +291,9 @@ def trust_region(
       eta2: "very successful" threshold η₂ ∈ [η₁, 1).
       increase: γ_inc > 1 multiplying the radius after a very successful step.
       decrease: γ_dec ∈ (0, 1) multiplying the radius after a rejection.
-      max_cg_iters: cap on CG iterations (HVPs) per step.
+      max_cg_iters: cap on CG iterations (HVPs) per step (`"lanczos"`: the Krylov dimension,
+        at most 256); with `preset="scipy"` (no cap in scipy) the default of
+        `minimize_trust_region`, `max(10 n, 100)` (Lanczos: `min(n, 100)`).
       cg_rtol: κ in the CG stopping rule.
       cg_forcing_exponent: θ in the residual rule ‖r_k‖ ≤ ‖r_0‖ min(κ, ‖r_0‖^θ).
       cg_stop: "residual" or "model_gain" (the authors' relative model-decrease gain).
@@ -264,7 +301,8 @@ def trust_region(
         parameter units, the same as the sphere's).
       diagonal_floor: lower bound of D relative to its mean ("scaled") or to its maximum
         ("ellipsoid"); 0 keeps A as it is.
-      subproblem: "steihaug" (truncated CG) or "lanczos" (GLTR-style).
+      subproblem: "steihaug" (truncated CG) or "lanczos" (GLTR, `lanczos_subproblem`: stores
+        `max_cg_iters` parameter-sized basis vectors).
       cg_theta: deprecated alias of `cg_forcing_exponent`.
 
     Returns:
@@ -306,13 +344,18 @@ def trust_region(
              cg_rtol=rule.cg_rtol, cg_forcing_exponent=rule.cg_forcing_exponent,
              cg_stop=rule.cg_stop)
     check_radius_norm(radius_norm, diagonal_floor)
-    check_subproblem(subproblem)
+    check_subproblem(subproblem, rule.max_cg_iters)
     radius0 = (_default_initial_radius(ell, radius_norm) if rule.initial_radius is None
                else rule.initial_radius)
     r0, rmax = checks.concrete_float(radius0), checks.concrete_float(rule.max_radius)
     if r0 is not None and rmax is not None and r0 > rmax:
         raise ValueError(f"initial_radius must be <= max_radius, got {radius0!r} > {rmax!r}")
-    max_iters = rule.max_cg_iters
+
+    def cg_cap(params: Any) -> int:
+        # `None` (the scipy preset: no cap in scipy) is the default of `minimize_trust_region`
+        # (`default_max_iters`: max(10 n, 100) CG iterations; Lanczos min(n, 100)), n static.
+        return clamp_int32(default_max_iters(subproblem, optax.tree.size(params),
+                                             rule.max_cg_iters))
 
     def init_fn(params: optax.Params) -> TrustRegionState:
         zero_i = jnp.zeros([], jnp.int32)
@@ -361,13 +404,14 @@ def trust_region(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
         diag = norm_diagonal(ell.diagonal(ell_state), radius_norm, diagonal_floor)
         solve = solve_subproblem(subproblem, hvp_fn, grads, state.radius, preconditioner=diag,
-                                 max_iters=max_iters, rtol=rule.cg_rtol,
+                                 max_iters=cg_cap(params), rtol=rule.cg_rtol,
                                  theta=rule.cg_forcing_exponent, stop=rule.cg_stop)
         step = optax.tree.cast_like(solve.step, params)
         trial = optax.apply_updates(params, step)
         found = step_checks(step, params, trial)
         trial_value = evaluate_if_moved(
-            (lambda t: loss(upcast(t))) if low_precision else loss, params, step, lin_value, found)
+            (lambda t: loss(exact_upcast(t))) if low_precision else loss, params, step, lin_value,
+            found)
         floor = radius_floor(tree_norm_in(work, diag), jnp.result_type(*jax.tree.leaves(params)),
                              jnp.float32)
         verdict = assess_step(
