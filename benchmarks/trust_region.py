@@ -259,7 +259,7 @@ def problem_set(sizes: tuple[int, ...], max_steps: int = 5000) -> list[str]:
     """
     from scipy.optimize import minimize
 
-    from complexity_optax._src.trust_region.mgh_problems import PROBLEMS
+    from complexity_optax.testing.mgh_problems import PROBLEMS
 
     lines = []
     for problem in PROBLEMS.values():

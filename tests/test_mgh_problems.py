@@ -15,7 +15,7 @@ import pytest
 from scipy.optimize import minimize
 
 import complexity_optax as co
-from complexity_optax._src.trust_region.mgh_problems import PROBLEMS
+from complexity_optax.testing.mgh_problems import PROBLEMS
 
 N = 12
 _D = np.logspace(0, 6, N)

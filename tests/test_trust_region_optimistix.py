@@ -101,7 +101,7 @@ def test_precision_floor_of_a_truncated_solve_is_not_success():
     """Wood's function (float32) with max_cg_iters=2 stalls at f = 7.877, ||g|| = 0.0146 (f* = 0):
     the truncated CG steps stop making resolvable progress. That was "successful" (the precision
     floor); it is a failure now. Without the cap the solve reaches f* = 0."""
-    from complexity_optax._src.trust_region.mgh_problems import get_problem
+    from complexity_optax.testing.mgh_problems import get_problem
 
     wood = get_problem("wood")
     fn = lambda y, args: wood.fun(y)

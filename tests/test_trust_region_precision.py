@@ -8,7 +8,7 @@ import optax
 import pytest
 
 import complexity_optax as co
-from complexity_optax._src.trust_region import mgh_problems as co_problems
+from complexity_optax.testing import mgh_problems as co_problems
 
 # A noisy least-squares problem (float32): 64 samples, 8 weights, minimum loss ~0.09.
 _RNG = np.random.default_rng(0)

@@ -6,6 +6,6 @@
 `shape` (the radius units), `rule` (ratio, acceptance, radius update, safeguards, validation,
 presets: one rule for every entry point), `status` (why a solve stopped), `transformation`
 (the mini-batch optax transformation), `minimize` (the full-batch solver),
-`optimistix_solver` (`TrustRegionMinimiser`, needs optimistix) and `mgh_problems` (the
-Moré-Garbow-Hillstrom test problems of the tests and the benchmark).
+and `optimistix_solver` (`TrustRegionMinimiser`, needs optimistix). The Moré-Garbow-Hillstrom
+test problems of the tests and the benchmark are `complexity_optax.testing.mgh_problems`.
 """

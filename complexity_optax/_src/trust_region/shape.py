@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common import tree as tree_lib
 
 __all__ = ["RADIUS_NORMS", "check_radius_norm", "norm_diagonal", "tree_norm_in"]
 
@@ -65,34 +66,14 @@ def norm_diagonal(diagonal: Any, radius_norm: str, diagonal_floor: Any) -> Any:
 
 
 def tree_norm_in(tree: Any, diagonal: Any) -> jax.Array:
-    r"""$\|x\|_D$ (Euclidean for `diagonal=None`), scaled so that it cannot overflow.
+    r"""$\|x\|_D$ (Euclidean for `diagonal=None`), scaled so that it cannot overflow: the norm of
+    $D^{1/2}x$ by `common.tree.tree_norm` (one pass unless the sum of squares over- or underflows).
 
     Examples:
       >>> import jax.numpy as jnp
       >>> round(float(tree_norm_in(jnp.array([3e30, 4e30]), None)) / 1e30, 4)
       5.0
     """
-    leaves = jax.tree.leaves(tree)
-    if not leaves:
-        return jnp.zeros((), jnp.float32)
     if diagonal is not None:
         tree = jax.tree.map(lambda x, d: x * jnp.sqrt(d).astype(x.dtype), tree, diagonal)
-        leaves = jax.tree.leaves(tree)
-    dtype = jnp.promote_types(jnp.result_type(*leaves), jnp.float32)
-    # One pass: the plain sum of squares. Squares below the smallest normal number are lost
-    # (at most n of them, n·tiny in all), which is below eps relative once the sum is at least
-    # n·tiny/eps; only when it overflows or is smaller (a `lax.cond`, not paid otherwise) the
-    # two-pass form scaled by the largest entry.
-    plain = sum(jnp.sum(jnp.square(x.astype(dtype))) for x in leaves)
-    size = sum(x.size for x in leaves)
-    info = jnp.finfo(dtype)
-    smallest = jnp.asarray(float(info.tiny) / float(info.eps) * max(size, 1), dtype)
-    resolved = jnp.isfinite(plain) & (plain >= smallest)
-
-    def scaled(_):
-        big = jnp.max(jnp.stack([jnp.max(jnp.abs(x)).astype(dtype) for x in leaves]))
-        big = jnp.where((big > 0) & jnp.isfinite(big), big, 1.0)
-        total = sum(jnp.sum(jnp.square(x.astype(dtype) / big)) for x in leaves)
-        return big * jnp.sqrt(total)
-
-    return jax.lax.cond(resolved, lambda _: jnp.sqrt(plain), scaled, None)
+    return tree_lib.tree_norm(tree)

@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks
+from complexity_optax._src.common import checks, masked
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
 from complexity_optax._src.trust_region.ellipsoids import (
@@ -194,28 +194,6 @@ def exact_upcast(tree: Any) -> Any:
     return jax.tree.map(one, tree)
 
 
-def _is_masked_node(x: Any) -> bool:
-    return isinstance(x, optax.MaskedNode)
-
-
-def _has_masked_nodes(tree: Any) -> bool:
-    return any(_is_masked_node(x) for x in jax.tree.leaves(tree, is_leaf=_is_masked_node))
-
-
-def fill_masked(params: Any, full_params: Any) -> Any:
-    """`params` with its `optax.MaskedNode` leaves taken from `full_params` (held fixed).
-
-    Examples:
-      >>> import jax.numpy as jnp, optax
-      >>> fill_masked({"a": jnp.ones(1), "b": optax.MaskedNode()},
-      ...             {"a": jnp.zeros(1), "b": jnp.array([2.0])})
-      {'a': Array([1.], dtype=float32), 'b': Array([2.], dtype=float32)}
-    """
-    return jax.tree.map(
-        lambda p, f: jax.lax.stop_gradient(f) if _is_masked_node(p) else p,
-        params, full_params, is_leaf=_is_masked_node)
-
-
 def trust_region(
     *,
     preset: str | None = None,
@@ -379,15 +357,7 @@ def trust_region(
         if value_fn is None:
             raise ValueError("value_fn: trust_region.update needs value_fn=, the loss on the batch")
         kwargs = value_fn_kwargs(value_fn, extra_args)
-        if _has_masked_nodes(params):
-            if full_params is None:
-                raise ValueError(
-                    "full_params: trust_region under optax.masked/multi_transform receives only "
-                    "the trainable parameters (MaskedNode for the others); pass "
-                    "full_params=<all parameters> so that value_fn sees the frozen ones")
-            complete = lambda p: fill_masked(p, full_params)
-        else:
-            complete = lambda p: p
+        complete = masked.completion(params, full_params, "trust_region")
         low_precision = is_low_precision(params)
 
         def loss(p):
