@@ -200,3 +200,23 @@ def test_no_recompilation_on_second_call():
 def test_bad_hyperparameters_raise(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name}"):
         minimize_trust_region(_rosen, jnp.zeros(2), **kwargs)
+
+
+def test_partial_objectives_with_new_arrays_do_not_recompile():
+    """`functools.partial(f, a=new array)`, nested partials and new `*args` reuse the compiled
+    solve (the partial's arguments are traced leaves; f is the static part)."""
+    import functools
+
+    def f(x, a, b):
+        return jnp.sum((x - a) ** 2) + b * jnp.sum(x**4)
+
+    def solve(i):
+        inner = functools.partial(f, b=0.1 + 0.01 * i)
+        return minimize_trust_region(functools.partial(inner, a=jnp.full(3, 0.5 * i)),
+                                     jnp.zeros(3))
+
+    solve(1)
+    before = mtr._solve._cache_size()
+    results = [solve(i) for i in (2, 3)]
+    assert mtr._solve._cache_size() == before
+    assert all(bool(r.converged) for r in results)

@@ -121,12 +121,24 @@ class _LoopState(NamedTuple):
 
 
 def _as_pytree_function(fun: Any) -> Any:
-    """`fun` as a pytree: a `functools.partial`'s arrays become traced leaves (no recompile)."""
-    if isinstance(fun, jax.tree_util.Partial):
-        return fun
-    if isinstance(fun, functools.partial):
-        return jax.tree_util.Partial(_as_pytree_function(fun.func), *fun.args, **fun.keywords)
-    return jax.tree_util.Partial(fun)
+    """`fun` as one flat `jax.tree_util.Partial` of the innermost function: the arguments of a
+    (nested) `functools.partial` or `Partial` become traced leaves and the function itself the
+    static part, so new arrays of the same shapes reuse the compilation. (A `Partial` whose
+    function is another partial would make that inner object, new at every call, the static
+    part: one compilation per call.)
+
+    Examples:
+      >>> import functools, jax.numpy as jnp
+      >>> f = lambda x, a, b: a * x + b
+      >>> p = _as_pytree_function(functools.partial(functools.partial(f, b=1.0), a=2.0))
+      >>> p.func is f, p.keywords, float(p(3.0))
+      (True, {'b': 1.0, 'a': 2.0}, 7.0)
+    """
+    args, keywords = (), {}
+    while isinstance(fun, functools.partial):  # jax.tree_util.Partial is one too
+        args, keywords = fun.args + args, {**fun.keywords, **keywords}
+        fun = fun.func
+    return jax.tree_util.Partial(fun, *args, **keywords)
 
 
 def minimize_trust_region(
