@@ -10,7 +10,8 @@ parameters (`value_fn`), which `trust_region` and `two_step_annealing` evaluate 
 
 Randomness (dropout keys) is explicit in Equinox: pass the key in `*args`, and `value_fn` reuses
 it, so it sees the same mask as the gradient. Stateful layers (`eqx.nn.BatchNorm` with an
-`eqx.nn.State`): pass `state=`; `value_fn` then holds the incoming state fixed.
+`eqx.nn.State`): pass `state=`; `value_fn` then holds the incoming state fixed, and the new state
+is returned only for a batch with a finite loss and gradient (a skipped step keeps the old one).
 
 Equinox is imported lazily: `import complexity_optax` does not need it.
 
@@ -90,6 +91,12 @@ def value_and_grad(
       `(value, grads, value_fn)`, or `(value, grads, value_fn, new_state)` with `state=`:
       `grads` has the structure of `params_of(model)` (`None` at static leaves), `value_fn`
       takes such a tree (as `update` passes it to the transformation) and holds `state` fixed.
+
+    **Skipped steps.** `new_state` is the state `loss_fn` returned only if the value, every
+    gradient entry and every floating entry of that state are finite; otherwise it is `state`,
+    exactly as passed in. A non-finite value or gradient (a NaN or inf in the batch) is exactly
+    when `trust_region`, `cubic_regularization` and `saddle_free_newton` skip the step, so a bad
+    batch then changes neither the parameters nor the `eqx.nn.BatchNorm` running statistics.
     """
     import jax
 
@@ -109,7 +116,26 @@ def value_and_grad(
 
     if state is None:
         return loss, grads, value_fn
-    return loss, grads, value_fn, new_state
+    # A bad batch (NaN/inf) makes the loss or gradient non-finite and the second-order methods
+    # skip the step; its new state (running statistics through the NaN) is dropped with it.
+    return loss, grads, value_fn, _state_if_finite(loss, grads, new_state, state)
+
+
+def _state_if_finite(loss: Any, grads: Any, new_state: Any, old_state: Any) -> Any:
+    """`new_state` if the loss, the gradient and the new state's floating entries are finite,
+    else `old_state` (the same structure), selected exactly, leaf by leaf, inside the trace."""
+    import jax
+    import jax.numpy as jnp
+
+    from complexity_optax._src.common.tree import all_finite
+
+    ok = jnp.all(jnp.isfinite(jnp.asarray(loss))) & all_finite(grads) & all_finite(new_state)
+    if jax.tree.structure(new_state) != jax.tree.structure(old_state):
+        raise ValueError("loss_fn must return a new state with the structure of state= (got "
+                         f"{jax.tree.structure(new_state)}, expected "
+                         f"{jax.tree.structure(old_state)})")
+    return jax.tree.map(lambda new, old: jnp.where(ok, new, old) if hasattr(new, "dtype")
+                        else new, new_state, old_state)
 
 
 def update(tx: Any, grads: Any, opt_state: Any, model: Any, **extra_args: Any) -> tuple[Any, Any]:

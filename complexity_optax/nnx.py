@@ -11,7 +11,10 @@ from the one the gradient used, or it advances the batch statistics at every tri
 function of the parameters on a frozen copy of everything else (batch statistics, RNG counters),
 and returns that same pure function as `value_fn`: the same dropout mask and batch-statistics
 mode as the gradient, at any parameters. The model's non-parameter state is then advanced once,
-as one ordinary forward pass would have advanced it.
+as one ordinary forward pass would have advanced it, but only if the batch was good: when the
+loss or the gradient is not finite (a NaN or inf in the batch), the step that every
+`complexity_optax` second-order method then skips leaves the batch statistics and RNG counters
+exactly as they were too (see `value_and_grad`).
 
 After second-order steps, the running batch statistics lag the weights (they were accumulated
 along the way, from weights the big steps left behind); `recalibrate_batch_stats` recomputes
@@ -68,6 +71,24 @@ def _as_pure(nnx, state):
     return getattr(nnx, "as_pure", None)(state) if hasattr(nnx, "as_pure") else nnx.pure(state)
 
 
+def _commit_if_finite(loss: Any, grads: Any, new_state: Any, old_state: Any) -> Any:
+    """`new_state` if the loss, the gradient and the new state's floating entries are all
+    finite, else `old_state` (same structure), selected leaf by leaf inside the trace."""
+    import jax
+    import jax.numpy as jnp
+
+    from complexity_optax._src.common.tree import all_finite
+
+    ok = jnp.isfinite(jnp.asarray(loss)).all() & all_finite(grads) & all_finite(new_state)
+
+    def pick(new, old):
+        # jnp.where also selects typed PRNG keys (the dropout RNG state); a leaf that is not an
+        # array (none in an nnx.State of pure arrays, but harmless) is taken as it is.
+        return jnp.where(ok, new, old) if hasattr(new, "dtype") else new
+
+    return jax.tree.map(pick, new_state, old_state)
+
+
 def value_and_grad(
     loss_fn: Callable[..., Any],
     model: Any,
@@ -92,6 +113,21 @@ def value_and_grad(
     pass it as `value_fn=` to `trust_region` or `two_step_annealing`. Afterwards the model's
     non-parameter state is advanced as one forward pass in `loss_fn` advanced it (new running
     statistics, the next dropout keys). Call it inside `nnx.jit` (or outside any transform).
+
+    **Skipped steps.** The new state $s'$ is committed only when the step can be taken:
+
+    $$
+    s \leftarrow \begin{cases} s' & \text{if } \text{value},\ \text{grads} \text{ and } s'
+    \text{ are finite (every entry)}, \\ s & \text{otherwise (kept bit for bit).}\end{cases}
+    $$
+
+    A non-finite value or gradient is exactly when `trust_region`, `cubic_regularization` and
+    `saddle_free_newton` skip the step (zero update), so a bad batch (a NaN or inf row) changes
+    neither the parameters nor the running statistics, nor the RNG counters. A new state with a
+    non-finite floating entry (an overflowed running variance) is never committed either; the
+    optimizer still takes the step if the loss and gradient are finite. The skip condition, to
+    test it yourself: `jnp.isfinite(value) & all(jnp.isfinite(g).all() for g in
+    jax.tree.leaves(grads))`.
 
     Args:
       loss_fn: `loss_fn(model, *args, **kwargs) -> scalar loss` (or `(loss, aux)` with
@@ -126,7 +162,11 @@ def value_and_grad(
         return loss, (aux, _as_pure(nnx, new_rest))
 
     (loss, (aux, new_rest)), grads = jax.value_and_grad(forward, has_aux=True)(params)
-    nnx.update(model, new_rest)
+    # A bad batch (NaN/inf entries) makes the loss or the gradient non-finite, and the
+    # second-order methods then skip the step; its forward pass must not be committed either
+    # (it would write the NaN into the running statistics). The selection is exact: on a skip
+    # every entry of the state is the one on entry, bit for bit.
+    nnx.update(model, _commit_if_finite(loss, grads, new_rest, rest))
 
     def value_fn(p):
         return forward(p)[0]
