@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks
+from complexity_optax._src.common import checks, functions
 from complexity_optax._src.common.tree import all_finite, compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
@@ -120,27 +120,6 @@ class _LoopState(NamedTuple):
     status: jax.Array
 
 
-def _as_pytree_function(fun: Any) -> Any:
-    """`fun` as one flat `jax.tree_util.Partial` of the innermost function: the arguments of a
-    (nested) `functools.partial` or `Partial` become traced leaves and the function itself the
-    static part, so new arrays of the same shapes reuse the compilation. (A `Partial` whose
-    function is another partial would make that inner object, new at every call, the static
-    part: one compilation per call.)
-
-    Examples:
-      >>> import functools, jax.numpy as jnp
-      >>> f = lambda x, a, b: a * x + b
-      >>> p = _as_pytree_function(functools.partial(functools.partial(f, b=1.0), a=2.0))
-      >>> p.func is f, p.keywords, float(p(3.0))
-      (True, {'b': 1.0, 'a': 2.0}, 7.0)
-    """
-    args, keywords = (), {}
-    while isinstance(fun, functools.partial):  # jax.tree_util.Partial is one too
-        args, keywords = fun.args + args, {**fun.keywords, **keywords}
-        fun = fun.func
-    return jax.tree_util.Partial(fun, *args, **keywords)
-
-
 def minimize_trust_region(
     fun: Callable[..., Any],
     x0: PyTree,
@@ -209,9 +188,11 @@ def minimize_trust_region(
     the defaults work whatever the scale of the gradients; with `"ellipsoid"` the raw
     $\|s\|_A$ of the authors.
 
-    The whole solve is one `lax.while_loop` in one `jax.jit`. `fun` is passed as a pytree
-    (`jax.tree_util.Partial`): a `functools.partial` with new array arguments, or new
-    `*args`, reuse the compilation; a new Python function object compiles once more.
+    The whole solve is one `lax.while_loop` in one `jax.jit`. `fun` (and `hessp`) is passed as a
+    pytree (`common.functions.as_pytree`): its code is the static part and the arrays it closes
+    over, or a `functools.partial`'s arguments, are leaves, so a new closure of the same code over
+    new arrays of the same shapes, or new `*args`, reuses the compilation. (A closure over a
+    Python float that changes compiles per value: pass an array.)
 
     Args:
       fun: scalar function `fun(params, *args)` (or `(value, aux)` with `has_aux`).
@@ -314,8 +295,8 @@ def minimize_trust_region(
               float(diagonal_floor), subproblem, bool(has_aux), callback, int(callback_every),
               krylov_dim)
     x0 = jax.tree.map(jnp.asarray, x0)
-    hessp_tree = None if hessp is None else _as_pytree_function(hessp)
-    result = _solve(_as_pytree_function(fun), hessp_tree, ell, static, x0, args, floats,
+    hessp_tree = None if hessp is None else functions.as_pytree(hessp)
+    result = _solve(functions.as_pytree(fun), hessp_tree, ell, static, x0, args, floats,
                     jnp.asarray(steps, jnp.int32), jnp.asarray(cg_iters, jnp.int32))
     if throw and not checks.is_traced(result.status):
         status = TrustRegionStatus(int(result.status))

@@ -1,0 +1,91 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""User functions as pytrees (`common.functions`): a new closure over new arrays of the same
+shapes reuses jax's compilation, for the spectral tools, the subproblem solvers and the
+full-batch solvers."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import complexity_optax as co
+from complexity_optax import landscape
+from complexity_optax._src.common import functions
+from complexity_optax._src.trust_region import minimize as minimize_lib
+
+
+def test_closures_of_one_code_share_a_structure_and_arrays_are_leaves():
+    def make(a, n):
+        return lambda x: jnp.sum(a * x) + n
+
+    f, g, h = (functions.as_pytree(make(jnp.full(3, v), 2)) for v in (1.0, 2.0, 3.0))
+    assert jax.tree.structure(f) == jax.tree.structure(g) == jax.tree.structure(h)
+    assert len(jax.tree.leaves(f)) == 1  # the array; the int 2 is static
+    other = functions.as_pytree(make(jnp.ones(3), 5))
+    assert jax.tree.structure(other) != jax.tree.structure(f)  # a static value differs
+    assert float(g(jnp.ones(3))) == 8.0
+
+
+def test_nested_closures_partials_and_pytrees_in_cells():
+    params = {"w": jnp.arange(3.0), "b": jnp.asarray(1.0)}
+    loss = lambda p, x: jnp.sum(p["w"] * x) + p["b"]
+    outer = functools.partial(lambda p, x, s: s * loss(p, x), params)
+    fn = functions.as_pytree(lambda x: outer(x, 2.0))
+    leaves = jax.tree.leaves(fn)
+    assert len(leaves) == 2  # w and b, through a closure and a partial
+    assert float(jax.jit(lambda f, x: f(x))(fn, jnp.ones(3))) == 2.0 * (3.0 + 1.0)
+
+
+def test_call_reuses_the_compilation_for_a_new_closure():
+    def product(scale):
+        a = scale * jnp.eye(4)
+        return functions.call(lambda v: a @ v, jnp.ones(4))
+
+    product(1.0)
+    before = functions._jitted_apply._cache_size()
+    out = [product(s) for s in (2.0, 3.0)]
+    assert functions._jitted_apply._cache_size() == before
+    np.testing.assert_allclose(np.asarray(out[1]), 3.0 * np.ones(4))
+
+
+def test_mutable_closure_state_is_the_callers_object():
+    seen = []
+
+    def fn(x):
+        seen.append(1)  # runs while tracing
+        return 2.0 * x
+
+    functions.call(fn, jnp.ones(2))
+    assert seen == [1]
+
+
+def test_spectral_tool_called_eagerly_with_new_closures_compiles_once():
+    rng = np.random.default_rng(0)
+    m = rng.normal(size=(40, 40))
+    key = jax.random.key(0)
+    like = jnp.zeros(40)
+
+    def trace(scale):
+        a = jnp.asarray(scale * (m + m.T), jnp.float32)
+        return landscape.hutchinson_trace(lambda v: a @ v, like, key, num_samples=8)
+
+    trace(1.0)
+    before = functions._jitted_apply._cache_size()
+    out = [trace(s) for s in (2.0, 3.0)]
+    assert functions._jitted_apply._cache_size() == before
+    assert float(out[1].estimate) == pytest.approx(1.5 * float(out[0].estimate), rel=1e-5)
+
+
+def test_minimize_trust_region_with_a_new_closure_does_not_recompile():
+    def solve(c):
+        target = jnp.full(3, c)
+        return co.minimize_trust_region(lambda x: jnp.sum((x - target) ** 2 + x**4),
+                                        jnp.zeros(3))
+
+    solve(0.5)
+    before = minimize_lib._solve._cache_size()
+    results = [solve(c) for c in (1.0, 1.5)]
+    assert minimize_lib._solve._cache_size() == before
+    assert all(bool(r.converged) for r in results)
