@@ -58,3 +58,31 @@ def test_trust_region_benchmark_size_sweep(capsys):
     assert "TR/parts" in out and "peak/params" in out
     assert set(rows) == {"rosenbrock n=300", "mlp n=300"}
     assert all(math.isfinite(v) and v > 0 for v in rows.values())
+
+
+def test_cnn_defaults_docs_table_is_generated_from_the_record():
+    """docs/cnn-defaults.md's table is `markdown(record)` of the committed record, verbatim."""
+    import json
+
+    module = _load("cnn_defaults")
+    root = _BENCHMARKS.parent
+    record = json.loads((_BENCHMARKS / "results" / "cnn_defaults_cpu.json").read_text())
+    page = (root / "docs" / "cnn-defaults.md").read_text(encoding="utf-8")
+    assert module.markdown(record) in page
+    assert record["seeds"] >= 3 and record["budget_backprops"] == 5 * record["sgd_steps"]
+    for name, entry in record["methods"].items():
+        runs = entry["runs"]
+        assert len(runs) == record["seeds"]
+        if name != "sgd":  # each ran to the budget (one step may overshoot it)
+            assert all(r["backprops"] >= record["budget_backprops"] for r in runs), name
+
+
+def test_cnn_defaults_runs_a_method_to_its_backprop_budget():
+    module = _load("cnn_defaults")
+    from complexity_optax import datasets
+
+    data = datasets.load_image_data(num_samples=200, test_fraction=0.5)
+    out = module.run_method("tr_identity", module.DEFAULTS["tr_identity"][1], data, seed=0,
+                            budget=6, steps_cap=6)
+    assert out["backprops"] >= 6 and out["steps"] < 6  # a TR step costs a gradient + HVPs
+    assert 0.0 <= out["test_accuracy"] <= 1.0 and out["train_loss"] > 0
