@@ -16,7 +16,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import tempfile
 import time
 
 import jax
@@ -106,6 +108,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small MLP, few rounds (smoke test)")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--output", default=None,
+                        help="also write the table here (benchmarks/results/"
+                             "transform_overhead_cpu.txt is the record docs/benchmarks.md shows)")
     args = parser.parse_args(argv)
     if args.quick:
         sizes, batch, rounds, warmup = (64, 128, 128, 10), 64, args.rounds or 5, 2
@@ -113,13 +118,25 @@ def main(argv=None):
         sizes, batch, rounds, warmup = (784, 1024, 1024, 10), 256, args.rounds or 200, 5
     n_params, medians = run(sizes, batch, rounds, warmup)
     base = medians["optax.sgd"]
-    print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), jax {jax.__version__}")
-    print(f"MLP {'-'.join(map(str, sizes))} tanh: {n_params:,} parameters, batch {batch}, "
-          f"median of {rounds} side-by-side rounds")
-    print(f"{'optimizer':<36}{'median step (ms)':>18}{'ratio to sgd':>14}")
-    for name, t in medians.items():
-        print(f"{name:<36}{1e3 * t:>18.3f}{t / base:>14.3f}")
-    print("target: ratio <= 1.05")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [
+        f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), jax {jax.__version__}"
+        f", load average {load:.1f} at the end",
+        f"MLP {'-'.join(map(str, sizes))} tanh: {n_params:,} parameters, batch {batch}, "
+        f"median of {rounds} side-by-side rounds",
+        f"{'optimizer':<38}{'median step (ms)':>18}{'ratio to sgd':>14}",
+    ]
+    lines += [f"{name:<38}{1e3 * t:>18.3f}{t / base:>14.3f}" for name, t in medians.items()]
+    lines.append("target: ratio <= 1.05")
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if args.output:
+        folder = os.path.dirname(os.path.abspath(args.output))
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, args.output)
     return medians
 
 

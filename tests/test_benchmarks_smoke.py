@@ -86,3 +86,10 @@ def test_cnn_defaults_runs_a_method_to_its_backprop_budget():
                             budget=6, steps_cap=6)
     assert out["backprops"] >= 6 and out["steps"] < 6  # a TR step costs a gradient + HVPs
     assert 0.0 <= out["test_accuracy"] <= 1.0 and out["train_loss"] > 0
+
+
+def test_transform_overhead_docs_block_is_the_record():
+    record = (_BENCHMARKS / "results" / "transform_overhead_cpu.txt").read_text()
+    page = (_BENCHMARKS.parent / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert f"```text\n{record}```" in page
+    assert "anneal_sgd (default, relative field)" in record
