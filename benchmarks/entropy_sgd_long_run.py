@@ -35,7 +35,7 @@ from complexity_optax import datasets
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from cnn_defaults import BATCH, _CNN, _fingerprint  # noqa: E402
+from cnn_defaults import _CNN, BATCH, _fingerprint  # noqa: E402
 
 
 def main(argv=None):
@@ -83,23 +83,32 @@ def main(argv=None):
         curve.append((done, float(full_loss(params, x, y))))
         print(f"{done} updates: training loss {curve[-1][1]:.4f} "
               f"[{time.perf_counter() - start:.0f} s]", file=sys.stderr, flush=True)
+        record = _record(args, curve, done, time.perf_counter() - start)
+        _write(record, args.output)  # after every chunk: an interrupted run keeps its curve
+    print(f"best {record['best']:.4f}, final {record['final']:.4f}: "
+          f"{'within' if record['final_within_10_percent_of_best'] else 'NOT within'} 10%")
+    return record
+
+
+def _record(args, curve, done, seconds):
     losses = np.asarray([v for _, v in curve])
     best, final = float(np.nanmin(losses)), float(losses[-1])
-    record = {"benchmark": "entropy_sgd_long_run", "version": co.__version__,
-              "source_fingerprint": _fingerprint(), "call": "entropy_sgd(0.1, key=0)",
-              "steps": args.steps, "batch": BATCH, "curve": curve, "best": best, "final": final,
-              "final_within_10_percent_of_best": bool(np.isfinite(final) and final <= 1.1 * best),
-              "seconds": time.perf_counter() - start,
-              "platform": f"{jax.default_backend()} ({os.cpu_count()} CPUs), jax {jax.__version__}"}
-    print(f"best {best:.4f}, final {final:.4f}: "
-          f"{'within' if record['final_within_10_percent_of_best'] else 'NOT within'} 10%")
-    folder = os.path.dirname(os.path.abspath(args.output))
+    return {"benchmark": "entropy_sgd_long_run", "version": co.__version__,
+            "source_fingerprint": _fingerprint(), "call": "entropy_sgd(0.1, key=0)",
+            "steps_planned": args.steps, "steps_done": done, "batch": BATCH, "curve": curve,
+            "best": best, "final": final,
+            "final_within_10_percent_of_best": bool(np.isfinite(final) and final <= 1.1 * best),
+            "seconds": seconds,
+            "platform": f"{jax.default_backend()} ({os.cpu_count()} CPUs), jax {jax.__version__}"}
+
+
+def _write(record, path):
+    folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
     with os.fdopen(fd, "w") as f:
         json.dump(record, f, indent=1)
-    os.replace(tmp, args.output)
-    return record
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
