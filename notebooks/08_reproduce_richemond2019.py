@@ -22,7 +22,8 @@
 #
 # This notebook does not train anything: it reads the JSON record that
 # `python -m complexity_optax reproduce richemond2019` saved under `benchmarks/results/`
-# (the `full` GPU record if there is one, else the `cpu` one, else the `quick` one), prints its
+# (the `full` GPU record if there is one, else the `cpu` one, else the `quick` one; records made
+# before the current protocol, which carry no `protocol_version`, are skipped), prints its
 # tables and verdicts and redraws its figure. To produce a record yourself:
 #
 # ```bash
@@ -61,7 +62,7 @@ RESULTS = pathlib.Path("..") / "benchmarks" / "results"
 record, source = None, None
 for mode in ("full", "cpu", "quick"):
     path = RESULTS / f"reproduce_richemond2019_{mode}.json"
-    if path.exists():
+    if path.exists() and "protocol_version" in json.loads(path.read_text()):
         record, source = json.loads(path.read_text()), path
         break
 if record is None:  # no saved record: make a quick one (about a minute)
@@ -81,10 +82,12 @@ display(Markdown(
        if record["mode"] == "quick" else "")))
 
 # %% [markdown]
-# ## Results (mean ± std over seeds) and verdicts
+# ## Results (mean and 95% interval over seeds) and verdicts
 #
-# Each verdict compares two methods seed by seed (same initialisation and data order) and holds
-# when it held on a strict majority of the seeds; the ratio is the median over seeds.
+# Each verdict compares two methods on the paired per-seed differences (same initialisation,
+# data order and validation split per seed): it holds or fails when the 95% interval of the
+# difference lies on one side of zero, and is inconclusive otherwise (or when a run was not a
+# valid measurement). The protocol is described in `complexity_optax/demo/reproduce/protocol.py`.
 
 # %%
 text = reproduce.format_markdown(record)

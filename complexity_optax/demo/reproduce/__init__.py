@@ -23,6 +23,10 @@ Examples:
   >>> args = parser.parse_args(["kohler2019", "--quick", "--seeds", "2"])
   >>> reproduce.mode_of(args), args.seeds
   ('quick', 2)
+
+Every experiment follows the one protocol of `protocol` (tuning on a validation split, equal
+budgets, 95% intervals over seeds, holds / fails / inconclusive), and every record carries the
+library version and a fingerprint of the source that produced it.
 """
 
 from __future__ import annotations
@@ -58,7 +62,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", choices=MODES, default=None,
                         help="quick, cpu (default; 2 CPU cores, < 30 min) or full (one GPU)")
     parser.add_argument("--seeds", type=positive_int, default=None,
-                        help="number of seeds (default: 1 quick, 3 cpu, 5 full)")
+                        help="number of seeds (default: 2 quick, 5 cpu, 5 full)")
+    parser.add_argument("--variant", default=None,
+                        help="a named variant of the paper's constants (kohler2019: "
+                             "authors_config, the authors' config files where they differ "
+                             "from the paper's table)")
     parser.add_argument("--networks", default=None,
                         help="comma-separated subset of the experiment's networks")
     parser.add_argument("--output-dir", default=os.path.join("outputs", "reproduce"),
@@ -122,6 +130,11 @@ def format_markdown(document: dict) -> str:
     if document["mode"] == "quick":
         lines += [("Quick mode: tiny subsets and a few steps. A smoke test, not the "
                    "paper-scale result."), ""]
+    if "source_fingerprint" in document:
+        lines += [f"Library {document.get('library_version')}, source fingerprint "
+                  f"`{document['source_fingerprint'][:12]}`, protocol "
+                  f"v{document.get('protocol_version')}. Numbers: mean [95% t-interval over "
+                  "seeds]; verdicts: holds / fails / inconclusive on the paired interval.", ""]
     for table in document["tables"]:
         lines += [f"## {table['title']}", "",
                   "| " + " | ".join(table["columns"]) + " |",
@@ -131,7 +144,33 @@ def format_markdown(document: dict) -> str:
     lines += ["## Verdicts", ""]
     lines += [f"- {v['line']}" for v in document["verdicts"]]
     lines.append("")
+    notes = document.get("tuning_notes")
+    if notes:
+        lines += ["## Tuning", ""] + [f"- {n}" for n in notes] + [""]
     return "\n".join(lines)
+
+
+_ISA_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16",
+              "avx512_fp16", "amx_tile")
+
+
+def _cpu_model() -> str:
+    """The CPU's model name and the vector extensions XLA may target (float32 rounding, hence
+    a run's numbers, can depend on them)."""
+    name, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                if flags and not name.startswith(platform.machine()):
+                    break
+    except OSError:
+        pass
+    isa = [f for f in _ISA_FLAGS if f in flags]
+    return name + (f" ({' '.join(isa)})" if isa else "")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -141,21 +180,36 @@ def run(args: argparse.Namespace) -> int:
     """
     mode = mode_of(args)
     module = importlib.import_module(f"complexity_optax.demo.reproduce.{args.name}")
-    seeds = args.seeds or {"quick": 1, "cpu": 3, "full": 5}[mode]
+    from complexity_optax.demo.reproduce import protocol
+
+    seeds = args.seeds or protocol.SEEDS[mode]
     networks = tuple(args.networks.split(",")) if args.networks else None
     figures_dir = args.figures_dir or args.output_dir
     os.makedirs(args.output_dir, exist_ok=True)
     os.makedirs(figures_dir, exist_ok=True)
-    stem = f"reproduce_{args.name}_{mode}"
+    variant = getattr(args, "variant", None)
+    if variant and not hasattr(module, "VARIANTS"):
+        raise SystemExit(f"reproduce {args.name}: no variants (--variant {variant})")
+    # A variant's record never overwrites the default one.
+    stem = f"reproduce_{args.name}_{mode}" + (f"_{variant}" if variant else "")
+    provenance = protocol.provenance()  # of the source as the run starts
     start = time.perf_counter()
+    extra = {"variant": variant} if variant else {}
     document = module.run_experiment(mode=mode, seeds=seeds, networks=networks,
-                                     progress=not args.no_progress)
+                                     progress=not args.no_progress, **extra)
     import jax
+    document.update(provenance)
     document.update({
         "experiment": args.name, "mode": mode, "seeds": seeds,
+        "command": " ".join(["reproduce", args.name] + (["--quick"] if mode == "quick" else
+                            ([] if mode == "cpu" else ["--scale", mode]))
+                            + ([f"--seeds {args.seeds}"] if args.seeds else [])
+                            + ([f"--networks {args.networks}"] if args.networks else [])
+                            + ([f"--variant {args.variant}"] if extra else [])),
         "wall_s": round(time.perf_counter() - start, 1),
         "platform": {"python": platform.python_version(), "jax": jax.__version__,
-                     "backend": jax.default_backend(), "cpu_count": os.cpu_count()},
+                     "backend": jax.default_backend(), "cpu_count": os.cpu_count(),
+                     "cpu_model": _cpu_model(), "xla_flags": os.environ.get("XLA_FLAGS", "")},
     })
     document["figures"] = [os.path.relpath(p) for p in
                            module.plot(document, os.path.join(figures_dir, stem))]

@@ -48,6 +48,7 @@ __all__ = [
     "progress",
     "train",
     "trust_region_counts",
+    "with_split",
 ]
 
 Probe = Callable[[Any, Any, Any, Any], dict]  # (params, opt_state, grads, value) -> scalars
@@ -67,6 +68,9 @@ class Task:
     eval_size: int
     loss_fn: Callable[[Any, tuple], jax.Array]
     evaluate: Callable[[Any, jax.Array, jax.Array], tuple]
+    chunk: int = 1
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     @property
     def n_train(self) -> int:
@@ -119,7 +123,23 @@ def make_task(network: str, loss_kind: str, x_train, y_train, x_test, y_test, *,
     chunk = math.gcd(math.gcd(chunk, eval_size), len(x_test))
     return Task(network, loss_kind, graphdef, np.asarray(x_train), np.asarray(y_train),
                 np.asarray(x_test), np.asarray(y_test), eval_size,
-                _loss(graphdef, loss_kind), _evaluator(graphdef, loss_kind, chunk))
+                _loss(graphdef, loss_kind), _evaluator(graphdef, loss_kind, chunk), chunk)
+
+
+def with_split(task: Task, seed: int, fraction: float) -> Task:
+    """`task` with a seed's own validation split carved from its training images
+    (`protocol.split_for_seed`; the validation size is rounded to a multiple of the evaluation
+    chunk, at least one chunk). The jitted loss and evaluation are shared, so nothing
+    recompiles; the test split is unchanged."""
+    from complexity_optax.demo.reproduce import protocol
+
+    n = len(task.x_train)
+    n_val = max(1, int(round(fraction * n / task.chunk))) * task.chunk
+    train_idx, val_idx = protocol.split_for_seed(n, seed, n_val / n)
+    x_tr, y_tr = task.x_train[train_idx], task.y_train[train_idx]
+    eval_size = min(task.eval_size, (len(train_idx) // task.chunk) * task.chunk)
+    return dataclasses.replace(task, x_train=x_tr, y_train=y_tr, eval_size=eval_size,
+                               x_val=task.x_train[val_idx], y_val=task.y_train[val_idx])
 
 
 _INIT_CACHE: dict[str, tuple[Any, Callable]] = {}
@@ -158,7 +178,8 @@ class MethodSpec:
       warm_start: optional `(MethodSpec, epochs)` run first (the authors' first-order epoch).
       probe: optional `(params, opt_state, grads, value) -> dict of scalars`, averaged per epoch.
       key: the compile-cache key (defaults to `name`); methods that differ only in
-        injected hyper-parameters may share it.
+        injected hyper-parameters (or in the initial state) may share it; anything baked into
+        the compiled step (a constant learning rate, a probe's closure) needs its own key.
       config: the hyper-parameters, for the JSON record.
     """
 
@@ -194,7 +215,10 @@ _EPOCH_CACHE: dict[tuple, Any] = {}
 
 def _epoch_fn(task: Task, spec: MethodSpec, tx: Any, params, state, xb, yb):
     """The compiled epoch of `spec` on `task` for these shapes, and its compile time."""
-    cache_key = (task.network, task.loss_kind, spec.key or spec.name, xb.shape, yb.shape)
+    # A probe is compiled into the epoch: specs with a probe must have their own key (the
+    # probe's presence is part of the key, so a probe-less compile is never reused for one).
+    cache_key = (task.network, task.loss_kind, spec.key or spec.name, spec.probe is not None,
+                 xb.shape, yb.shape)
     if cache_key in _EPOCH_CACHE:
         return _EPOCH_CACHE[cache_key], 0.0
     loss_fn = task.loss_fn
@@ -229,6 +253,26 @@ def _batches(task: Task, batch_size: int, rng: np.random.Generator):
     return jnp.asarray(task.x_train[idx]), jnp.asarray(task.y_train[idx])
 
 
+def left_initial_radius(config: dict, steps: int, accepted: int,
+                        final_radius: float | None) -> bool | None:
+    r"""Whether a trust-region run left its radius-limited start.
+
+    A run is still radius-limited when every step was accepted as very successful, i.e. its
+    radius is exactly $\min(\Delta_0\gamma_{inc}^{steps}, \Delta_{max})$: the radius never met
+    a step it had to shrink or keep, so the run measured $\Delta_0$ and $\gamma_{inc}$, not the
+    method. None when the constants are not in `config`.
+    """
+    r0, inc = config.get("initial_radius"), config.get("increase")
+    if r0 is None or inc is None or final_radius is None:
+        return None
+    if steps == 0:
+        return False
+    rmax = config.get("max_radius", math.inf)
+    grown = min(r0 * inc ** steps, rmax)
+    limited = accepted == steps and final_radius >= grown * (1.0 - 1e-3)
+    return not limited
+
+
 def progress(message: str) -> None:
     """A progress line on stderr."""
     print(message, file=sys.stderr, flush=True)
@@ -252,13 +296,33 @@ def train(task: Task, spec: MethodSpec, *, seed: int, epochs: int,
     x_eval, y_eval = jnp.asarray(task.x_train[: task.eval_size]), jnp.asarray(
         task.y_train[: task.eval_size])
     x_test, y_test = jnp.asarray(task.x_test), jnp.asarray(task.y_test)
+    has_val = task.x_val is not None
+    if has_val:
+        x_val, y_val = jnp.asarray(task.x_val), jnp.asarray(task.y_val)
     log = {"backprops": [], "gradients": [], "hvps": [], "epochs": [], "wall_s": [],
            "train_loss": [], "test_metric": [], "probes": {}}
+    if has_val:
+        log.update(val_loss=[], val_metric=[])
+    if spec.kind == "trust_region":  # per evaluation: radius, steps and accepted steps so far
+        log.update(tr_radius=[], tr_step_count=[], tr_accepted_count=[])
     total = {"grads": 0, "hvps": 0, "samples": 0, "wall": 0.0, "compile": 0.0}
+    state = None
+    tr_phase = False
 
     def record():
         loss, _ = task.evaluate(params, x_eval, y_eval)
         _, metric = task.evaluate(params, x_test, y_test)
+        if has_val:
+            vloss, vmetric = task.evaluate(params, x_val, y_val)
+            log["val_loss"].append(float(vloss))
+            log["val_metric"].append(float(vmetric))
+        if "tr_radius" in log:
+            radius = find_field(state, "radius") if tr_phase else []
+            log["tr_radius"].append(float(radius[0]) if radius else None)
+            log["tr_step_count"].append(
+                sum(int(v) for v in find_field(state, "step_count")) if tr_phase else 0)
+            log["tr_accepted_count"].append(
+                sum(int(v) for v in find_field(state, "accepted_count")) if tr_phase else 0)
         log["backprops"].append(total["grads"] + total["hvps"])
         log["gradients"].append(total["grads"])
         log["hvps"].append(total["hvps"])
@@ -276,6 +340,7 @@ def train(task: Task, spec: MethodSpec, *, seed: int, epochs: int,
     for phase_spec, phase_epochs in phases:
         tx = phase_spec.build()
         state = tx.init(params)
+        tr_phase = phase_spec.kind == "trust_region"
         counts_before = (0, 0)
         for _ in range(phase_epochs):
             xb, yb = _batches(task, phase_spec.batch_size, rng)
@@ -313,6 +378,13 @@ def train(task: Task, spec: MethodSpec, *, seed: int, epochs: int,
         log["tr_accepted"] = int(sum(int(v) for v in find_field(state, "accepted_count")))
         radius = find_field(state, "radius")
         log["tr_final_radius"] = float(radius[0]) if radius else None
+        log["tr_left_initial_radius"] = left_initial_radius(
+            spec.config, log["tr_steps"], log["tr_accepted"], log["tr_final_radius"])
+        # The first evaluation (in backprops) at which the run had left its start.
+        log["tr_left_at_backprops"] = next(
+            (bp for bp, r, n, a in zip(log["backprops"], log["tr_radius"], log["tr_step_count"],
+                                       log["tr_accepted_count"])
+             if r is not None and n > 0 and left_initial_radius(spec.config, n, a, r)), None)
     log["diverged"] = diverged
     log["compile_s"] = round(total["compile"], 3)
     log["final_train_loss"] = log["train_loss"][-1]

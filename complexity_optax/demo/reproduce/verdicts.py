@@ -1,5 +1,9 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-r"""Claims → verdicts: did a paper's claim hold at this scale, on how many seeds, by how much.
+r"""Seed-count verdicts and curve helpers (`first_reaching`, `mean_std`).
+
+The reproductions judge their claims with `protocol.compare` / `protocol.ratio_band` (paired
+95% intervals: holds / fails / inconclusive); the majority-of-seeds `compare` below is kept for
+callers of the earlier API and for reading records made before the protocol existed.
 
 A claim compares a quantity of method A with the same quantity of method B, seed by seed (the
 seeds are paired: same initialisation and data order). It **held** on a seed when A is better
