@@ -226,6 +226,15 @@ class TestSpectrum:
         # The bound runs from the Gauss count to the farther end of each probe's bracket.
         assert (high - low) / 2 - 1e-6 <= doc["index_bias_bound"] <= high - low + 1e-6
         assert f"{doc['index_tau']:.3g}" in err
+        # The near-zero mass is the midpoint of its Gauss–Radau bracket (the report prints both).
+        near_low, near_high = doc["near_zero_bracket"]
+        assert 0.0 <= near_low <= doc["near_zero_mass"] <= near_high <= 1.0
+        assert f"{near_low:.4f}" in err and f"{near_high:.4f}" in err
+        # The figure's title shows the index with its τ and, when set, the warning.
+        title = spectrum_lib.index_title(doc)
+        assert f"τ = {doc['index_tau']:.2g}" in title and f"{doc['index_fraction']:.3f}" in title
+        assert ("ILL-CONDITIONED" in title) == doc["index_ill_conditioned"]
+        assert ("WARNING" in err) == doc["index_ill_conditioned"]
 
     def test_semicircle_has_the_slq_mean_and_variance(self, spectrum_run):
         _, doc, _, _ = spectrum_run
@@ -248,6 +257,15 @@ def _stats_from_eigenvalues(eigenvalues, top):
     return dict(grid=grid, density=rho, nodes=eigenvalues[None], weights=np.full(
         (1, eigenvalues.size), 1.0 / eigenvalues.size), m1=eigenvalues.mean(),
         m2=np.mean(eigenvalues**2), top=np.asarray(top))
+
+
+def test_index_title_carries_tau_bracket_and_flag():
+    doc = {"index_fraction": 0.135, "index_tau": 0.00213, "index_relative_tau": 1e-3,
+           "index_bracket": [0.1, 0.2], "index_ill_conditioned": True}
+    title = spectrum_lib.index_title(doc)
+    assert "0.135" in title and "τ = 0.0021" in title and "[0.100, 0.200]" in title
+    assert "ILL-CONDITIONED" in title
+    assert "ILL" not in spectrum_lib.index_title({**doc, "index_ill_conditioned": False})
 
 
 def test_compare_with_semicircle_recognises_a_semicircle_and_a_spike():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from complexity_optax.demo import cli
+from complexity_optax.demo import landscape as landscape_lib
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +59,48 @@ def test_slices_paths_and_barriers_are_consistent(landscape_run):
         assert planes[name]["coordinates"][c["points_2d"] // 2] == 0.0
         assert grid[c["points_2d"] // 2, c["points_2d"] // 2] == pytest.approx(doc["loss_a"],
                                                                                   **same)
-        assert grid.min() >= 0.99 * doc["loss_a"]  # a minimum of the plane (up to rounding)
+        if name == "random":
+            assert grid.min() >= 0.99 * doc["loss_a"]  # a minimum of the plane (up to rounding)
+        else:
+            # The eigen plane spans only the quadratic region (the model rises by Δ ≪ loss_a at
+            # its edges), where a quick run's small gradient still shows: the loss may dip below
+            # loss_a, by less than the rise Δ itself.
+            assert grid.min() >= doc["loss_a"] - doc["eigen_quadratic_rise"]
     # Two seeds, two minima: a barrier on the straight line; the trained curve lowers it.
     assert doc["barrier"]["line"] > 0.01
     assert doc["barrier"]["curve"] < 0.5 * doc["barrier"]["line"]
     assert doc["top_eigenvalues"][0] >= doc["top_eigenvalues"][1] > 0
-    assert doc["eigen_range"] == pytest.approx((2 / doc["top_eigenvalues"][0]) ** 0.5)
+    # The eigen slices span the region where the loss is quadratic: r = √(2Δ/λ₁), and the loss
+    # at the slice's ends rises by Δ to within 25% (the docstring's claim), Δ ≤ 1.
+    delta, lam = doc["eigen_quadratic_rise"], doc["top_eigenvalues"][0]
+    assert doc["eigen_range_quadratic"] and 0 < delta <= 1.0
+    assert doc["eigen_range"] == pytest.approx((2 * delta / lam) ** 0.5)
+    ends = slices["eigen"]["losses"]
+    rise = 0.5 * (ends[0] + ends[-1]) - doc["loss_a"]
+    assert rise == pytest.approx(doc["eigen_measured_rise"], rel=1e-3, abs=1e-6)
+    assert rise == pytest.approx(delta, rel=0.25)
+    # Halfway out, the quadratic model's quarter of Δ.
+    quarter = c["points_1d"] // 4
+    mid = c["points_1d"] // 2
+    alpha = slices["eigen"]["alphas"][mid + quarter]
+    half = 0.5 * (slices["eigen"]["losses"][mid - quarter]
+                  + slices["eigen"]["losses"][mid + quarter]) - doc["loss_a"]
+    assert half == pytest.approx(0.5 * lam * alpha**2, rel=0.25)
+
+
+def test_quadratic_range_closed_form():
+    """On L(α) = ½λα² + cα⁴ the symmetric rise at r = √(2Δ/λ) is Δ(1 + 4cΔ/λ²): accepted once
+    4cΔ/λ² ≤ 1/4, i.e. at the first Δ = 2⁻ʲ ≤ λ²/(16c); a pure quadratic keeps Δ = 1."""
+    lam, c = 2.0, 50.0
+    out = landscape_lib.quadratic_range(lambda a: 0.5 * lam * a**2 + c * a**4 + 3.0, lam)
+    bound = lam**2 / (16 * c)
+    j = int(np.ceil(-np.log2(bound)))
+    assert out["quadratic_rise"] == pytest.approx(2.0**-j)
+    assert out["radius"] == pytest.approx(np.sqrt(2 * 2.0**-j / lam))
+    delta = out["quadratic_rise"]
+    assert out["measured_rise"] == pytest.approx(delta * (1 + 4 * c * delta / lam**2), rel=1e-9)
+    assert out["quadratic"]
+    pure = landscape_lib.quadratic_range(lambda a: 0.5 * lam * a**2 + 1.0 * a, lam)
+    assert pure["quadratic_rise"] == 1.0 and pure["radius"] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="^curvature"):
+        landscape_lib.quadratic_range(lambda a: a * a, 0.0)

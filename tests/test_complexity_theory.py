@@ -310,6 +310,29 @@ def test_complexity_matrix_against_numerical_integration(name):
         np.testing.assert_allclose(np.asarray(m), [[1.0, 0.5], [0.5, 0.375]], atol=1e-7)
 
 
+@pytest.mark.parametrize("name", ["inverse", "generic"])
+@pytest.mark.parametrize("n", [4, 10, 1000])
+def test_finite_n_complexity_matrix_against_closed_form(name, n):
+    """M_N = [[1 + 2/N, −f'/f''], [−f'/f'', P_N/2]] with C₂ = 1/(f'' Q_N) reproduces the finite-N
+    Gaussian weight −½ uᵀ C_N⁻¹ u (C_N = [[f, f'], [f', (1 + 2/N) f'']]) plus λ̄²/(4 f'')."""
+    f0, f1, f2 = COVARIANCES[name]
+    m = np.asarray(ls.complexity_matrix(f0, f1, f2, n=n), np.float64)
+    p_n = (1 - 2 / n) * f0 / f2 + f1**2 / f2**2
+    np.testing.assert_allclose(m, [[1 + 2 / n, -f1 / f2], [-f1 / f2, p_n / 2]], rtol=1e-6)
+    c2 = 1.0 / (f2 * float(ls.complexity_constant_q(f0, f1, f2, n=n)))
+    cov = np.array([[f0, f1], [f1, (1 + 2 / n) * f2]])
+    for eps, lam in ((0.3, -0.4), (-0.7, 0.9), (0.5, 0.5)):
+        u = np.array([eps, lam])
+        want = -0.5 * u @ np.linalg.solve(cov, u) + lam**2 / (4 * f2)
+        got = float(ls.complexity_quadratic(jnp.array([eps, lam]), 0.0, c2, m))
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # N → ∞: within O(1/N) of the limit form.
+    limit = np.asarray(ls.complexity_matrix(f0, f1, f2), np.float64)
+    assert np.max(np.abs(m - limit)) <= 2.0 / n * max(1.0, f0 / f2) + 1e-6
+    with pytest.raises(ValueError, match="n"):
+        ls.complexity_matrix(f0, f1, f2, n=1)
+
+
 def _most_likely_mean_eigenvalue(eps, f0, f1, f2, high):
     """argmax over λ̄ of the Kac-Rice complexity at fixed ε (bounded scalar search)."""
     result = optimize.minimize_scalar(

@@ -238,14 +238,22 @@ class TestSpectralDensity:
         assert grid[0] < eigenvalues[0] and grid[-1] > eigenvalues[-1]
 
     def test_index_fraction(self, goe):
+        # index_fraction is the bracketed count below −τ (τ = 1e-3·‖A‖) of spectral_index.
         _, eigenvalues, results = goe
-        assert abs(results["index"].estimate - np.mean(eigenvalues < 0)) < 0.05
+        index = results["index"]
+        dense = np.mean(eigenvalues < -float(index.tau))
+        assert float(index.tau) == pytest.approx(1e-3 * np.max(np.abs(eigenvalues)), rel=0.02)
+        assert abs(index.estimate - dense) < 0.05
+        se = float(index.standard_error)
+        assert float(index.lower) - 3 * se <= dense <= float(index.upper) + 3 * se
 
     def test_mlp_index_fraction(self, mlp):
         _, eigenvalues, results = mlp
-        dense = np.mean(eigenvalues < 0)
+        index = results["index"]
+        dense = np.mean(eigenvalues < -float(index.tau))
         assert 0.0 < dense < 0.5  # the test point is a genuine saddle-like point
-        assert abs(results["index"].estimate - dense) < 0.05
+        assert abs(index.estimate - dense) <= float(index.bias_bound) + 3 * index.standard_error
+        assert bool(index.ill_conditioned) or abs(index.estimate - dense) < 0.05
 
     def test_mean_eigenvalue(self, goe):
         _, eigenvalues, results = goe

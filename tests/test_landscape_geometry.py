@@ -2,6 +2,8 @@
 """Tests for landscape/geometry: filter-normalised directions, 1D/2D slices, interpolation and
 trained mode-connecting curves (closed forms on quadratics; a small net trained from two seeds)."""
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -38,6 +40,43 @@ def test_filter_normalize_gives_each_filter_the_parameter_filter_norm():
     assert ls.filter_normalize(direction, params, normalization="none") is direction
     with pytest.raises(ValueError, match="^normalization"):
         ls.filter_normalize(direction, params, normalization="unit")
+
+
+def test_filter_normalize_kernel_layouts_against_hand_computed_normalisation():
+    """A flax [in, out] kernel and its PyTorch [out, in] transpose give the same (transposed)
+    direction, each matching the by-hand normalisation d_f/‖d_f‖·‖θ_f‖ over output filters."""
+    theta = np.array([[3.0, 0.0, 1.0], [4.0, 2.0, 2.0]])  # flax [in=2, out=3]
+    direction = np.array([[1.0, 1.0, 0.0], [1.0, -1.0, 3.0]])
+    # By hand, filter f = column f: ‖θ_f‖ = 5, 2, √5; ‖d_f‖ = √2, √2, 3.
+    want = np.array([[5 / math.sqrt(2), 2 / math.sqrt(2), 0.0],
+                     [5 / math.sqrt(2), -2 / math.sqrt(2), math.sqrt(5.0)]])
+    flax = ls.filter_normalize({"w": jnp.asarray(direction)}, {"w": jnp.asarray(theta)})
+    np.testing.assert_allclose(np.asarray(flax["w"]), want, rtol=1e-6)
+    torch = ls.filter_normalize({"w": jnp.asarray(direction.T)}, {"w": jnp.asarray(theta.T)},
+                                kernel_layout="torch")
+    np.testing.assert_allclose(np.asarray(torch["w"]), want.T, rtol=1e-6)
+    # A PyTorch weight read as flax is normalised over the wrong axis (per input, not output).
+    wrong = ls.filter_normalize({"w": jnp.asarray(direction.T)}, {"w": jnp.asarray(theta.T)})
+    assert not np.allclose(np.asarray(wrong["w"]), want.T, rtol=1e-3)
+    # Conv2d [out, in, h, w] against flax Conv [h, w, in, out]: the same filters.
+    key1, key2 = jax.random.split(jax.random.key(3))
+    conv = jax.random.normal(key1, (3, 3, 2, 4))
+    d_conv = jax.random.normal(key2, (3, 3, 2, 4))
+    to_torch = (3, 2, 0, 1)
+    f = ls.filter_normalize(d_conv, conv)
+    t = ls.filter_normalize(jnp.transpose(d_conv, to_torch), jnp.transpose(conv, to_torch),
+                            kernel_layout="torch")
+    np.testing.assert_allclose(np.asarray(t), np.asarray(jnp.transpose(f, to_torch)), rtol=1e-6)
+    norms = np.sqrt(np.sum(np.asarray(t) ** 2, axis=(1, 2, 3)))
+    np.testing.assert_allclose(norms, np.sqrt(np.sum(np.asarray(conv) ** 2, axis=(0, 1, 2))),
+                               rtol=1e-6)
+    # random_direction takes the layout too; a bad layout names the parameter.
+    r = ls.random_direction(jax.random.key(1), {"w": jnp.asarray(theta.T)}, kernel_layout="torch")
+    np.testing.assert_allclose(np.linalg.norm(np.asarray(r["w"]), axis=1),
+                               np.linalg.norm(theta, axis=0), rtol=1e-6)
+    with pytest.raises(ValueError, match="^kernel_layout"):
+        ls.filter_normalize({"w": jnp.asarray(direction)}, {"w": jnp.asarray(theta)},
+                            kernel_layout="jax")
 
 
 def test_random_direction_is_reproducible_and_dtype_independent():

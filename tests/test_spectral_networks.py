@@ -8,6 +8,7 @@ float32 through Hessian-vector products, inside one jitted function per network.
 """
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -125,7 +126,23 @@ def network(request):
     hessian = _dense_hessian(loss, params, x, y)
     eigenvalues = np.linalg.eigvalsh(hessian)
     results = jax.device_get(_tools(loss)(params, x, y, jax.random.key(1)))
+    results.update(_extremes(loss, params, x, y, jax.random.key(2)))
     return request.param, hessian, eigenvalues, results
+
+
+def _extremes(loss, params, x, y, key):
+    """The extreme eigenvalues at the defaults (Lanczos until the Ritz residual is at most
+    1e-4·‖H‖), and at the old default of 21 steps: eager calls, one compiled program each (a
+    separate program per while loop: two LAPACK eigensolvers never run concurrently)."""
+    _, _, hvp = value_grad_and_hvp(loss, params, x, y)
+    op = ls.LinearOperator(hvp, params)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = ls.bottom_eigenvalues(op, None, key, num_steps=21)
+    warned = any(issubclass(w.category, RuntimeWarning) for w in caught)
+    return {"bottom": ls.bottom_eigenvalues(op, None, key),
+            "top_default": ls.top_eigenvalues(op, None, key),
+            "bottom_21": old, "bottom_21_warned": warned}
 
 
 def test_index_at_tau_matches_dense(network):
@@ -154,7 +171,38 @@ def test_index_at_tau_matches_dense(network):
     assert float(results["index"].tau) == pytest.approx(1e-3 * norm, rel=1e-3)
     near = np.mean(np.abs(eigenvalues) <= float(results["index"].tau))
     assert near > 0.4, name  # a trained net: much of the spectrum is near zero
+    for index in (results["index"], results["index_fine"]):
+        near = np.mean(np.abs(eigenvalues) <= float(index.tau))
+        print(name, f"near-zero mass dense={near:.3f} est={float(index.near_zero_mass):.3f} "
+              f"[{float(index.near_zero_lower):.3f}, {float(index.near_zero_upper):.3f}]")
+        # The Gauss–Radau bracket at ±τ holds the dense mass in [−τ, τ] (up to the sampling of
+        # 8 probes, a few hundredths), and at the default τ its midpoint is within 0.05.
+        assert float(index.near_zero_lower) - 0.05 <= near <= float(index.near_zero_upper) + 0.05
+    near = np.mean(np.abs(eigenvalues) <= float(results["index"].tau))
     assert float(results["index"].near_zero_mass) == pytest.approx(near, abs=0.05), name
+
+
+def test_extreme_eigenvalues_within_one_percent_at_the_defaults(network):
+    """bottom_eigenvalues / top_eigenvalues with no step count: within 1% of the dense λ_min and
+    λ_max (λ_min is ~0.3% of ‖H‖ here, the hard case) and converged; the old fixed 21 steps is
+    off, and its `converged` flag says so."""
+    name, _, eigenvalues, results = network
+    norm = np.max(np.abs(eigenvalues))
+    bottom, top, old = results["bottom"], results["top_default"], results["bottom_21"]
+    print(name, f"λ_min dense {eigenvalues[0]:.5g}, default {float(bottom.eigenvalues[0]):.5g} "
+          f"({int(bottom.num_steps)} steps), 21 steps {float(old.eigenvalues[0]):.5g}; λ_max "
+          f"dense {eigenvalues[-1]:.5g}, default {float(top.eigenvalues[0]):.5g} "
+          f"({int(top.num_steps)} steps)")
+    assert bool(bottom.converged) and bool(top.converged), name
+    assert float(bottom.eigenvalues[0]) == pytest.approx(eigenvalues[0], rel=0.01), name
+    assert float(top.eigenvalues[0]) == pytest.approx(eigenvalues[-1], rel=0.01), name
+    # The tolerance met: measured residual + rounding term ≤ (1e-4 + √N·ε)·‖H‖, truly.
+    rounding = math.sqrt(eigenvalues.size) * np.finfo(np.float32).eps * norm
+    assert float(bottom.residuals[0]) <= 1e-4 * norm + 2 * rounding, name
+    assert int(bottom.num_steps) <= ls.spectral.lanczos.DEFAULT_MAX_STEPS, name
+    assert abs(float(old.eigenvalues[0]) / eigenvalues[0] - 1.0) > 0.01, name
+    assert not bool(old.converged), name
+    assert results["bottom_21_warned"], name  # eagerly, a RuntimeWarning says so
 
 
 def test_top_eigenpairs_and_honest_residuals(network):

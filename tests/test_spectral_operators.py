@@ -96,6 +96,56 @@ def test_operators_are_plain_callables_and_carry_like():
     assert jax.tree.structure(op(params)) == jax.tree.structure(params)
 
 
+def test_every_tool_accepts_like_none_for_an_operator():
+    """Each tool that takes (matvec, like) gives the same answer for (op, None) and
+    (op.matvec, op.like); diagonal_share used to raise (issue: dimension of like (0))."""
+    a = jnp.asarray(np.diag(np.arange(1.0, 7.0)) + 0.1, jnp.float32)
+    like = {"u": jnp.zeros((2, 2)), "v": jnp.zeros(2)}
+
+    def matvec(t):
+        out = a @ jnp.concatenate([t["u"].ravel(), t["v"]])
+        return {"u": out[:4].reshape(2, 2), "v": out[4:]}
+
+    op = ls.LinearOperator(matvec, like)
+    key = jax.random.key(0)
+    calls = {
+        "diagonal_share": lambda m, l: ls.diagonal_share(m, l, key, num_columns=3),
+        "diagonal_share (exact)": lambda m, l: ls.diagonal_share(m, l, exact=True),
+        "hutchinson_trace": lambda m, l: ls.hutchinson_trace(m, l, key, num_samples=4),
+        "hutchinson_diagonal": lambda m, l: ls.hutchinson_diagonal(m, l, key, num_samples=4),
+        "hutchpp_trace": lambda m, l: ls.hutchpp_trace(m, l, key, num_matvecs=6),
+        "hutchpp_diagonal": lambda m, l: ls.hutchpp_diagonal(m, l, key, num_matvecs=6),
+        "lanczos": lambda m, l: ls.lanczos(m, l, key, num_steps=3),
+        "eigenpairs": lambda m, l: ls.eigenpairs(m, l, key, num_steps=6),
+        "top_eigenvalues": lambda m, l: ls.top_eigenvalues(m, l, key, num_steps=6),
+        "bottom_eigenvalues": lambda m, l: ls.bottom_eigenvalues(m, l, key, num_steps=6),
+        "lanczos_tridiagonals": lambda m, l: ls.lanczos_tridiagonals(m, l, key, num_probes=2,
+                                                                     num_steps=3),
+        "lanczos_quadrature": lambda m, l: ls.lanczos_quadrature(m, l, key, num_probes=2,
+                                                                 num_steps=3),
+        "spectral_density": lambda m, l: ls.spectral_density(m, l, key, num_probes=2,
+                                                             num_steps=3, num_points=5),
+        "log_spectral_density": lambda m, l: ls.log_spectral_density(m, l, key, num_probes=2,
+                                                                     num_steps=3, num_points=5),
+        "spectral_index": lambda m, l: ls.spectral_index(m, l, key, num_probes=2, num_steps=3),
+        "index_fraction": lambda m, l: ls.index_fraction(m, l, key, num_probes=2, num_steps=3),
+        "mean_eigenvalue": lambda m, l: ls.mean_eigenvalue(m, l, key, num_samples=4),
+        "layer_blocks": lambda m, l: {
+            k: b(jax.tree.map(lambda t: jnp.ones(t.shape, t.dtype), b.like))
+            for k, b in ls.layer_blocks(m, l).items()},
+    }
+    for name, call in calls.items():
+        with_none, with_like = call(op, None), call(matvec, like)
+        for x, y in zip(jax.tree.leaves(with_none), jax.tree.leaves(with_like)):
+            np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-6, err_msg=name)
+    # The exact share of this matrix, by hand: Σ|a_ii| / Σ|a_ij|.
+    dense = np.abs(np.asarray(a))
+    np.testing.assert_allclose(float(ls.diagonal_share(op, None, exact=True).share),
+                               np.trace(dense) / dense.sum(), rtol=1e-6)
+    with pytest.raises(ValueError, match="^like"):
+        ls.diagonal_share(matvec, None, exact=True)
+
+
 def test_block_operator_is_the_dense_diagonal_block():
     rng = np.random.default_rng(3)
     a = rng.normal(size=(7, 7))
@@ -173,8 +223,11 @@ def test_nan_matvec_gives_nan_everywhere():
         }
 
     out = jax.device_get(everything())
-    assert bool(out["index"].ill_conditioned)
-    out["index"] = out["index"]._replace(ill_conditioned=np.nan)
+    for name in ("index", "fraction"):
+        assert bool(out[name].ill_conditioned)
+        out[name] = out[name]._replace(ill_conditioned=np.nan)
+    assert not bool(out["top"].converged)
+    out["top"] = out["top"]._replace(converged=np.nan, num_steps=np.nan)
     out["density"] = out["density"].density  # (sigma was given: it stays 0.1)
     for name, value in out.items():
         leaves = [np.asarray(x) for x in jax.tree.leaves(value)]
@@ -285,10 +338,22 @@ def test_issue13_sigma_threshold_depth_values():
     like, key, a = jnp.zeros(4), jax.random.key(0), jnp.diag(jnp.array([-2.0, -1.0, 1.0, 2.0]))
     with pytest.raises(ValueError, match="^threshold"):
         ls.index_fraction(lambda v: a @ v, like, key, num_steps=4, threshold=float("nan"))
-    # ±∞ cuts count every eigenvalue or none (exactly, whatever the quadrature).
-    for t, expected in ((float("inf"), 1.0), (float("-inf"), 0.0)):
-        est = ls.index_fraction(lambda v: a @ v, like, key, num_probes=2, num_steps=4, threshold=t)
-        np.testing.assert_allclose(float(est.estimate), expected, atol=1e-6)
+    # index_fraction is the bracketed count below −τ: a cut t ≤ 0 is τ = −t; a positive or
+    # infinite cut, or both tau and threshold, is a ValueError.
+    for bad in (float("inf"), float("-inf"), 0.5):
+        with pytest.raises(ValueError, match="^threshold"):
+            ls.index_fraction(lambda v: a @ v, like, key, num_steps=4, threshold=bad)
+    with pytest.raises(ValueError, match="tau or threshold"):
+        ls.index_fraction(lambda v: a @ v, like, key, num_steps=4, tau=1.0, threshold=-1.0)
+    est = ls.index_fraction(lambda v: a @ v, like, key, num_probes=64, num_steps=4,
+                            threshold=-1.5)
+    assert isinstance(est, ls.SpectralIndex)
+    same = ls.spectral_index(lambda v: a @ v, like, key, num_probes=64, num_steps=4, tau=1.5)
+    for x, y in zip(est, same):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+    np.testing.assert_allclose(float(est.tau), 1.5)
+    assert abs(float(est.estimate) - 0.25) < 4 * float(est.standard_error)  # one λ of 4
+    np.testing.assert_allclose(float(est.bias_bound), 0.0, atol=1e-5)  # 4 steps, N = 4: exact
     with pytest.raises(ValueError, match="^depth"):
         ls.layer_blocks(lambda v: v, {"a": jnp.zeros(2)}, depth=-1)
     with pytest.raises(TypeError, match="^depth"):

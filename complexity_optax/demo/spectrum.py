@@ -145,6 +145,8 @@ def analyse_hessian(params, x, y, key, *, loss_fn, probes, steps, samples, colum
         "index_bias": thresholded.bias_bound, "index_lower": thresholded.lower,
         "index_upper": thresholded.upper, "tau": thresholded.tau,
         "near_zero_mass": thresholded.near_zero_mass,
+        "near_zero_lower": thresholded.near_zero_lower,
+        "near_zero_upper": thresholded.near_zero_upper, "top_converged": top.converged,
         "index_ill_conditioned": thresholded.ill_conditioned, "index_at_zero": index_at_zero,
         "mean": mean.estimate, "mean_se": mean.standard_error, "share": share.share,
         "m1": m1, "m2": m2,
@@ -258,6 +260,8 @@ def run_spectrum(config: SpectrumConfig) -> dict[str, Any]:
         "index_tau": float(stats["tau"]),
         "index_relative_tau": landscape.spectral.index.DEFAULT_RELATIVE_TAU,
         "near_zero_mass": float(stats["near_zero_mass"]),
+        "near_zero_bracket": [float(stats["near_zero_lower"]), float(stats["near_zero_upper"])],
+        "top_converged": bool(stats["top_converged"]),
         "index_ill_conditioned": bool(stats["index_ill_conditioned"]),
         "index_at_zero_unreliable": float(stats["index_at_zero"]),
         "mean_eigenvalue": float(stats["mean"]),
@@ -302,7 +306,8 @@ def format_report(document: dict[str, Any]) -> str:
         f"{c['lanczos_steps']} steps)"),
         (f"  threshold τ               {document['index_tau']:.3g}   "
         f"(= {document['index_relative_tau']:g}·‖H‖)"),
-        f"  near-zero mass |λ| ≤ τ    {document['near_zero_mass']:.4f}"
+        f"  near-zero mass |λ| ≤ τ    {document['near_zero_mass']:.4f}   (Gauss–Radau bracket "
+        f"[{document['near_zero_bracket'][0]:.4f}, {document['near_zero_bracket'][1]:.4f}])"
         + ("   WARNING: the count below −τ is ill-conditioned at this τ and step count"
            if document["index_ill_conditioned"] else "")
         + f"   (the sign count at 0, {document['index_at_zero_unreliable']:.3f}, is not "
@@ -316,6 +321,24 @@ def format_report(document: dict[str, Any]) -> str:
         f"{sc['radius']:.4g}"),
         textwrap.fill(sc["caption"], width=100, initial_indent="  ", subsequent_indent="  "),
     ])
+
+
+def index_title(document: dict[str, Any]) -> str:
+    """The index as a figure shows it: the estimate with its τ, its bracket and, when set, the
+    ill-conditioning warning (the same facts as the text report).
+
+    Examples:
+      >>> index_title({"index_fraction": 0.135, "index_tau": 0.0021, "index_relative_tau": 1e-3,
+      ...              "index_bracket": [0.12, 0.15], "index_ill_conditioned": True})
+      'index α(τ) = #{λ < −τ}/N = 0.135 [0.120, 0.150] at τ = 0.0021 (1e-03·‖H‖), ILL-CONDITIONED at this τ'
+    """
+    low, high = document["index_bracket"]
+    text = (f"index α(τ) = #{{λ < −τ}}/N = {document['index_fraction']:.3f} "
+            f"[{low:.3f}, {high:.3f}] at τ = {document['index_tau']:.2g} "
+            f"({document['index_relative_tau']:.0e}·‖H‖)")
+    if document["index_ill_conditioned"]:
+        text += ", ILL-CONDITIONED at this τ"
+    return text
 
 
 def plot_spectrum(document: dict[str, Any], path: str) -> str:
@@ -348,11 +371,10 @@ def plot_spectrum(document: dict[str, Any], path: str) -> str:
             ax.set_title("linear scale")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Hessian spectrum of the digits MLP ({c['parameters']} parameters) after "
-                 f"{c['epochs']} epochs of {c['method']}: index fraction "
-                 f"{document['index_fraction']:.3f}, mean eigenvalue "
-                 f"{document['mean_eigenvalue']:.3g}", fontsize=10)
+                 f"{c['epochs']} epochs of {c['method']}\n{index_title(document)}; mean "
+                 f"eigenvalue {document['mean_eigenvalue']:.3g}", fontsize=10)
     fig.text(0.01, 0.01, textwrap.fill(sc["caption"], width=170), fontsize=8.5, va="bottom")
-    fig.tight_layout(rect=(0, 0.08, 1, 0.95))
+    fig.tight_layout(rect=(0, 0.08, 1, 0.92))
     report.save_figure(fig, path, dpi=110)  # atomic: a temporary file, then os.replace
     plt.close(fig)
     return path
@@ -421,6 +443,7 @@ __all__ = [
     "add_arguments",
     "analyse_hessian",
     "compare_with_semicircle",
+    "index_title",
     "run_command",
     "run_spectrum",
 ]

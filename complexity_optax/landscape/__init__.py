@@ -59,7 +59,6 @@ from complexity_optax.landscape.spectral.lanczos import top_eigenvalues
 from complexity_optax.landscape.spectral.density import SpectralDensity
 from complexity_optax.landscape.spectral.density import SpectralQuadrature
 from complexity_optax.landscape.spectral.density import gaussian_smoothed_density
-from complexity_optax.landscape.spectral.density import index_fraction
 from complexity_optax.landscape.spectral.density import lanczos_quadrature
 from complexity_optax.landscape.spectral.density import mean_eigenvalue
 from complexity_optax.landscape.spectral.density import spectral_density
@@ -69,6 +68,7 @@ from complexity_optax.landscape.spectral.density import log_spectral_density
 from complexity_optax.landscape.spectral.lanczos import bottom_eigenvalues
 from complexity_optax.landscape.spectral.lanczos import eigenpairs
 from complexity_optax.landscape.spectral.index import SpectralIndex
+from complexity_optax.landscape.spectral.index import index_fraction
 from complexity_optax.landscape.spectral.index import spectral_index
 from complexity_optax.landscape.spectral.linear_operator import LinearOperator
 from complexity_optax.landscape.spectral.operators import fisher_operator

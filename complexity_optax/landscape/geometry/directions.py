@@ -36,23 +36,28 @@ __all__ = [
 ]
 
 NORMALIZATIONS = ("filter", "layer", "none")
+KERNEL_LAYOUTS = ("flax", "torch")
 
 
-def _filter_norms(x: jax.Array) -> jax.Array:
-    """Norms of the filters of one leaf, broadcastable against it: one per index of the last axis.
+def _filter_norms(x: jax.Array, kernel_layout: str = "flax") -> jax.Array:
+    """Norms of the filters of one leaf, broadcastable against it: one per output index.
 
     A flax kernel stores inputs first and outputs last (`Dense`: `[in, out]`, `Conv`:
     `[h, w, in, out]`), so a filter (one output unit or channel) is a slice along the last axis.
+    A PyTorch weight stores outputs first (`Linear`: `[out, in]`, `Conv2d`: `[out, in, h, w]`),
+    so there a filter is a slice along the first axis.
     """
-    axes = tuple(range(x.ndim - 1))
+    output_axis = x.ndim - 1 if kernel_layout == "flax" else 0
+    axes = tuple(a for a in range(x.ndim) if a != output_axis)
     return jnp.sqrt(jnp.sum(jnp.square(x), axis=axes, keepdims=True))
 
 
 def filter_normalize(direction: PyTree, params: PyTree, *, normalization: str = "filter",
-                     ignore_vectors: bool = True) -> PyTree:
+                     ignore_vectors: bool = True, kernel_layout: str = "flax") -> PyTree:
     r"""Rescales a direction so that each filter has the norm of the matching filter of `params`.
 
-    For every leaf with at least two axes and every filter $f$ (a slice along the last axis):
+    For every leaf with at least two axes and every filter $f$ (one output unit or channel: a
+    slice along the output axis, the last one for flax kernels, the first for PyTorch weights):
 
     $$
     d_f \leftarrow \frac{d_f}{\lVert d_f\rVert}\,\lVert\theta_f\rVert .
@@ -68,6 +73,11 @@ def filter_normalize(direction: PyTree, params: PyTree, *, normalization: str = 
       params: the parameters $\theta$ whose scale the direction takes.
       normalization: `"filter"`, `"layer"` or `"none"`.
       ignore_vectors: whether leaves with fewer than two axes get a zero direction.
+      kernel_layout: where the output axis of a kernel is, which decides what a filter is:
+        `"flax"` (default: outputs last, `Dense` `[in, out]`, `Conv` `[h, w, in, out]`) or
+        `"torch"` (outputs first, `Linear` `[out, in]`, `Conv2d` `[out, in, h, w]`). A
+        PyTorch-layout weight normalised as `"flax"` gets one norm per *input* column, the
+        wrong filters. Applies to every leaf of the pytree; only `"filter"` uses it.
 
     Returns:
       The normalised direction, a pytree like `params`.
@@ -78,11 +88,15 @@ def filter_normalize(direction: PyTree, params: PyTree, *, normalization: str = 
       >>> d = filter_normalize({"w": jnp.ones((2, 2)), "b": jnp.ones(2)}, params)
       >>> [round(float(v), 4) for v in jnp.linalg.norm(d["w"], axis=0)], d["b"].tolist()
       ([5.0, 1.0], [0.0, 0.0])
+      >>> d = filter_normalize({"w": jnp.ones((2, 2))}, {"w": params["w"]}, kernel_layout="torch")
+      >>> [round(float(v), 4) for v in jnp.linalg.norm(d["w"], axis=1)]  # rows are filters
+      [3.0, 4.1231]
 
     References:
       Li et al., *Visualizing the loss landscape of neural nets*, NeurIPS 2018, §4.
     """
     checks.check_choice("normalization", normalization, NORMALIZATIONS)
+    checks.check_choice("kernel_layout", kernel_layout, KERNEL_LAYOUTS)
     if normalization == "none":
         return direction
 
@@ -94,7 +108,8 @@ def filter_normalize(direction: PyTree, params: PyTree, *, normalization: str = 
                 return jnp.zeros_like(d)
             d_norm, p_norm = jnp.linalg.norm(d), jnp.linalg.norm(p)
         elif normalization == "filter":
-            d_norm, p_norm = _filter_norms(d), _filter_norms(p)
+            d_norm = _filter_norms(d, kernel_layout)
+            p_norm = _filter_norms(p, kernel_layout)
         else:
             d_norm, p_norm = jnp.linalg.norm(d), jnp.linalg.norm(p)
         safe = jnp.where(d_norm > 0, d_norm, 1.0)
@@ -104,7 +119,7 @@ def filter_normalize(direction: PyTree, params: PyTree, *, normalization: str = 
 
 
 def random_direction(key: jax.Array, params: PyTree, *, normalization: str = "filter",
-                     ignore_vectors: bool = True) -> PyTree:
+                     ignore_vectors: bool = True, kernel_layout: str = "flax") -> PyTree:
     r"""A Gaussian direction shaped like `params`, filter-normalised (Li et al. 2018).
 
     Draws $d \sim N(0, I)$ leaf by leaf (one key per leaf, in float32 and then cast, so one key
@@ -115,6 +130,8 @@ def random_direction(key: jax.Array, params: PyTree, *, normalization: str = "fi
       params: the parameters (any pytree of floating arrays).
       normalization: `"filter"` (default), `"layer"` or `"none"`.
       ignore_vectors: zero direction on leaves with fewer than two axes (default, as Li et al.).
+      kernel_layout: `"flax"` (default, outputs last) or `"torch"` (outputs first); see
+        `filter_normalize`.
 
     Returns:
       A pytree like `params`.
@@ -130,20 +147,22 @@ def random_direction(key: jax.Array, params: PyTree, *, normalization: str = "fi
       Li et al., *Visualizing the loss landscape of neural nets*, NeurIPS 2018.
     """
     checks.check_choice("normalization", normalization, NORMALIZATIONS)
+    checks.check_choice("kernel_layout", kernel_layout, KERNEL_LAYOUTS)
     if not jax.tree.leaves(params):
         raise ValueError("params must contain at least one array leaf")
     return _random_direction(key, params, normalization=normalization,
-                             ignore_vectors=ignore_vectors)
+                             ignore_vectors=ignore_vectors, kernel_layout=kernel_layout)
 
 
-@functools.partial(jax.jit, static_argnames=("normalization", "ignore_vectors"))
-def _random_direction(key, params, *, normalization, ignore_vectors):
+@functools.partial(jax.jit, static_argnames=("normalization", "ignore_vectors", "kernel_layout"))
+def _random_direction(key, params, *, normalization, ignore_vectors, kernel_layout):
     leaves, treedef = jax.tree.flatten(params)
     keys = jax.random.split(key, len(leaves))
     draws = [jax.random.normal(k, jnp.shape(p), jnp.float32).astype(jnp.result_type(p))
              for k, p in zip(keys, leaves)]
     return filter_normalize(jax.tree.unflatten(treedef, draws), params,
-                            normalization=normalization, ignore_vectors=ignore_vectors)
+                            normalization=normalization, ignore_vectors=ignore_vectors,
+                            kernel_layout=kernel_layout)
 
 
 def eigenvector_directions(eigenvectors: PyTree) -> list[PyTree]:

@@ -344,7 +344,7 @@ def complexity_constant_q(f0, f1, f2, n=None):
     return _check_finite_result(q, "f0, f1, f2", "Q_N = (1 + 2/N) f0/f2 - (f1/f2)^2")
 
 
-def complexity_matrix(f0, f1, f2):
+def complexity_matrix(f0, f1, f2, n=None):
     r"""The $2\times2$ matrix $M$ of the quadratic complexity $\Sigma = C_1 - \tfrac12 C_2 u^\top M u$.
 
     Derived in the module docstring ($u = (\varepsilon, \bar\lambda)$, $C_2 = 1/(f''(0) Q)$):
@@ -354,6 +354,18 @@ def complexity_matrix(f0, f1, f2):
     \qquad u^\top M u = \varepsilon^2 - 2\frac{f'(0)}{f''(0)}\varepsilon\bar\lambda
      + \frac P2 \bar\lambda^2 .
     $$
+
+    **Finite $N$** (`n=N`). With the finite-$N$ covariance
+    $C_N = \begin{pmatrix} f(0) & f'(0) \\ f'(0) & (1 + 2/N) f''(0)\end{pmatrix}$ the same algebra
+    ($\det C_N = f''(0)^2 Q_N$; the $\bar\lambda^2$ coefficient $f(0)/f''(0) - Q_N/2 = P_N/2$)
+    gives, with $C_2 = 1/(f''(0) Q_N)$,
+
+    $$
+    M_N = \begin{pmatrix} 1 + 2/N & -f'(0)/f''(0) \\ -f'(0)/f''(0) & P_N/2 \end{pmatrix},
+    $$
+
+    so that $\tfrac12 C_2\, u^\top M_N u = \tfrac12 u^\top C_N^{-1} u - \bar\lambda^2/(4 f''(0))$
+    exactly; `n=None` is the limit $N \to \infty$ above.
 
     This is the source paper's eq. (14). Its eq. (16) prints $-f'(0)/f(0)$ off the diagonal, a
     typo: for $f(s) = 1/(1+s)$ at $u = (0.3, -0.4)$ it would give $\Sigma - C_1 = +0.090$
@@ -366,6 +378,8 @@ def complexity_matrix(f0, f1, f2):
       f0: $f(0) > 0$.
       f1: $f'(0) < 0$.
       f2: $f''(0) > 0$, with $f(0) f''(0) \ge f'(0)^2$.
+      n: the dimension $N \ge 2$, or `None` for $N \to \infty$ (pair it with
+        `complexity_constant_q(f0, f1, f2, n=N)` for $C_2$).
 
     Returns:
       $M$ as a `(2, 2)` array (with the broadcast batch shape of the arguments in front).
@@ -373,15 +387,18 @@ def complexity_matrix(f0, f1, f2):
     Examples:
       >>> complexity_matrix(1.0, -1.0, 2.0).tolist()  # f(s) = 1/(1+s): P = 3/4
       [[1.0, 0.5], [0.5, 0.375]]
+      >>> complexity_matrix(1.0, -1.0, 2.0, n=4).tolist()  # 1 + 2/4; P_4 = 1/4 + 1/4
+      [[1.5, 0.5], [0.5, 0.25]]
 
     References:
       Richemond and Guo, arXiv:1902.02881, eqs. (14)-(16); Bray and Dean, PRL 98, 150201 (2007).
     """
-    p = complexity_constant_p(f0, f1, f2)
+    p = complexity_constant_p(f0, f1, f2, n=n)
     f0, f1, f2 = _float(f0), _float(f1), _float(f2)
     off = -f1 / f2
     one = jnp.ones_like(off)
-    rows = [jnp.stack([one, off], axis=-1), jnp.stack([off, p / 2.0 * one], axis=-1)]
+    grow = 1.0 if n is None else 1.0 + 2.0 / n
+    rows = [jnp.stack([grow * one, off], axis=-1), jnp.stack([off, p / 2.0 * one], axis=-1)]
     return jnp.stack(rows, axis=-2)
 
 

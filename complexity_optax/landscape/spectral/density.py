@@ -1,5 +1,8 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""Stochastic Lanczos quadrature (SLQ): spectral density, index fraction and mean eigenvalue.
+"""Stochastic Lanczos quadrature (SLQ): spectral density and mean eigenvalue.
+
+The index (the fraction of eigenvalues below a threshold) is in `index.py` (`spectral_index`,
+`index_fraction`): a bare quadrature count is biased where the spectrum is dense.
 
 For a symmetric `A = Σ_i λ_i u_i u_iᵀ` on `N` scalars and a unit random vector `q`, the
 spectral measure `μ_q = Σ_i (u_iᵀq)² δ_{λ_i}` has expectation the empirical eigenvalue
@@ -413,70 +416,6 @@ def _log_density(quadrature: SpectralQuadrature, num_probes: int, floor: Any, nu
     return SpectralDensity(grid, density, nodes, weights, sigma)
 
 
-def index_fraction(
-    matvec: MatVec,
-    like: Any,
-    key: jax.Array,
-    *,
-    num_probes: int = 8,
-    num_steps: int = 64,
-    threshold: float = 0.0,
-    batch_size: int | None = None,
-) -> _hutchinson.StochasticEstimate:
-    r"""The fraction `α` of eigenvalues below `threshold` (the index, for `threshold = 0`).
-
-    $$
-    \alpha = \frac{1}{N}\#\{i : \lambda_i < t\}
-    \approx \frac{1}{P}\sum_{p}\sum_{j:\,\theta_{pj} < t} w_{pj},
-    $$
-
-    the SLQ estimate of `tr 1(A < t) / N`. The quadrature of a step function converges slowly
-    in `m` (error `O(1/m)` per probe near a dense part of the spectrum), so use `m` of a
-    few tens or more. The standard error is over probes only: it does not contain the
-    quadrature's bias, which on trained networks (a large cluster of eigenvalues at 0) dominates
-    at `t = 0`. Prefer `spectral_index`, which counts below `−τ` and brackets the bias. A
-    non-finite product gives NaN.
-
-    Args:
-      matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
-      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`.
-      key: a PRNG key.
-      num_probes: number of random probes `P`.
-      num_steps: Lanczos steps per probe `m`.
-      threshold: the cut `t`, a real number (±∞ allowed: α = 0 or 1); a string is a
-        `TypeError` and NaN a `ValueError` naming `threshold`, raised before any product.
-      batch_size: probes run together with `vmap` (`None`: one after the other).
-
-    Returns:
-      `StochasticEstimate(estimate, standard_error)` (standard error `inf` for one probe).
-
-    Examples:
-      >>> import jax, jax.numpy as jnp
-      >>> a = jnp.diag(jnp.array([-2.0, -1.0, 1.0, 2.0, 3.0]))
-      >>> est = index_fraction(lambda v: a @ v, jnp.zeros(5), jax.random.key(0),
-      ...                      num_probes=64, num_steps=5)
-      >>> bool(abs(est.estimate - 0.4) < 4 * est.standard_error)
-      True
-
-    References:
-      Dauphin et al., *Identifying and attacking the saddle point problem in high-dimensional
-      non-convex optimization*, NeurIPS 2014 (index of critical points); Lin, Saad & Yang, SIAM
-      Review 2016 (spectral counts by SLQ).
-    """
-    checks.check_real("threshold", threshold, allow_inf=True, dtype=None)
-    matvec, like = _checked_tridiagonals(matvec, like, num_probes, num_steps, batch_size)
-
-    def fraction(key, threshold):
-        quadrature = _quadrature(matvec, like, key, num_probes, num_steps, batch_size)
-        below = jnp.where(quadrature.nodes < threshold, quadrature.weights, 0.0)
-        finite = jnp.all(jnp.isfinite(quadrature.nodes) & jnp.isfinite(quadrature.weights),
-                         axis=1)
-        per_probe = jnp.where(finite, jnp.sum(below, axis=1), jnp.nan)
-        return _hutchinson.mean_and_standard_error(per_probe)
-
-    return _linop.compiled_call(fraction, key, threshold)
-
-
 def mean_eigenvalue(
     matvec: MatVec,
     like: Any,
@@ -525,7 +464,6 @@ __all__ = [
     "SpectralQuadrature",
     "gauss_quadrature",
     "gaussian_smoothed_density",
-    "index_fraction",
     "lanczos_quadrature",
     "lanczos_tridiagonals",
     "log_spectral_density",

