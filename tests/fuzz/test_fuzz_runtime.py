@@ -221,6 +221,9 @@ UNUSUAL_TREES = {
     "empty_dict": {},
     "scalar_and_nested": {"a": jnp.asarray(0.5), "b": (jnp.asarray([1.0, -2.0]),
                                                        [jnp.ones((1, 2))])},
+    # round three: size-0 leaves (an empty layer), alone or next to normal ones
+    "size0_leaf": {"a": jnp.zeros((0,))},
+    "size0_and_normal": {"a": jnp.zeros((0, 3)), "b": jnp.asarray([1.0, -2.0])},
 }
 
 

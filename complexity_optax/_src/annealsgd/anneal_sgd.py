@@ -85,10 +85,14 @@ def anneal_sgd(
       https://arxiv.org/abs/1511.06485), 2017 (AnnealSGD).
     """
     checks.check_positive("learning_rate", learning_rate)
+    learning_rate = checks.scalar_schedule("learning_rate", learning_rate)
+    field_scale = checks.scalar_schedule("field_scale", field_scale)
     if not isinstance(sphere, bool):
         raise TypeError(f"sphere must be a bool, got {sphere!r}")
     sgd.check_momentum(momentum)
     check_scale(field_scale, "field_scale")
+    for name, value in (("learning_rate", learning_rate), ("momentum", momentum)):
+        checks.check_scalar(name, value)
     if radius is not None and not sphere:
         raise ValueError(f"radius is only used with sphere=True, got radius={radius!r}")
     field = add_annealed_field(field_scale, key=key, relative_to=relative_to, resample=resample)

@@ -50,28 +50,18 @@ class AnnealedFieldState(NamedTuple):
 
 def as_key(key: Any, name: str = "key") -> jax.Array:
     """`key` as a typed `jax.random` key: an int seed (Python or an integer array, possibly
-    traced by `inject_hyperparams`), a typed key, or a raw `uint32[2]` key."""
-    if isinstance(key, bool):
-        raise TypeError(f"{name} must be a jax.random key or an int seed, got {key!r}")
-    if isinstance(key, (int, np.integer)):
-        return jax.random.key(int(key))
-    if not isinstance(key, (jax.Array, np.ndarray)):
-        raise TypeError(f"{name} must be a jax.random key or an int seed, got {type(key).__name__}")
-    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
-        return key
-    if jnp.issubdtype(key.dtype, jnp.integer) and key.shape == ():
-        return jax.random.key(key)
-    if key.dtype == jnp.uint32 and key.shape == (2,):
-        return jax.random.wrap_key_data(key)
-    raise TypeError(f"{name} must be a jax.random key or an int seed, got an array of dtype "
-                    f"{key.dtype} and shape {key.shape}")
+    traced by `inject_hyperparams`; an int in the int64 range), a typed key, or a raw `uint32[2]`
+    key (`checks.as_key`: a `TypeError`/`ValueError` naming `name` otherwise)."""
+    return checks.as_key(key, name)
 
 
 def check_scale(scale: Any, name: str = "scale") -> None:
     """Raises unless `scale` is a schedule, a traced value or a float in [0, float32 max]."""
     if callable(scale) or checks.is_traced(scale):
+        checks.check_scalar(name, scale)
         return  # a schedule, or a value traced by inject_hyperparams
     checks.check_positive(name, scale, allow_zero=True)
+    checks.check_scalar(name, scale)
     x = checks.concrete_float(scale)
     if x is not None and x > _FLOAT32_MAX:
         raise ValueError(f"{name} must be representable in float32 (<= {_FLOAT32_MAX:.4g}), got "
@@ -83,6 +73,13 @@ def _add_scaled(g: jax.Array, gamma: jax.Array, h: jax.Array) -> jax.Array:
     dtype = tree_lib.compute_dtype(jnp.result_type(g))
     out = g.astype(dtype) + gamma.astype(dtype) * h.astype(dtype)
     return out.astype(jnp.result_type(g))
+
+
+def _norm(tree: Any) -> jax.Array:
+    """`tree_lib.tree_norm` over the leaves with at least one element: size-0 leaves (an empty
+    layer) add nothing to a norm, and a tree of only size-0 leaves has norm 0 (the field is then
+    a no-op: nothing to add it to)."""
+    return tree_lib.tree_norm([x for x in jax.tree.leaves(tree) if jnp.size(x)])
 
 
 def _ratio(numerator: jax.Array, denominator: jax.Array) -> jax.Array:
@@ -119,12 +116,16 @@ def add_annealed_field(
     * `None`: $c_t = 1$, the absolute field of Chaudhari & Soatto ($\lVert\gamma h\rVert \approx
       \gamma\sqrt N$, which for a network depends on its size: tune $\gamma$ per model).
 
+    Size-0 leaves (an empty layer) add nothing to the norms; a tree with no element at all gets
+    a no-op field. A schedule must return a scalar (an error naming `scale` otherwise).
+
     With `resample=True` a fresh $h$ is drawn at every step from the key kept in the state
     (split at each step): the annealed-noise baseline. A non-finite $\gamma$ is treated as 0.
 
     Args:
       scale: $\gamma \ge 0$ (float, representable in float32) or an optax schedule.
-      key: a `jax.random` key or an int seed (an int stays usable under `inject_hyperparams`).
+      key: a `jax.random` key or an int seed in the int64 range (an int stays usable under
+        `inject_hyperparams`).
       relative_to: `"grad"`, `"params"` or `None` (see above).
       resample: draw a new field at every step instead of keeping it fixed.
 
@@ -153,16 +154,17 @@ def add_annealed_field(
       (resampled noise).
     """
     check_scale(scale)
+    scale = checks.scalar_schedule("scale", scale)
     key = as_key(key)
     checks.check_choice("relative_to", relative_to, RELATIVE_TO)
     if not isinstance(resample, bool):
         raise TypeError(f"resample must be a bool, got {resample!r}")
 
     def init_fn(params):
-        field = draw_like(key, params)
+        field = draw_like(key, params, name="params")
         # A copy of the key: a jitted step that donates its state must not delete the caller's key.
         return AnnealedFieldState(count=jnp.zeros([], jnp.int32), field=field, key=jnp.copy(key),
-                                  field_norm=tree_lib.tree_norm(field))
+                                  field_norm=_norm(field))
 
     def update_fn(updates, state, params=None, **extra_args):
         del extra_args
@@ -171,8 +173,9 @@ def add_annealed_field(
                              "(pass them to update)")
         if resample:
             new_key, draw_key = jax.random.split(state.key)
-            field = optax.tree.cast_like(draw_like(draw_key, updates), state.field)
-            field_norm = tree_lib.tree_norm(field).astype(state.field_norm.dtype)
+            field = optax.tree.cast_like(draw_like(draw_key, updates, name="updates"),
+                                         state.field)
+            field_norm = _norm(field).astype(state.field_norm.dtype)
         else:
             new_key, field, field_norm = state.key, state.field, state.field_norm
         gamma = scale(state.count) if callable(scale) else scale
@@ -180,7 +183,7 @@ def add_annealed_field(
         gamma = jnp.where(jnp.isfinite(gamma), gamma, 0.0)
         if relative_to is not None:
             reference = updates if relative_to == "grad" else params
-            factor = _ratio(tree_lib.tree_norm(reference), field_norm)
+            factor = _ratio(_norm(reference), field_norm)
             gamma = gamma * jnp.where(jnp.isfinite(factor), factor, 0.0).astype(jnp.float32)
         new_updates = jax.tree.map(lambda g, h: _add_scaled(g, gamma, h), updates, field)
         count = optax.safe_increment(state.count)

@@ -19,11 +19,19 @@ with the parameter's name.
 * **Integer limits.** `check_int` takes a `maximum`; `INT32_MAX` bounds the
   integers compared with an int32 step counter.
 
-Schedules (callables) pass unchecked: they are checked by the code that evaluates them.
+Schedules (callables) pass unchecked at construction: `scalar_schedule` wraps a step-count
+schedule so that its output is checked (a scalar real number) where it is evaluated, with an error
+that names the parameter.
+
+* **Scalars.** `check_scalar` rejects a concrete (or traced) array with more than one element where
+  the hyperparameter is one number; `check_pytree` rejects a pytree argument (a gradient, a start
+  point) that is empty, of size 0, or not floating; `as_key` turns an int seed (in the int64
+  range that `jax.random.key` takes) or a key into a typed key, naming the parameter otherwise.
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -382,3 +390,230 @@ def is_traced(value: Any) -> bool:
     import jax
 
     return isinstance(value, jax.core.Tracer)
+
+
+SEED_MIN, SEED_MAX = -(2**63), 2**63 - 1
+"""The int seeds `jax.random.key` takes (int64); others are a `ValueError` naming the parameter."""
+
+
+def check_scalar(name: str, value: Any) -> None:
+    """Raises a `ValueError` unless an array-valued `value` has exactly one element.
+
+    Python numbers, callables (schedules) and `None` pass; a concrete or traced array of shape
+    `()` or `(1,)` passes; any other shape (a vector of learning rates, a size-0 array) is an
+    error here instead of a broadcasting error deep inside an update.
+
+    Examples:
+      >>> import numpy as np
+      >>> check_scalar("learning_rate", np.ones(2))
+      Traceback (most recent call last):
+      ...
+      ValueError: learning_rate must be a scalar, got an array of shape (2,)
+    """
+    if value is None or callable(value) or isinstance(value, (numbers.Number, str, bytes)):
+        return
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return
+    if int(np.prod(shape)) != 1:
+        raise ValueError(f"{name} must be a scalar, got an array of shape {tuple(shape)}")
+
+
+def scalar_output(name: str, out: Any, what: str = "schedule") -> Any:
+    """`out`, the value a schedule returned for `name`, as a shape-`()` jax array.
+
+    A `TypeError` (naming `name`) unless it is a real number, a `ValueError` unless it has exactly
+    one element. Shapes and dtypes are static, so under `jit` this raises at trace time.
+    """
+    import jax.numpy as jnp
+
+    if isinstance(out, (str, bytes)) or out is None or callable(out):
+        raise TypeError(f"{name}: the {what} must return a real number, got {out!r}")
+    try:
+        arr = jnp.asarray(out)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name}: the {what} must return a real number, got {out!r}") from None
+    if arr.dtype == jnp.bool_ or not (jnp.issubdtype(arr.dtype, jnp.integer)
+                                      or jnp.issubdtype(arr.dtype, jnp.floating)):
+        raise TypeError(f"{name}: the {what} must return a real number, got dtype {arr.dtype}")
+    if arr.size != 1:
+        raise ValueError(f"{name}: the {what} must return a scalar, got an array of shape "
+                         f"{tuple(arr.shape)}")
+    return jnp.reshape(arr, ())
+
+
+def is_stateful_schedule(value: Any) -> bool:
+    """Whether `value` is an optax stateful schedule (`init`, `update`, `__call__`)."""
+    return all(callable(getattr(value, attr, None)) for attr in ("init", "update", "__call__"))
+
+
+def scalar_schedule(name: str, value: Any) -> Any:
+    """`value`, or, for a step-count schedule `count -> value`, the schedule wrapped so that each
+    value it returns is checked by `scalar_output` (an error naming `name`, not a reshape error).
+
+    Numbers, arrays and stateful schedules are returned as they are.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> scalar_schedule("learning_rate", lambda count: jnp.ones(2))(0)
+      Traceback (most recent call last):
+      ...
+      ValueError: learning_rate: the schedule must return a scalar, got an array of shape (2,)
+    """
+    if not callable(value) or is_stateful_schedule(value) or getattr(
+            value, "_checked_scalar_schedule", None) == name:
+        return value
+
+    @functools.wraps(value)
+    def schedule(count):
+        return scalar_output(name, value(count))
+
+    schedule._checked_scalar_schedule = name
+    return schedule
+
+
+def check_pytree(name: str, tree: Any, *, allow_empty: bool = False) -> None:
+    """Raises unless `tree` is a pytree of floating arrays (a gradient, a start point).
+
+    * A leaf that is not an array or a number (a string, `None` as the whole tree): `TypeError`.
+    * A leaf of a non-floating dtype (int, bool, complex): `TypeError`.
+    * No leaves, or only leaves of size 0: `ValueError`, unless `allow_empty`.
+
+    Examples:
+      >>> check_pytree("grad", {})
+      Traceback (most recent call last):
+      ...
+      ValueError: grad must hold at least one element, got an empty pytree {}
+    """
+    import jax
+    import jax.numpy as jnp
+
+    leaves = jax.tree.leaves(tree)
+    for leaf in leaves:
+        if isinstance(leaf, (str, bytes, bool, np.bool_)) or not (
+                hasattr(leaf, "dtype") or isinstance(leaf, numbers.Real)):
+            raise TypeError(f"{name} must be a pytree of floating arrays, got a leaf {leaf!r} of "
+                            f"type {type(leaf).__name__}")
+        dtype = jnp.result_type(leaf)
+        if not jnp.issubdtype(dtype, jnp.floating):
+            raise TypeError(f"{name} must be a pytree of floating arrays, got a leaf of dtype "
+                            f"{dtype}")
+    if not allow_empty and sum(int(np.size(leaf)) for leaf in leaves) == 0:
+        raise ValueError(f"{name} must hold at least one element, got an empty pytree "
+                         f"{tree!r}" if not leaves else
+                         f"{name} must hold at least one element, got only size-0 leaves")
+
+
+def tree_size(tree: Any) -> int:
+    """The number of scalars in `tree` (static: shapes are known under `jit`)."""
+    import jax
+
+    return sum(int(np.size(leaf)) for leaf in jax.tree.leaves(tree))
+
+
+def as_key(key: Any, name: str = "key") -> Any:
+    """`key` as a typed `jax.random` key.
+
+    Takes an int seed in `[SEED_MIN, SEED_MAX]` (a Python int or a NumPy integer), a scalar
+    integer array (possibly traced by `inject_hyperparams`), a typed key, or a raw `uint32[2]`
+    key. Anything else is a `TypeError`, a seed out of range a `ValueError`, both naming `name`.
+
+    Examples:
+      >>> as_key(2**64)
+      Traceback (most recent call last):
+      ...
+      ValueError: key must be an int seed in [-9223372036854775808, 9223372036854775807] (int64), got 18446744073709551616
+    """
+    import jax
+    import jax.numpy as jnp
+
+    if isinstance(key, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a jax.random key or an int seed, got {key!r}")
+    if isinstance(key, (numbers.Integral, np.integer)):
+        if not SEED_MIN <= int(key) <= SEED_MAX:
+            raise ValueError(f"{name} must be an int seed in [{SEED_MIN}, {SEED_MAX}] (int64), "
+                             f"got {key!r}")
+        return jax.random.key(int(key))
+    if not isinstance(key, (jax.Array, np.ndarray)):
+        raise TypeError(f"{name} must be a jax.random key or an int seed, got "
+                        f"{type(key).__name__}")
+    if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return key
+    if jnp.issubdtype(key.dtype, jnp.integer) and key.shape == ():
+        return jax.random.key(key)
+    if key.dtype == jnp.uint32 and key.shape == (2,):
+        return jax.random.wrap_key_data(key)
+    raise TypeError(f"{name} must be a jax.random key or an int seed, got an array of dtype "
+                    f"{key.dtype} and shape {key.shape}")
+
+
+def check_callable(name: str, value: Any, what: str = "a callable") -> None:
+    """Raises a `TypeError` naming `name` unless `value` is callable (e.g. `hvp_fn=None`)."""
+    if not callable(value):
+        raise TypeError(f"{name} must be {what}, got {value!r} of type {type(value).__name__}")
+
+
+def check_like(name: str, tree: Any, like_name: str, like: Any) -> None:
+    """Raises a `ValueError` naming `name` unless `tree` has the structure and leaf shapes of
+    `like` (e.g. a diagonal preconditioner for a gradient)."""
+    import jax
+
+    leaves, treedef = jax.tree.flatten(tree)
+    like_leaves, like_def = jax.tree.flatten(like)
+    if treedef != like_def:
+        raise ValueError(f"{name} must have the structure of {like_name}: got {treedef}, "
+                         f"expected {like_def}")
+    for leaf, ref in zip(leaves, like_leaves):
+        if np.shape(leaf) != np.shape(ref):
+            raise ValueError(f"{name} must have the leaf shapes of {like_name}: got a leaf of "
+                             f"shape {np.shape(leaf)} where {like_name} has {np.shape(ref)}")
+
+
+def check_positive_tree(name: str, tree: Any) -> None:
+    """Raises a `ValueError` naming `name` unless every concrete entry of `tree` is finite and
+    `> 0` (a diagonal scaling; traced leaves pass: they are checked where they are concrete)."""
+    import jax
+
+    for leaf in jax.tree.leaves(tree):
+        if isinstance(leaf, (bool, np.bool_, str, bytes)):
+            raise TypeError(f"{name} must be a pytree of positive arrays, got a leaf {leaf!r}")
+        values = np.asarray(float(leaf), np.float64) if isinstance(
+            leaf, numbers.Real) else concrete_values(leaf)
+        if values is None:
+            if is_traced(leaf):
+                continue
+            raise TypeError(f"{name} must be a pytree of positive real arrays, got a leaf of "
+                            f"type {type(leaf).__name__}")
+        bad = ~(np.isfinite(values) & (values > 0))
+        if np.any(bad):
+            raise ValueError(f"{name} must have finite entries > 0, got "
+                             f"{float(values[bad].flat[0])!r}")
+
+
+def check_finite_tree(name: str, tree: Any) -> None:
+    """Raises a `ValueError` naming `name` if a concrete leaf of `tree` has a NaN or ±inf
+    (traced leaves pass: inside `jit` the callers guard non-finite values themselves)."""
+    import jax
+
+    for leaf in jax.tree.leaves(tree):
+        values = concrete_values(leaf)
+        if values is not None and not np.all(np.isfinite(values)):
+            bad = values[~np.isfinite(values)]
+            raise ValueError(f"{name} must be finite, got an entry {float(bad.flat[0])!r}")
+
+
+def checked_matvec(name: str, matvec: Any, like_name: str) -> Any:
+    """`matvec` wrapped so that each output must have the structure and leaf shapes of its input
+    (an error naming `name`, raised at trace time, instead of a `dot_general` or pytree error
+    deep inside a Krylov loop)."""
+
+    def wrapped(v):
+        out = matvec(v)
+        try:
+            check_like(f"{name}(v)", out, like_name, v)
+        except ValueError as e:
+            raise ValueError(f"{name} must map a pytree like {like_name} to one like it: "
+                             f"{e}") from None
+        return out
+
+    return wrapped

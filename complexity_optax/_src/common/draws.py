@@ -33,17 +33,22 @@ def rademacher(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
     return (2 * (bits & 1).astype(jnp.int32) - 1).astype(dtype)
 
 
-def draw_like(key: jax.Array, like: Any, sampler: Callable[..., jax.Array] = jax.random.normal):
+def draw_like(key: jax.Array, like: Any, sampler: Callable[..., jax.Array] = jax.random.normal,
+              *, name: str = "like"):
     """A draw with the structure, shapes and dtypes of `like`, sampled in float32.
 
     Args:
       key: a `jax.random` key.
-      like: a pytree of floating arrays (its values are ignored).
+      like: a pytree of floating arrays (its values are ignored). Integer (or bool) leaves are
+        a `TypeError` naming `name` for every sampler but `rademacher`, whose ±1 are exact in
+        any dtype: a Gaussian draw cast to int32 would silently become mostly zeros.
       sampler: `sampler(key, shape, dtype)`, e.g. `jax.random.normal` (default) or
         `rademacher`.
+      name: the caller's name for `like`, for the error.
 
     Returns:
-      The draw, each leaf cast to the dtype of the matching leaf of `like`.
+      The draw, each leaf cast to the dtype of the matching leaf of `like`. Size-0 leaves give
+      size-0 draws; an empty pytree an empty draw.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -52,5 +57,12 @@ def draw_like(key: jax.Array, like: Any, sampler: Callable[..., jax.Array] = jax
       >>> bool(jnp.allclose(a.astype(jnp.float32), b, atol=1e-2)), a.dtype
       (True, dtype(bfloat16))
     """
+    if sampler is not rademacher:
+        for leaf in jax.tree.leaves(like):
+            dtype = jnp.result_type(leaf)
+            if not jnp.issubdtype(dtype, jnp.inexact):
+                raise TypeError(f"{name} must be a pytree of floating arrays (a "
+                                f"{getattr(sampler, '__name__', 'random')} draw has no "
+                                f"integer values), got a leaf of dtype {dtype}")
     draw = optax.tree.random_like(key, like, sampler=sampler, dtype=jnp.float32)
     return optax.tree.cast_like(draw, like)

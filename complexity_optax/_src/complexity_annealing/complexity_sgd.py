@@ -113,10 +113,13 @@ def complexity_sgd(
     from complexity_optax._src.common import checks
 
     checks.check_positive("learning_rate", learning_rate)
+    learning_rate = checks.scalar_schedule("learning_rate", learning_rate)
     for name, flag in (("two_step", two_step), ("sphere", sphere)):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be a bool, got {flag!r}")
     sgd.check_momentum(momentum)
+    for name, value in (("learning_rate", learning_rate), ("momentum", momentum)):
+        checks.check_scalar(name, value)
     if two_step and momentum is not None:
         raise ValueError("momentum is not supported with two_step=True (a complete step)")
     if radius is not None and not sphere:

@@ -221,6 +221,8 @@ def matched_annealing(
     if callable(max_ratio):
         raise TypeError(f"max_ratio must be a real number, got the callable {max_ratio!r}")
     checks.check_positive("max_ratio", max_ratio, allow_inf=True)
+    for name, value in (("loss_floor", loss_floor), ("max_ratio", max_ratio)):
+        checks.check_scalar(name, value)
     # λ reaches at most max_ratio·λ₀ (2λ must fit in float32); an uncapped ratio is clipped to
     # the float32 range at run time instead.
     cap = checks.concrete_float(max_ratio)

@@ -36,6 +36,7 @@ def check_init_strength(init_strength, *, peak: float = 1.0) -> None:
         )
     checks.check_positive("init_strength", init_strength, allow_zero=True)
     checks.check_representable("init_strength", init_strength, factor=2.0 * peak)
+    checks.check_scalar("init_strength", init_strength)
 
 
 def _cosine_phase(count, period: float):
@@ -122,6 +123,7 @@ def cosine_annealing(init_strength: float, period: float) -> Schedule:
     if callable(period):
         raise TypeError(f"period must be a real number, got the callable {period!r}")
     checks.check_positive("period", period)
+    checks.check_scalar("period", period)
     if not checks.is_traced(period):  # traced inside inject_hyperparams: checked at init
         if checks.concrete_float(period) is None:
             raise TypeError(f"period must be a real scalar, got {period!r}")
@@ -171,6 +173,7 @@ def power_law_annealing(init_strength: float, exponent: float = 0.5) -> Schedule
     if callable(exponent):
         raise TypeError(f"exponent must be a real number, got the callable {exponent!r}")
     checks.check_positive("exponent", exponent, allow_zero=True)
+    checks.check_scalar("exponent", exponent)
     lam0 = checks.scalar(init_strength)
     eta = checks.scalar(exponent)
 
@@ -215,6 +218,7 @@ def lr_matched_annealing(init_strength: float, learning_rate: ScalarOrSchedule) 
     lam0 = checks.scalar(init_strength)
     if not callable(learning_rate):
         checks.check_positive("learning_rate", learning_rate)
+        checks.check_scalar("learning_rate", learning_rate)
 
         def constant(count):
             del count
@@ -222,6 +226,7 @@ def lr_matched_annealing(init_strength: float, learning_rate: ScalarOrSchedule) 
 
         return constant
 
+    learning_rate = checks.scalar_schedule("learning_rate", learning_rate)
     lr0 = checks.concrete_float(_eager_value(learning_rate))
     if lr0 is not None and not (math.isfinite(lr0) and lr0 > 0):
         raise ValueError(f"learning_rate must be > 0 at step 0, got learning_rate(0) = {lr0!r}")

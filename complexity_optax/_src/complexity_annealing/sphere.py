@@ -62,6 +62,7 @@ def _validate_radius(radius: Any) -> None:
     elif radius is not None and not checks.is_traced(radius):
         # inject_hyperparams rebuilds the transformation with a traced radius at every update.
         checks.check_positive("radius", radius)
+        checks.check_scalar("radius", radius)
 
 
 def _validate(radius: Any, scope: str) -> None:
@@ -263,7 +264,7 @@ def sphere_init(
     float32, then the result is cast to each leaf's dtype.
 
     Args:
-      key: a `jax.random` key.
+      key: a `jax.random` key (or an int seed in the int64 range).
       params: a pytree of floating arrays (or Python floats) giving the structure, shapes and
         dtypes.
       radius: `"sqrt_n"` (default, $\sqrt N$; `None` is the same) or a float $r > 0$.
@@ -291,6 +292,7 @@ def sphere_init(
         raise ValueError("radius must be 'sqrt_n' or a float > 0 for sphere_init (the values of "
                          "params are ignored), got 'init'")
     _validate(radius, scope)
+    key = checks.as_key(key, "key")
 
     def as_array(leaf):
         if isinstance(leaf, bool) or not isinstance(

@@ -50,11 +50,12 @@ def resolve_strength(
     if isinstance(strength, optax.schedules.StatefulSchedule):
         return strength
     if callable(strength):
-        return optax.schedules.WrappedSchedule(strength)
+        return optax.schedules.WrappedSchedule(checks.scalar_schedule(name, strength))
     if not is_traced(strength):  # traced inside inject_hyperparams: checked at (concrete) init
         checks.check_positive(name, strength, allow_zero=True)
         # The penalty gradient is 2λθ: 2λ must fit in float32 (1e39 would give inf updates).
         checks.check_representable(name, strength, factor=2.0)
+    checks.check_scalar(name, strength)
     return ConstantStrength(strength)
 
 
@@ -76,14 +77,15 @@ def schedule_strength(
 
     A non-finite λ (a faulty schedule) is replaced by `previous`, so it never reaches the state.
     """
-    lam = jnp.reshape(jnp.asarray(schedule(schedule_state, **extra_args), jnp.float32), ())
+    lam = checks.scalar_output("strength", schedule(schedule_state, **extra_args)).astype(
+        jnp.float32)
     lam = jnp.where(jnp.isfinite(lam), lam, previous)
     return lam, schedule.update(schedule_state, **extra_args)
 
 
 def initial_strength(schedule: optax.schedules.StatefulSchedule, schedule_state: Any) -> jax.Array:
     """λ at init (float32 scalar): the schedule's value on its initial state, with no extra args."""
-    return jnp.reshape(jnp.asarray(schedule(schedule_state), jnp.float32), ())
+    return checks.scalar_output("strength", schedule(schedule_state)).astype(jnp.float32)
 
 
 def initial_state(schedule: optax.schedules.StatefulSchedule, state_type: Any) -> Any:

@@ -123,6 +123,8 @@ def two_step_annealing(
     """
     if not strength_lib.is_traced(learning_rate):  # traced inside inject_hyperparams
         checks.check_positive("learning_rate", learning_rate)
+    checks.check_scalar("learning_rate", learning_rate)
+    learning_rate = checks.scalar_schedule("learning_rate", learning_rate)
     schedule = strength_lib.resolve_strength(strength)
     strength_lib.check_mask(mask)
     if callable(learning_rate):

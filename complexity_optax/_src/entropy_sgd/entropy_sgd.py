@@ -113,6 +113,8 @@ def scoping_schedule(gamma: float, scoping: float,
     checks.check_positive("scoping", scoping, allow_zero=True)
     if max_gamma is not None:
         checks.check_positive("max_gamma", max_gamma)
+    for name, value in (("gamma", gamma), ("scoping", scoping), ("max_gamma", max_gamma)):
+        checks.check_scalar(name, value)
     log_rate = float(np.log1p(scoping))
     big = float(jnp.finfo(jnp.float32).max) if max_gamma is None else max_gamma
 
@@ -125,13 +127,7 @@ def scoping_schedule(gamma: float, scoping: float,
 
 
 def _as_key(key: Any) -> jax.Array:
-    if isinstance(key, bool):
-        raise TypeError(f"key must be a jax.random key or an int seed, got {key!r}")
-    if isinstance(key, (int, np.integer)):
-        return jax.random.key(int(key))
-    if not isinstance(key, (jax.Array, np.ndarray)):
-        raise TypeError(f"key must be a jax.random key or an int seed, got {type(key).__name__}")
-    return key
+    return checks.as_key(key, "key")
 
 
 def default_max_gamma(gamma: Any, inner_lr: Any) -> Any:
@@ -151,6 +147,8 @@ def default_max_gamma(gamma: Any, inner_lr: Any) -> Any:
 def _gamma_schedule(gamma, scoping, max_gamma, inner_lr) -> Any:
     if max_gamma is not None:
         checks.check_positive("max_gamma", max_gamma)
+    checks.check_scalar("max_gamma", max_gamma)
+    gamma = checks.scalar_schedule("gamma", gamma)
     if callable(gamma):
         if scoping is not None:
             raise ValueError("scoping must be None when gamma is a schedule (put the growth in "
@@ -162,6 +160,8 @@ def _gamma_schedule(gamma, scoping, max_gamma, inner_lr) -> Any:
     checks.check_positive("gamma", gamma)
     scoping = DEFAULT_SCOPING if scoping is None else scoping
     checks.check_positive("scoping", scoping, allow_zero=True)
+    for name, value in (("gamma", gamma), ("scoping", scoping), ("max_gamma", max_gamma)):
+        checks.check_scalar(name, value)
     if checks.concrete_float(scoping) == 0.0:
         if max_gamma is None:
             return lambda count: jnp.asarray(gamma, jnp.float32)
@@ -188,6 +188,8 @@ def _validate_inner(inner_steps, inner_lr, noise, mean_decay) -> None:
     checks.check_positive("inner_lr", inner_lr)
     checks.check_positive("noise", noise, allow_zero=True)
     checks.check_in_interval("mean_decay", mean_decay, 0.0, 1.0, low_inclusive=False)
+    for name, value in (("inner_lr", inner_lr), ("noise", noise), ("mean_decay", mean_decay)):
+        checks.check_scalar(name, value)
 
 
 def scale_by_local_entropy(
@@ -226,7 +228,7 @@ def scale_by_local_entropy(
     update takes a smaller inner step).
 
     Args:
-      key: a `jax.random` key (or an int seed) for the Langevin noise.
+      key: a `jax.random` key, or an int seed in the int64 range, for the Langevin noise.
       gamma: the scope $\gamma_0 > 0$, or an optax schedule `count -> gamma` (then
         `scoping` must be `None`).
       inner_steps: $L \ge 1$.
@@ -369,7 +371,7 @@ def entropy_sgd(
 
     Args:
       learning_rate: the outer step $\eta$ (a float or an optax schedule).
-      key: a `jax.random` key (or an int seed) for the Langevin noise.
+      key: a `jax.random` key, or an int seed in the int64 range, for the Langevin noise.
       gamma: the scope $\gamma_0$ or a schedule (see `scale_by_local_entropy`).
       inner_steps: $L$.
       inner_lr: $\eta'$.
@@ -400,6 +402,9 @@ def entropy_sgd(
     """
     checks.check_positive("learning_rate", learning_rate)
     check_momentum(momentum)
+    checks.check_scalar("learning_rate", learning_rate)
+    checks.check_scalar("momentum", momentum)
+    learning_rate = checks.scalar_schedule("learning_rate", learning_rate)
     core = scale_by_local_entropy(key=key, gamma=gamma, inner_steps=inner_steps,
                                   inner_lr=inner_lr, noise=noise, scoping=scoping,
                                   mean_decay=mean_decay, max_gamma=max_gamma)

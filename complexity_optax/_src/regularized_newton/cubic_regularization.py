@@ -15,7 +15,6 @@ $\rho \ge \eta_1$ and updates $\sigma$ by `update_sigma`.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -161,6 +160,10 @@ def _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kap
     checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
                              high_inclusive=False)
     checks.check_in_interval("kappa", kappa, 0.0, 1.0, low_inclusive=False)
+    for name, value in (("initial_sigma", initial_sigma), ("min_sigma", min_sigma),
+                        ("eta1", eta1), ("eta2", eta2), ("increase", increase),
+                        ("decrease", decrease), ("kappa", kappa)):
+        checks.check_scalar(name, value)
     s0, smin = checks.concrete_float(initial_sigma), checks.concrete_float(min_sigma)
     if s0 is not None and smin is not None and s0 < smin:
         raise ValueError(f"initial_sigma must be >= min_sigma={min_sigma!r}, got {initial_sigma!r}")
@@ -255,7 +258,10 @@ def cubic_regularization(
         $\|\nabla m(s)\| \le \kappa \min(1, \|s\|_A)\|g\|$, in $(0, 1]$.
 
     Returns:
-      A `GradientTransformationExtraArgs` with a `CubicRegularizationState`.
+      A `GradientTransformationExtraArgs` with a `CubicRegularizationState`. Params with no
+      element (an empty pytree, or only size-0 leaves) are a no-op: zero updates, the state
+      unchanged, `value_fn` not called. Non-scalar hyperparameters (an array of several values)
+      are a `ValueError` naming the parameter.
 
     Examples:
       >>> import jax, jax.numpy as jnp, optax
@@ -304,6 +310,10 @@ def cubic_regularization(
             raise ValueError(checks.NO_PARAMS_MSG)
         if value_fn is None:
             raise ValueError("value_fn: cubic_regularization.update needs value_fn=, the loss")
+        if checks.tree_size(params) == 0:
+            # Nothing to optimise (an empty pytree or only size-0 leaves): a no-op update, the
+            # state unchanged (no loss is evaluated).
+            return jax.tree.map(jnp.zeros_like, updates), state
         kwargs = fn_kwargs(value_fn, extra_args)
         complete = masked.completion(params, full_params, "cubic_regularization")
         loss = lambda p: value_fn(complete(p), **kwargs)
@@ -426,7 +436,8 @@ def minimize_cubic(
     Counts: one gradient at `x0`; per step one linearisation (`value_grad_and_hvp`), the
     Lanczos products on it, and one value-and-gradient at the trial point (the accounting of
     `minimize_trust_region`). The solve is one `lax.while_loop` in one `jax.jit`, compiled
-    once per `fun`, ellipsoid, `max_krylov` and argument shapes.
+    once per `fun`, ellipsoid, `max_krylov` and argument shapes (the `R.SOLVER_CACHE_SIZE`
+    most recent kept: a fresh `lambda` per call compiles each time but does not grow memory).
 
     Args:
       fun: scalar `fun(params, *args)`, twice differentiable.
@@ -469,9 +480,11 @@ def minimize_cubic(
     n = optax.tree.size(x0)
     if n == 0:
         raise ValueError("x0 must hold at least one parameter")
+    checks.check_pytree("x0", x0)
     _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kappa)
     max_steps = max_steps_limit(n, max_steps)
     checks.check_positive("gtol", gtol, allow_zero=True)
+    checks.check_scalar("gtol", gtol)
     max_krylov = min(n, 100) if max_krylov is None else max_krylov
     checks.check_int("max_krylov", max_krylov, minimum=1)
     hyper = _Hyper(float(initial_sigma), float(min_sigma), float(eta1), float(eta2),
@@ -490,8 +503,7 @@ def status_after(value, grad, grad_norm, num_steps, gtol, max_steps):
     ).astype(jnp.int32)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _solve(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
+def _solve_impl(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
            h: _Hyper) -> R.NewtonResult:
     _, dtype, work = working_precision(x0)
     value_and_grad = lambda p: jax.value_and_grad(fun)(work(p), *args)
@@ -555,3 +567,9 @@ def _solve(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
         status=final.status,
         regularization=final.sigma,
     )
+
+
+
+# Compiled once per (fun, statics) and argument shapes; at most R.SOLVER_CACHE_SIZE kept, so a
+# fresh lambda per call does not grow memory without bound (see `R.bounded_jit`).
+_solve = R.bounded_jit(_solve_impl, num_static=3)

@@ -190,14 +190,23 @@ def cubic_subproblem(
 
     Args:
       hvp_fn: $v \mapsto Hv$ on pytrees like `grad`.
-      grad: $g$ (nonzero; a zero gradient gives a zero step).
-      sigma: $\sigma > 0$ (may be traced).
-      diagonal: $A$, a positive pytree like `grad`, or `None` for the identity.
+      grad: $g$, a pytree of floating arrays with at least one element (an empty pytree or one
+        of only size-0 leaves is a `ValueError`: there is no subproblem; a zero gradient gives
+        a zero step).
+      sigma: $\sigma > 0$, a scalar (may be traced).
+      diagonal: $A$, a pytree like `grad` (same structure and shapes) with finite entries
+        $> 0$, or `None` for the identity.
       max_iters: the cap on Lanczos columns (HVPs), a Python int $\ge 1$ (static).
       kappa: $\kappa$ of the stopping rule, in $(0, 1]$.
 
     Returns:
       A `CubicSubproblemResult`, computed in at least float32.
+
+    Raises:
+      TypeError: `hvp_fn` is not callable; `grad` has a non-floating leaf.
+      ValueError: `grad` is empty or (concrete and) not finite; `hvp_fn` returns a pytree
+        unlike `grad`; `sigma` or `kappa` is not a scalar in range; `diagonal` does not match
+        `grad` or has an entry that is not finite and positive.
 
     Examples:
       >>> import jax.numpy as jnp
@@ -215,9 +224,18 @@ def cubic_subproblem(
       Gould, Lucidi, Roma & Toint, "Solving the trust-region subproblem using the Lanczos
       method", SIAM J. Optim. 9, 1999.
     """
+    checks.check_callable("hvp_fn", hvp_fn, "a callable v -> Hv")
+    checks.check_pytree("grad", grad)
     checks.check_int("max_iters", max_iters, minimum=1)
+    checks.check_scalar("kappa", kappa)
     checks.check_in_interval("kappa", kappa, 0.0, 1.0, low_inclusive=False)
+    checks.check_scalar("sigma", sigma)
     checks.check_positive("sigma", sigma)
+    checks.check_finite_tree("grad", grad)
+    if diagonal is not None:
+        checks.check_like("diagonal", diagonal, "grad", grad)
+        checks.check_positive_tree("diagonal", diagonal)
+    hvp_fn = checks.checked_matvec("hvp_fn", hvp_fn, "grad")
     leaves = jax.tree.leaves(grad)
     dtype = compute_dtype(jnp.result_type(*leaves))
     grad_c = jax.tree.map(lambda x: jnp.asarray(x).astype(dtype), grad)

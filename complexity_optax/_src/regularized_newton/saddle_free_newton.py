@@ -40,7 +40,6 @@ dtype and evaluated as rounded; float64 is kept.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -123,9 +122,10 @@ def saddle_free_direction(
 
     Args:
       hvp_fn: $v \mapsto Hv$ on pytrees like `grad`.
-      grad: $g$.
+      grad: $g$, a pytree of floating arrays with at least one element (an empty one is a
+        `ValueError`).
       krylov_dim: Lanczos steps $k \ge 1$ (static).
-      damping: $\delta \ge 0$; $\lambda = \delta \max_i |\Lambda_i(T)|$.
+      damping: $\delta \ge 0$, a scalar; $\lambda = \delta \max_i |\Lambda_i(T)|$.
 
     Returns:
       The direction, a pytree like `grad` (in at least float32).
@@ -141,7 +141,12 @@ def saddle_free_direction(
       Dauphin, Pascanu, Gulcehre, Cho, Ganguli & Bengio, "Identifying and attacking the saddle
       point problem in high-dimensional non-convex optimization", NeurIPS 2014 (Sec. 6, Alg. 1).
     """
+    checks.check_callable("hvp_fn", hvp_fn, "a callable v -> Hv")
+    checks.check_pytree("grad", grad)
+    checks.check_finite_tree("grad", grad)
+    hvp_fn = checks.checked_matvec("hvp_fn", hvp_fn, "grad")
     checks.check_int("krylov_dim", krylov_dim, minimum=1)
+    checks.check_scalar("damping", damping)
     checks.check_positive("damping", damping, allow_zero=True)
     grad = upcast(grad)
     k = saddle_free_krylov(hvp_fn, grad, krylov_dim)
@@ -218,6 +223,9 @@ def _validate(learning_rate, krylov_dim, damping, damping_growth, num_damping) -
     growth = checks.concrete_float(damping_growth)
     if growth is not None and growth <= 1.0:
         raise ValueError(f"damping_growth must be > 1, got {damping_growth!r}")
+    for name, value in (("learning_rate", learning_rate), ("damping", damping),
+                        ("damping_growth", damping_growth)):
+        checks.check_scalar(name, value)
 
 
 def saddle_free_newton(
@@ -255,7 +263,10 @@ def saddle_free_newton(
       num_damping: grid size $J \ge 1$ (static): $J$ loss evaluations per update.
 
     Returns:
-      A `GradientTransformationExtraArgs` with a `SaddleFreeNewtonState`.
+      A `GradientTransformationExtraArgs` with a `SaddleFreeNewtonState`. Params with no
+      element (an empty pytree, or only size-0 leaves) are a no-op: zero updates, the state
+      unchanged, `value_fn` not called. Non-scalar hyperparameters (an array of several values)
+      are a `ValueError` naming the parameter.
 
     Examples:
       >>> import jax, jax.numpy as jnp, optax
@@ -288,6 +299,10 @@ def saddle_free_newton(
             raise ValueError(checks.NO_PARAMS_MSG)
         if value_fn is None:
             raise ValueError("value_fn: saddle_free_newton.update needs value_fn=, the loss")
+        if checks.tree_size(params) == 0:
+            # Nothing to optimise (an empty pytree or only size-0 leaves): a no-op update, the
+            # state unchanged (no loss is evaluated).
+            return jax.tree.map(jnp.zeros_like, updates), state
         kwargs = fn_kwargs(value_fn, extra_args)
         complete = masked.completion(params, full_params, "saddle_free_newton")
         loss = lambda p: value_fn(complete(p), **kwargs)
@@ -416,17 +431,18 @@ def minimize_saddle_free_newton(
     n = optax.tree.size(x0)
     if n == 0:
         raise ValueError("x0 must hold at least one parameter")
+    checks.check_pytree("x0", x0)
     krylov_dim = min(n, 20) if krylov_dim is None else krylov_dim
     _validate(1.0, krylov_dim, damping, damping_growth, num_damping)
     max_steps = max_steps_limit(n, max_steps)
     checks.check_positive("gtol", gtol, allow_zero=True)
+    checks.check_scalar("gtol", gtol)
     hyper = _Hyper(float(damping), float(damping_growth), int(max_steps), float(gtol))
     x0 = jax.tree.map(jnp.asarray, x0)
     return _solve(fun, int(krylov_dim), int(num_damping), x0, args, hyper)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def _solve(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
+def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
            h: _Hyper) -> R.NewtonResult:
     _, dtype, work = working_precision(x0)
     value_and_grad = lambda p: jax.value_and_grad(fun)(work(p), *args)
@@ -477,3 +493,9 @@ def _solve(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
         | (final.status == R.STATUS_PRECISION_FLOOR),
         status=final.status, regularization=final.damping,
     )
+
+
+
+# Compiled once per (fun, statics) and argument shapes; at most R.SOLVER_CACHE_SIZE kept, so a
+# fresh lambda per call does not grow memory without bound (see `R.bounded_jit`).
+_solve = R.bounded_jit(_solve_impl, num_static=3)
