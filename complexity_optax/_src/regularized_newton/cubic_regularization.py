@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks, masked
+from complexity_optax._src.common import checks, functions, masked
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
 from complexity_optax._src.common.types import PyTree
@@ -436,8 +436,9 @@ def minimize_cubic(
     Counts: one gradient at `x0`; per step one linearisation (`value_grad_and_hvp`), the
     Lanczos products on it, and one value-and-gradient at the trial point (the accounting of
     `minimize_trust_region`). The solve is one `lax.while_loop` in one `jax.jit`, compiled
-    once per `fun`, ellipsoid, `max_krylov` and argument shapes (the `R.SOLVER_CACHE_SIZE`
-    most recent kept: a fresh `lambda` per call compiles each time but does not grow memory).
+    once per code of `fun`, ellipsoid, `max_krylov` and argument shapes: `fun` is passed as a
+    pytree (`common.functions.as_pytree`), so a new closure over new arrays of the same shapes
+    reuses the compilation.
 
     Args:
       fun: scalar `fun(params, *args)`, twice differentiable.
@@ -490,7 +491,7 @@ def minimize_cubic(
     hyper = _Hyper(float(initial_sigma), float(min_sigma), float(eta1), float(eta2),
                    float(increase), float(decrease), float(kappa), int(max_steps), float(gtol))
     x0 = jax.tree.map(jnp.asarray, x0)
-    return _solve(fun, ell, int(max_krylov), x0, args, hyper)
+    return _solve(functions.as_pytree(fun), ell, int(max_krylov), x0, args, hyper)
 
 
 def status_after(value, grad, grad_norm, num_steps, gtol, max_steps):
@@ -569,7 +570,6 @@ def _solve_impl(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
     )
 
 
-
-# Compiled once per (fun, statics) and argument shapes; at most R.SOLVER_CACHE_SIZE kept, so a
-# fresh lambda per call does not grow memory without bound (see `R.bounded_jit`).
-_solve = R.bounded_jit(_solve_impl, num_static=3)
+# One compilation per code of `fun`, statics and argument shapes: `fun` is a pytree
+# (`common.functions.as_pytree`), so a new closure over new arrays reuses it (jax's own cache).
+_solve = jax.jit(_solve_impl, static_argnums=(1, 2))

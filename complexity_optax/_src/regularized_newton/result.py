@@ -7,11 +7,7 @@ compared row by row.
 
 from __future__ import annotations
 
-import collections
-import functools
-import threading
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 
@@ -26,7 +22,6 @@ __all__ = [
     "STATUS_PRECISION_FLOOR",
     "SUCCESSFUL_STATUSES",
     "NewtonResult",
-    "bounded_jit",
 ]
 
 STATUS_CONVERGED = 0  # ||grad|| <= gtol
@@ -83,44 +78,3 @@ class NewtonResult(NamedTuple):
     regularization: jax.Array
 
 
-SOLVER_CACHE_SIZE = 8
-"""How many compiled solves `bounded_jit` keeps per solver (least recently used evicted)."""
-
-
-def bounded_jit(impl: Callable[..., Any], num_static: int,
-                maxsize: int = SOLVER_CACHE_SIZE) -> Callable[..., Any]:
-    """`jax.jit(impl)` with its first `num_static` arguments static, keeping at most `maxsize`
-    compiled versions (least recently used first out).
-
-    `jax.jit(impl, static_argnums=...)` keys its cache on the static arguments and keeps every
-    entry (and the function passed in, and its executable) alive for the life of the process:
-    a `minimize_*` called in a loop with a fresh `lambda` each time compiles once per call
-    (unavoidable: a new function) *and* grows memory by one executable per call. Here each
-    distinct static tuple gets its own `jax.jit` of `functools.partial(impl, *static)`; evicting
-    it drops the jitted function, its executables and the reference to `fun`. The same `fun`
-    (and statics) called again reuses its compilation as long as it is among the `maxsize`
-    most recent.
-
-    The wrapper has `cache_size()` (the number of static tuples kept), `_cache_size()` (as
-    `jax.jit`'s: the number of compiled executables kept) and `cache_clear()`.
-    """
-    cache: collections.OrderedDict = collections.OrderedDict()
-    lock = threading.Lock()
-
-    def call(*args):
-        static, dynamic = args[:num_static], args[num_static:]
-        with lock:
-            jitted = cache.pop(static, None)
-            if jitted is None:
-                jitted = jax.jit(functools.partial(impl, *static))
-            cache[static] = jitted
-            while len(cache) > maxsize:
-                cache.popitem(last=False)
-        return jitted(*dynamic)
-
-    call.cache_size = lambda: len(cache)
-    # jax.jit's own counter, summed: the number of compiled executables kept.
-    call._cache_size = lambda: sum(j._cache_size() for j in list(cache.values()))
-    call.cache_clear = cache.clear
-    call.__wrapped__ = impl
-    return call

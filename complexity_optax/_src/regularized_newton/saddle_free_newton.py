@@ -47,7 +47,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks, masked
+from complexity_optax._src.common import checks, functions, masked
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
@@ -439,7 +439,7 @@ def minimize_saddle_free_newton(
     checks.check_scalar("gtol", gtol)
     hyper = _Hyper(float(damping), float(damping_growth), int(max_steps), float(gtol))
     x0 = jax.tree.map(jnp.asarray, x0)
-    return _solve(fun, int(krylov_dim), int(num_damping), x0, args, hyper)
+    return _solve(functions.as_pytree(fun), int(krylov_dim), int(num_damping), x0, args, hyper)
 
 
 def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
@@ -495,7 +495,6 @@ def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
     )
 
 
-
-# Compiled once per (fun, statics) and argument shapes; at most R.SOLVER_CACHE_SIZE kept, so a
-# fresh lambda per call does not grow memory without bound (see `R.bounded_jit`).
-_solve = R.bounded_jit(_solve_impl, num_static=3)
+# One compilation per code of `fun`, statics and argument shapes: `fun` is a pytree
+# (`common.functions.as_pytree`), so a new closure over new arrays reuses it (jax's own cache).
+_solve = jax.jit(_solve_impl, static_argnums=(1, 2))
