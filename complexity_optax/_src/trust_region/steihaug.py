@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
-from complexity_optax._src.common.compiled import compiled_call
+from complexity_optax._src.common.functions import call as compiled_call
 from complexity_optax._src.common.types import PyTree
 
 

@@ -11,10 +11,11 @@ input dtype otherwise): probes are cast to the input dtype before `matvec` is ca
 result is cast up again, so low-precision parameters give the float32 answer up to the rounding
 of the product itself.
 
-Called eagerly, each tool runs its numerical body as one compiled XLA program (`compiled_call`):
-the argument checks run first, in Python, on concrete values; then everything from the first
-array operation to the result is traced once and compiled once, and a later call that builds the
-same program (same operator code and shapes, whatever the closed-over values) reuses it.
+Called eagerly, each tool runs its numerical body as one compiled XLA program (`compiled_call`,
+that is `common.functions.call`): the argument checks run first, in Python, on concrete values;
+then the body, with the operator and everything it closes over passed as a pytree (code static,
+arrays as leaves), goes through one `jax.jit`, so a later call with the same operator code on
+arrays of the same shapes, whatever their values, runs the cached program without tracing.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import tree as tree_lib
-from complexity_optax._src.common.compiled import compiled_call
+from complexity_optax._src.common.functions import call as compiled_call
 from complexity_optax._src.common.types import MatVec
 
 
