@@ -8,70 +8,86 @@
 """
 
 # --- weight-decay annealing (schedules, matched, two-step) ---
-from complexity_optax._src.complexity_annealing.schedules import cosine_annealing
-from complexity_optax._src.complexity_annealing.schedules import lr_matched_annealing
-from complexity_optax._src.complexity_annealing.schedules import power_law_annealing
-from complexity_optax._src.complexity_annealing.matched import MatchedAnnealing
-from complexity_optax._src.complexity_annealing.matched import MatchedAnnealingState
-from complexity_optax._src.complexity_annealing.matched import matched_annealing
-from complexity_optax._src.complexity_annealing.two_step import TwoStepAnnealingState
-from complexity_optax._src.complexity_annealing.two_step import two_step_annealing
-from complexity_optax._src.complexity_annealing.weight_decay import ComplexityWeightDecayState
-from complexity_optax._src.complexity_annealing.weight_decay import complexity_weight_decay
-
-# --- N-sphere and AnnealSGD field ---
-from complexity_optax._src.annealsgd.field import AnnealedFieldState
-from complexity_optax._src.annealsgd.field import add_annealed_field
-from complexity_optax._src.annealsgd.field import field_alignment
-from complexity_optax._src.complexity_annealing.sphere import project_onto_sphere
-from complexity_optax._src.complexity_annealing.sphere import sphere_init
-from complexity_optax._src.complexity_annealing.sphere import tangent_projection
+# --- subpackages ---
+from complexity_optax import landscape
 
 # --- ready-made optimizers ---
 from complexity_optax._src.annealsgd.anneal_sgd import anneal_sgd
+
+# --- N-sphere and AnnealSGD field ---
+from complexity_optax._src.annealsgd.field import (
+    AnnealedFieldState,
+    add_annealed_field,
+    field_alignment,
+)
 from complexity_optax._src.complexity_annealing.complexity_sgd import complexity_sgd
+from complexity_optax._src.complexity_annealing.matched import (
+    MatchedAnnealing,
+    MatchedAnnealingState,
+    matched_annealing,
+)
+from complexity_optax._src.complexity_annealing.schedules import (
+    cosine_annealing,
+    lr_matched_annealing,
+    power_law_annealing,
+)
+from complexity_optax._src.complexity_annealing.sphere import (
+    project_onto_sphere,
+    sphere_init,
+    tangent_projection,
+)
+from complexity_optax._src.complexity_annealing.two_step import (
+    TwoStepAnnealingState,
+    two_step_annealing,
+)
+from complexity_optax._src.complexity_annealing.weight_decay import (
+    ComplexityWeightDecayState,
+    complexity_weight_decay,
+)
+
+# --- Entropy-SGD ---
+from complexity_optax._src.entropy_sgd.entropy_sgd import (
+    EntropySGDState,
+    entropy_sgd,
+    scale_by_local_entropy,
+    scoping_schedule,
+)
+
+# --- regularised Newton: adaptive cubic regularisation ---
+from complexity_optax._src.regularized_newton.cubic_regularization import (
+    CubicRegularizationState,
+    cubic_regularization,
+    minimize_cubic,
+)
+from complexity_optax._src.regularized_newton.cubic_subproblem import (
+    CubicSubproblemResult,
+    cubic_subproblem,
+)
+from complexity_optax._src.regularized_newton.result import NewtonResult
+from complexity_optax._src.regularized_newton.saddle_free_newton import (
+    SaddleFreeNewtonState,
+    minimize_saddle_free_newton,
+    saddle_free_direction,
+    saddle_free_newton,
+)
 
 # --- trust region ---
-from complexity_optax._src.trust_region.ellipsoids import Ellipsoid
-from complexity_optax._src.trust_region.ellipsoids import adagrad_ellipsoid
-from complexity_optax._src.trust_region.ellipsoids import adam_ellipsoid
-from complexity_optax._src.trust_region.ellipsoids import get_ellipsoid
-from complexity_optax._src.trust_region.ellipsoids import identity_ellipsoid
-from complexity_optax._src.trust_region.ellipsoids import rmsprop_ellipsoid
-from complexity_optax._src.trust_region.hvp import hvp
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
-from complexity_optax._src.trust_region.minimize import TrustRegionResult
-from complexity_optax._src.trust_region.minimize import minimize_trust_region
-from complexity_optax._src.trust_region.steihaug import SteihaugResult
-from complexity_optax._src.trust_region.steihaug import steihaug_cg
-from complexity_optax._src.trust_region.transformation import TrustRegionState
-from complexity_optax._src.trust_region.transformation import trust_region
+from complexity_optax._src.trust_region.ellipsoids import (
+    Ellipsoid,
+    adagrad_ellipsoid,
+    adam_ellipsoid,
+    get_ellipsoid,
+    identity_ellipsoid,
+    rmsprop_ellipsoid,
+)
+from complexity_optax._src.trust_region.hvp import hvp, value_grad_and_hvp
+from complexity_optax._src.trust_region.lanczos_subproblem import lanczos_subproblem
+from complexity_optax._src.trust_region.minimize import TrustRegionResult, minimize_trust_region
 from complexity_optax._src.trust_region.rule import PRESETS as TRUST_REGION_PRESETS
 from complexity_optax._src.trust_region.rule import TrustRegionPreset
 from complexity_optax._src.trust_region.status import TrustRegionStatus
-from complexity_optax._src.trust_region.lanczos_subproblem import lanczos_subproblem
-
-
-# --- regularised Newton: adaptive cubic regularisation ---
-from complexity_optax._src.regularized_newton.cubic_regularization import CubicRegularizationState
-from complexity_optax._src.regularized_newton.cubic_regularization import cubic_regularization
-from complexity_optax._src.regularized_newton.cubic_regularization import minimize_cubic
-from complexity_optax._src.regularized_newton.cubic_subproblem import CubicSubproblemResult
-from complexity_optax._src.regularized_newton.cubic_subproblem import cubic_subproblem
-from complexity_optax._src.regularized_newton.result import NewtonResult
-from complexity_optax._src.regularized_newton.saddle_free_newton import SaddleFreeNewtonState
-from complexity_optax._src.regularized_newton.saddle_free_newton import minimize_saddle_free_newton
-from complexity_optax._src.regularized_newton.saddle_free_newton import saddle_free_direction
-from complexity_optax._src.regularized_newton.saddle_free_newton import saddle_free_newton
-
-# --- Entropy-SGD ---
-from complexity_optax._src.entropy_sgd.entropy_sgd import EntropySGDState
-from complexity_optax._src.entropy_sgd.entropy_sgd import entropy_sgd
-from complexity_optax._src.entropy_sgd.entropy_sgd import scale_by_local_entropy
-from complexity_optax._src.entropy_sgd.entropy_sgd import scoping_schedule
-
-# --- subpackages ---
-from complexity_optax import landscape
+from complexity_optax._src.trust_region.steihaug import SteihaugResult, steihaug_cg
+from complexity_optax._src.trust_region.transformation import TrustRegionState, trust_region
 
 try:
     from importlib.metadata import PackageNotFoundError as _NotFound
@@ -139,7 +155,9 @@ import importlib.util as _importlib_util
 import typing as _typing
 
 if _typing.TYPE_CHECKING:  # for type checkers and the API docs; loaded lazily below
-    from complexity_optax._src.trust_region.optimistix_solver import TrustRegionMinimiser
+    from complexity_optax._src.trust_region.optimistix_solver import (  # noqa: F401
+        TrustRegionMinimiser,
+    )
 
 if _importlib_util.find_spec("optimistix") is not None:
     __all__.append("TrustRegionMinimiser")
@@ -147,7 +165,9 @@ if _importlib_util.find_spec("optimistix") is not None:
 
 def __getattr__(name):  # optimistix is an optional extra: load its solver on first use.
     if name == "TrustRegionMinimiser":
-        from complexity_optax._src.trust_region.optimistix_solver import TrustRegionMinimiser
+        from complexity_optax._src.trust_region.optimistix_solver import (  # noqa: F401
+        TrustRegionMinimiser,
+    )
 
         return TrustRegionMinimiser
     raise AttributeError(f"module 'complexity_optax' has no attribute {name!r}")

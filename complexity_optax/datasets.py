@@ -433,7 +433,7 @@ def _decode_images(table, column: str, shape: tuple[int, int, int], where: str) 
     col = table.column(column).combine_chunks()
     blobs, paths = col.field("bytes").to_pylist(), col.field("path").to_pylist()
     out = np.empty((len(blobs),) + shape, np.uint8)
-    for i, (blob, path) in enumerate(zip(blobs, paths)):
+    for i, (blob, path) in enumerate(zip(blobs, paths, strict=False)):
         with Image.open(io.BytesIO(blob) if blob is not None else path) as im:
             arr = np.asarray(im.convert(mode), np.uint8)
         arr = arr.reshape(arr.shape[:2] + (shape[2],))
@@ -500,7 +500,7 @@ def load_paper_dataset(name: str, *, cache_dir: str | os.PathLike | None = None,
     splits = _load_splits(name, spec, cache_dir, data_files, data_dir)
     rng = np.random.default_rng(seed)
     arrays = {}
-    for split, limit in zip(_SPLITS, (num_train, num_test)):
+    for split, limit in zip(_SPLITS, (num_train, num_test), strict=False):
         ds = splits[split]
         if limit is not None:
             labels = ds.select_columns([spec.label_column]).with_format("arrow")[:]

@@ -239,8 +239,8 @@ def recalibrate_batch_stats(
             raise ValueError("batches must hold at least one batch")
         nnx.update(model, jax.tree.map(lambda s: s / count, total))
     finally:
-        for bn, (momentum, use_running) in zip(norms, saved):
+        for bn, (momentum, use_running) in zip(norms, saved, strict=False):
             bn.momentum, bn.use_running_average = momentum, use_running
-        for d, det in zip(drops, saved_drops):
+        for d, det in zip(drops, saved_drops, strict=False):
             d.deterministic = det
     return model

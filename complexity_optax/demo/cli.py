@@ -12,6 +12,7 @@ results intact (outputs are replaced atomically).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -226,10 +227,9 @@ def _ignore_further_interrupts() -> None:
     KeyboardInterrupt while the message is printed and the streams are flushed."""
     import signal
 
-    try:
+    # Not the main thread, or no such signal: nothing to do.
+    with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except (ValueError, OSError):  # not the main thread, or no such signal: nothing to do
-        pass
 
 
 def _isatty(stream) -> bool:
@@ -240,10 +240,9 @@ def _isatty(stream) -> bool:
 
 
 def _print_quietly(text: str, stream) -> None:
-    try:
+    # A closed or broken stream: the exit status still says it.
+    with contextlib.suppress(OSError, ValueError):
         print(text, file=stream, flush=True)
-    except (OSError, ValueError):  # a closed or broken stream: the exit status still says it
-        pass
 
 
 def _exit_interrupted() -> None:
@@ -265,10 +264,9 @@ def _exit_interrupted() -> None:
     temporary config folder it makes only when `MPLCONFIGDIR` is not writable).
     """
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # A closed pipe (--json | head) or no stream.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
             stream.flush()
-        except (OSError, ValueError, AttributeError):  # closed pipe (--json | head) or no stream
-            pass
     os._exit(INTERRUPTED)
 
 

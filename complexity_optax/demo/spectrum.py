@@ -354,7 +354,7 @@ def plot_spectrum(document: dict[str, Any], path: str) -> str:
     rho_sc = np.asarray(landscape.semicircle_density(grid - sc["center"], sc["radius"]))
     top = np.asarray(document["top_eigenvalues"])
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    for ax, log in zip(axes, (False, True)):
+    for ax, log in zip(axes, (False, True), strict=False):
         ax.plot(grid, rho, color="tab:blue", lw=1.5, label="SLQ density of the Hessian")
         ax.plot(grid, rho_sc, color="tab:orange", lw=1.5, ls="--",
                 label=f"semicircle, same mean and variance (R = {sc['radius']:.3g})")

@@ -370,7 +370,7 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
             energies[name].extend(np.asarray(e).tolist())
             steps[name].extend(np.asarray(s).tolist())
             gnorms[name].extend(np.asarray(g).tolist())
-        for ratio, regime in zip(FIELD_RATIOS, FIELD_NAMES):
+        for ratio, regime in zip(FIELD_RATIOS, FIELD_NAMES, strict=False):
             h = math.sqrt(ratio * unit)
             # The same couplings (same key) plus a field of strength h along a fixed direction.
             tilted = landscape.pure_p_spin(inst_key, config.n, config.p, field=h)
@@ -419,7 +419,7 @@ def run_spin_glass(config: SpinGlassConfig) -> dict[str, Any]:
                 "paper_regime": PAPER_REGIMES[regime],
                 "embedding": _embedding(*regimes[regime]["minima"][EMBEDDED_INSTANCE]),
             }
-            for ratio, regime in zip(FIELD_RATIOS, FIELD_NAMES)
+            for ratio, regime in zip(FIELD_RATIOS, FIELD_NAMES, strict=False)
         },
     }
     os.makedirs(config.output_dir, exist_ok=True)
@@ -546,7 +546,7 @@ def plot_regimes(document: dict[str, Any], path: str) -> str:
     fig, axes = report.new_figure(1, len(regimes), figsize=(4.2 * len(regimes), 4.8),
                                   squeeze=False)
     scatter = None
-    for ax, (name, r) in zip(axes[0], regimes.items()):
+    for ax, (name, r) in zip(axes[0], regimes.items(), strict=False):
         emb, xy = r["embedding"], points[name]
         labels = np.asarray(emb["cluster_of_start"])
         sizes = np.bincount(labels)[labels]  # starts that reached the same minimum

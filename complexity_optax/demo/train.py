@@ -61,7 +61,7 @@ class RunResult:
 
     @property
     def backprops(self) -> list[int]:
-        return [g + h for g, h in zip(self.gradients, self.hvps)]
+        return [g + h for g, h in zip(self.gradients, self.hvps, strict=False)]
 
 
 def epoch_batches(n: int, batch_size: int, seed: int, epoch: int) -> np.ndarray:

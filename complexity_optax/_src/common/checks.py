@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 
 INT32_MAX = 2**31 - 1
-"""The largest value of an int32 step counter: integer limits compared with one must not exceed it."""
+"""The largest value of an int32 step counter: integer limits compared with one must not
+exceed it."""
 
 _DEFAULT_DTYPE = np.float32
 
@@ -105,7 +106,8 @@ def _numbers(name: str, value: Any) -> np.ndarray | None:
     `ValueError` for NaN.
     """
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
     if isinstance(value, numbers.Real):
         values = np.asarray(float(value), np.float64)
     else:
@@ -113,7 +115,8 @@ def _numbers(name: str, value: Any) -> np.ndarray | None:
     if values is None:
         if is_traced(value) or callable(value):
             return None
-        raise TypeError(f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be a real number, got {value!r} of type {type(value).__name__}")
     if np.any(np.isnan(values)):
         raise ValueError(f"{name} must not be NaN, got {value!r}")
     return values
@@ -254,7 +257,8 @@ def check_real(name: str, value: Any, *, sign: int = 0, nonzero: bool = False,
       >>> check_real("radius", 1e-39, sign=1)
       Traceback (most recent call last):
       ...
-      ValueError: radius must be at least 1.1754944e-38 in magnitude (smaller non-zero values underflow to 0 in float32), got 1e-39
+      ValueError: radius must be at least 1.1754944e-38 in magnitude (smaller non-zero values
+      underflow to 0 in float32), got 1e-39
       >>> check_real("x", [0.5, float("inf")], allow_inf=True).tolist()
       [0.5, inf]
     """
@@ -349,7 +353,8 @@ def check_mask(name: str, mask: Any) -> None:
       >>> check_mask("mask", "abc")
       Traceback (most recent call last):
       ...
-      TypeError: mask must be None, a callable params -> pytree of bools, or a pytree of bools; got 'abc' of type str
+      TypeError: mask must be None, a callable params -> pytree of bools, or a pytree of bools;
+      got 'abc' of type str
     """
     if mask is None or callable(mask):
         return
@@ -522,7 +527,8 @@ def as_key(key: Any, name: str = "key") -> Any:
       >>> as_key(2**64)
       Traceback (most recent call last):
       ...
-      ValueError: key must be an int seed in [-9223372036854775808, 9223372036854775807] (int64), got 18446744073709551616
+      ValueError: key must be an int seed in [-9223372036854775808, 9223372036854775807]
+      (int64), got 18446744073709551616
     """
     import jax
     import jax.numpy as jnp
@@ -563,7 +569,7 @@ def check_like(name: str, tree: Any, like_name: str, like: Any) -> None:
     if treedef != like_def:
         raise ValueError(f"{name} must have the structure of {like_name}: got {treedef}, "
                          f"expected {like_def}")
-    for leaf, ref in zip(leaves, like_leaves):
+    for leaf, ref in zip(leaves, like_leaves, strict=False):
         if np.shape(leaf) != np.shape(ref):
             raise ValueError(f"{name} must have the leaf shapes of {like_name}: got a leaf of "
                              f"shape {np.shape(leaf)} where {like_name} has {np.shape(ref)}")

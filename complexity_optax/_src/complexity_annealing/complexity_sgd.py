@@ -50,7 +50,8 @@ def complexity_sgd(
 
     and with `two_step=True` (Algorithm 3, E step then M step, no momentum)
     `optax.chain(two_step_annealing(learning_rate, strength, mask=mask),
-    [project_onto_sphere(...)])`; pass `value_fn=` (or `grad_fn=`) to `update` there for the exact M step.
+    [project_onto_sphere(...)])`; pass `value_fn=` (or `grad_fn=`) to `update` there for the
+    exact M step.
 
     The annealing is the `strength` value, as in `complexity_weight_decay`:
 

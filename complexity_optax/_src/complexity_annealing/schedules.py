@@ -13,7 +13,6 @@ import fractions
 import math
 import numbers
 from collections.abc import Callable
-from typing import Union
 
 import jax
 import jax.numpy as jnp
@@ -21,7 +20,7 @@ import jax.numpy as jnp
 from complexity_optax._src.common import checks
 
 Schedule = Callable[[jax.typing.ArrayLike], jax.Array]
-ScalarOrSchedule = Union[float, Schedule]
+ScalarOrSchedule = float | Schedule
 
 
 def check_init_strength(init_strength, *, peak: float = 1.0) -> None:

@@ -1,13 +1,14 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """The strength λ of an L² penalty λ‖θ‖²: resolving it to a schedule, and adding its gradient 2λθ.
 
-Shared by `complexity_optax._src.complexity_annealing.weight_decay` and `complexity_optax._src.complexity_annealing.two_step`.
+Shared by `complexity_optax._src.complexity_annealing.weight_decay` and
+`complexity_optax._src.complexity_annealing.two_step`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -15,9 +16,9 @@ import optax
 
 from complexity_optax._src.common import checks
 
-Strength = Union[float, Callable[[jax.typing.ArrayLike], jax.typing.ArrayLike],
-                 optax.schedules.StatefulSchedule]
-Mask = Union[Any, Callable[[optax.Params], Any], None]
+Strength = (float | Callable[[jax.typing.ArrayLike], jax.typing.ArrayLike]
+            | optax.schedules.StatefulSchedule)
+Mask = Any | Callable[[optax.Params], Any] | None
 
 
 class ConstantStrength:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -15,7 +15,7 @@ from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite
 from complexity_optax._src.complexity_annealing import strength as strength_lib
 
-ScalarOrSchedule = Union[float, Callable[[jax.typing.ArrayLike], jax.typing.ArrayLike]]
+ScalarOrSchedule = float | Callable[[jax.typing.ArrayLike], jax.typing.ArrayLike]
 
 
 class TwoStepAnnealingState(NamedTuple):
@@ -130,7 +130,8 @@ def two_step_annealing(
     if callable(learning_rate):
         lr_fn = learning_rate
     else:
-        lr_fn = lambda count: learning_rate  # may be traced: inject_hyperparams
+        def lr_fn(count):
+            return learning_rate  # may be traced: inject_hyperparams
 
     def init_fn(params):
         del params

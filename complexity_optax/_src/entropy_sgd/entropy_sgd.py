@@ -27,8 +27,8 @@ $\gamma \to \infty$ it is the gradient itself (SGD).
 
 Stability. The inner SGLD is gradient descent on $f(\theta') + \tfrac\gamma2\|\theta - \theta'\|^2$,
 whose curvature is at most $\gamma + \lambda_{\max}(\nabla^2 f)$: it diverges once
-$\eta'(\gamma + \lambda_{\max}) > 2$. The paper's scoping $\gamma_t = \gamma_0(1 + \gamma_1)^t$ grows
-without bound, so with the paper's $\gamma_0 = 0.03$, $\gamma_1 = 10^{-3}$, $\eta' = 0.1$ every
+$\eta'(\gamma + \lambda_{\max}) > 2$. The paper's scoping $\gamma_t = \gamma_0(1 + \gamma_1)^t$
+grows without bound, so with the paper's $\gamma_0 = 0.03$, $\gamma_1 = 10^{-3}$, $\eta' = 0.1$ every
 run of more than a few thousand outer updates used to reach that point ($\gamma = 4.9\cdot10^3$ at
 $t = 12\,000$). Two documented safeguards keep any run length stable:
 

@@ -93,7 +93,7 @@ def unresolvable_move(params: PyTree, trial: PyTree) -> jax.Array:
         bound = float(info.eps) * jnp.maximum(jnp.abs(xw), jnp.abs(tw)) + float(info.tiny)
         return jnp.all(jnp.abs(tw - xw) <= bound)
 
-    flags = [one(x, t) for x, t in zip(jax.tree.leaves(params), jax.tree.leaves(trial))]
+    flags = [one(x, t) for x, t in zip(jax.tree.leaves(params), jax.tree.leaves(trial), strict=False)]
     return jnp.all(jnp.stack(flags)) if flags else jnp.asarray(True)
 
 
@@ -316,7 +316,8 @@ def cubic_regularization(
             return jax.tree.map(jnp.zeros_like, updates), state
         kwargs = fn_kwargs(value_fn, extra_args)
         complete = masked.completion(params, full_params, "cubic_regularization")
-        loss = lambda p: value_fn(complete(p), **kwargs)
+        def loss(p):
+            return value_fn(complete(p), **kwargs)
         # float32 arithmetic for bfloat16/float16 parameters (float64 kept); the step is
         # returned in the parameters' dtype and the trial value is that of the rounded point
         # the caller gets, `params + step` in that dtype.
@@ -507,7 +508,8 @@ def status_after(value, grad, grad_norm, num_steps, gtol, max_steps):
 def _solve_impl(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
            h: _Hyper) -> R.NewtonResult:
     _, dtype, work = working_precision(x0)
-    value_and_grad = lambda p: jax.value_and_grad(fun)(work(p), *args)
+    def value_and_grad(p):
+        return jax.value_and_grad(fun)(work(p), *args)
     max_steps = jnp.asarray(h.max_steps, jnp.int32)
     gtol = jnp.asarray(h.gtol, dtype)
 

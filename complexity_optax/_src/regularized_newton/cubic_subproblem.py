@@ -242,12 +242,15 @@ def cubic_subproblem(
     if diagonal is None:
         inv_sqrt = None
         start = grad_c
-        matvec = lambda v: hvp_fn(v)
+        def matvec(v):
+            return hvp_fn(v)
     else:
         inv_sqrt = jax.tree.map(lambda a: jax.lax.rsqrt(jnp.asarray(a).astype(dtype)), diagonal)
-        scale = lambda v: jax.tree.map(lambda x, d: x * d, v, inv_sqrt)
+        def scale(v):
+            return jax.tree.map(lambda x, d: x * d, v, inv_sqrt)
         start = scale(grad_c)
-        matvec = lambda v: scale(hvp_fn(scale(v)))
+        def matvec(v):
+            return scale(hvp_fn(scale(v)))
     sigma = jnp.asarray(sigma, dtype)
 
     def model_solution(st: krylov.LanczosState, gnorm):

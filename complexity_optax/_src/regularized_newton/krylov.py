@@ -56,14 +56,14 @@ class LanczosState(NamedTuple):
 
 
 def _dot(a: PyTree, b: PyTree) -> jax.Array:
-    return sum(jnp.vdot(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+    return sum(jnp.vdot(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=False))
 
 
 def _project(basis: PyTree, vector: PyTree) -> jax.Array:
     """`Qᵀ v` for the stacked basis (rows of zeros give zeros)."""
     return sum(
         jnp.tensordot(q, v, axes=v.ndim)
-        for q, v in zip(jax.tree.leaves(basis), jax.tree.leaves(vector)))
+        for q, v in zip(jax.tree.leaves(basis), jax.tree.leaves(vector), strict=False))
 
 
 def combine(basis: PyTree, coefficients: jax.Array) -> PyTree:

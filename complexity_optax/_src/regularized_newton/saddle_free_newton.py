@@ -305,7 +305,8 @@ def saddle_free_newton(
             return jax.tree.map(jnp.zeros_like, updates), state
         kwargs = fn_kwargs(value_fn, extra_args)
         complete = masked.completion(params, full_params, "saddle_free_newton")
-        loss = lambda p: value_fn(complete(p), **kwargs)
+        def loss(p):
+            return value_fn(complete(p), **kwargs)
         # float32 arithmetic for bfloat16/float16 parameters (float64 kept); each candidate
         # is evaluated at the rounded point `params + step` that the caller would get.
         point = upcast(params)
@@ -323,8 +324,9 @@ def saddle_free_newton(
         k = saddle_free_krylov(hvp_fn, grads, krylov_dim)
         dtype = k.eigenvalues.dtype
         value_c = lin_value.astype(dtype)
-        evaluate = lambda st: loss(work(optax.apply_updates(
-            params, optax.tree.cast_like(st, params))))
+        def evaluate(st):
+            return loss(work(optax.apply_updates(
+                    params, optax.tree.cast_like(st, params))))
         step, best, delta = _line_search(evaluate, k, jnp.asarray(learning_rate, dtype),
                                          damping, damping_growth, num_damping, value_c)
         step = optax.tree.cast_like(step, params)
@@ -445,7 +447,8 @@ def minimize_saddle_free_newton(
 def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
            h: _Hyper) -> R.NewtonResult:
     _, dtype, work = working_precision(x0)
-    value_and_grad = lambda p: jax.value_and_grad(fun)(work(p), *args)
+    def value_and_grad(p):
+        return jax.value_and_grad(fun)(work(p), *args)
     max_steps = jnp.asarray(h.max_steps, jnp.int32)
     gtol = jnp.asarray(h.gtol, dtype)
     value0, grad0 = value_and_grad(x0)
@@ -462,7 +465,8 @@ def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
     def body(st: _Loop) -> _Loop:
         _, _, hvp_fn = value_grad_and_hvp(fun, work(st.params), *args)
         k = saddle_free_krylov(hvp_fn, st.grad, krylov_dim)
-        evaluate = lambda step: fun(work(rounded(st.params, step)), *args)
+        def evaluate(step):
+            return fun(work(rounded(st.params, step)), *args)
         step, _, delta = _line_search(evaluate, k, jnp.asarray(1.0, k.eigenvalues.dtype),
                                       h.damping, h.damping_growth, num_damping, st.value)
         trial = rounded(st.params, step)

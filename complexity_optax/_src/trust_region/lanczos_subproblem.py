@@ -278,7 +278,7 @@ def lanczos_subproblem(
 
 def _dot(x: PyTree, y: PyTree, dtype: Any) -> jax.Array:
     terms = [jnp.sum(a.astype(dtype) * b.astype(dtype))
-             for a, b in zip(jax.tree.leaves(x), jax.tree.leaves(y))]
+             for a, b in zip(jax.tree.leaves(x), jax.tree.leaves(y), strict=False)]
     return sum(terms) if terms else jnp.zeros((), dtype)
 
 
@@ -292,11 +292,14 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     eps = jnp.finfo(dtype).eps
 
     if preconditioner is None:
-        to_hat = lambda v: v
+        def to_hat(v):
+            return v
     else:
         inv_sqrt = jax.tree.map(lambda m: (1.0 / jnp.sqrt(m)).astype(m.dtype), preconditioner)
-        to_hat = lambda v: optax.tree.cast_like(optax.tree.mul(v, inv_sqrt), v)
-    hat_hvp = lambda v: to_hat(hvp_fn(to_hat(v)))
+        def to_hat(v):
+            return optax.tree.cast_like(optax.tree.mul(v, inv_sqrt), v)
+    def hat_hvp(v):
+        return to_hat(hvp_fn(to_hat(v)))
     g_hat = to_hat(grad)
     gamma = jnp.sqrt(jnp.maximum(_dot(g_hat, g_hat, dtype), 0.0))
     tol = gamma * jnp.minimum(rtol, gamma**theta)
@@ -319,7 +322,7 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
                 lambda x: jax.lax.dynamic_slice_in_dim(x, b * _BLOCK, _BLOCK, axis=0), basis)
             coef = sum(jnp.tensordot(r.reshape(_BLOCK, -1).astype(dtype),
                                      x.reshape(-1).astype(dtype), axes=1)
-                       for r, x in zip(jax.tree.leaves(rows), jax.tree.leaves(w)))
+                       for r, x in zip(jax.tree.leaves(rows), jax.tree.leaves(w), strict=False))
             return jax.tree.map(
                 lambda r, x: (x - jnp.tensordot(coef, r.astype(dtype), axes=1)).astype(x.dtype),
                 rows, w)

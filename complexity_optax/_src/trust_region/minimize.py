@@ -319,7 +319,8 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
     # iterates and the trial points are rounded to the parameters' dtype.
     dtype = compute_dtype(params_dtype)
     work = exact_upcast if is_low_precision(x0) else (lambda p: p)
-    f = lambda v: jnp.asarray(v, dtype)
+    def f(v):
+        return jnp.asarray(v, dtype)
     rule = PRESETS["scipy"]._replace(
         eta1=f(h["eta1"]), eta2=f(h["eta2"]), increase=f(h["increase"]),
         decrease=f(h["decrease"]), shrink_below=f(h["shrink_below"]),

@@ -263,7 +263,7 @@ def step_checks(step: Any, params: Any, trial_params: Any) -> StepChecks:
     """
     finite, nonzero, moved = [], [], []
     for s, p, t in zip(jax.tree.leaves(step), jax.tree.leaves(params),
-                       jax.tree.leaves(trial_params)):
+                       jax.tree.leaves(trial_params), strict=False):
         s, p, t = jnp.asarray(s), jnp.asarray(p), jnp.asarray(t)
         if not s.size:
             continue
@@ -280,8 +280,10 @@ def step_checks(step: Any, params: Any, trial_params: Any) -> StepChecks:
         else:
             # The barrier keeps XLA from reassociating (p + s) - p to s when p is a constant.
             moved.append(jnp.sum(jnp.abs(t - jax.lax.optimization_barrier(p))) > 0)
-    every = lambda flags, empty: jnp.all(jnp.stack(flags)) if flags else jnp.asarray(empty)
-    some = lambda flags: jnp.any(jnp.stack(flags)) if flags else jnp.asarray(False)
+    def every(flags, empty):
+        return jnp.all(jnp.stack(flags)) if flags else jnp.asarray(empty)
+    def some(flags):
+        return jnp.any(jnp.stack(flags)) if flags else jnp.asarray(False)
     return StepChecks(every(finite, True), some(nonzero), some(moved))
 
 
@@ -306,7 +308,8 @@ def evaluate_if_moved(fn: Any, params: Any, step: Any, value: jax.Array,
       5.0
     """
     dtype = jnp.asarray(value).dtype  # f at theta and at theta + s: one function, one dtype
-    trial = lambda p, s: jnp.asarray(fn(optax.apply_updates(p, s))).astype(dtype)
+    def trial(p, s):
+        return jnp.asarray(fn(optax.apply_updates(p, s))).astype(dtype)
     return jax.lax.cond(found.finite & found.moved, trial,
                         lambda p, s: jnp.asarray(value).astype(dtype), params, step)
 

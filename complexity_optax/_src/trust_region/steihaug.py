@@ -84,7 +84,7 @@ def _dot(x: PyTree, y: PyTree, dtype: Any) -> jax.Array:
     dot is a separate library call that needs them written out first (one more pass over n).
     """
     terms = [jnp.sum(a.astype(dtype) * b.astype(dtype))
-             for a, b in zip(jax.tree.leaves(x), jax.tree.leaves(y))]
+             for a, b in zip(jax.tree.leaves(x), jax.tree.leaves(y), strict=False)]
     return sum(terms) if terms else jnp.zeros((), dtype)
 
 
@@ -112,7 +112,8 @@ def boundary_root(s_m_s: jax.Array, s_m_p: jax.Array, p_m_p: jax.Array, radius: 
     """
     gap = jnp.maximum(radius**2 - s_m_s, 0.0)
     sqrt_d = jnp.sqrt(jnp.maximum(s_m_p**2 + p_m_p * gap, 0.0))
-    safe = lambda x: jnp.where(x > 0, x, 1.0)
+    def safe(x):
+        return jnp.where(x > 0, x, 1.0)
     tau_pos = gap / safe(s_m_p + sqrt_d)
     tau_neg = (sqrt_d - s_m_p) / safe(p_m_p)
     return jnp.where(s_m_p >= 0, tau_pos, tau_neg)
@@ -245,9 +246,11 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
     model_gain = stop == "model_gain"
 
     if preconditioner is None:
-        precondition = lambda r: r
+        def precondition(r):
+            return r
     else:
-        precondition = lambda r: optax.tree.cast_like(optax.tree.div(r, preconditioner), r)
+        def precondition(r):
+            return optax.tree.cast_like(optax.tree.div(r, preconditioner), r)
 
     v0 = precondition(grad)
     rv0 = _dot(grad, v0, dtype)

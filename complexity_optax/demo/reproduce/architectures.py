@@ -80,7 +80,7 @@ __all__ = [
 
 def _dense_count(sizes: tuple[int, ...]) -> int:
     r"""Weights and biases of a chain of dense layers: $\sum_l (n_l + 1) n_{l+1}$."""
-    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))
 
 
 def _conv_count(in_hw: int = 28) -> int:
@@ -145,7 +145,7 @@ class MLP(nnx.Module):
     def __init__(self, sizes: tuple[int, ...], activation: Callable[[jax.Array], jax.Array], *,
                  rngs: nnx.Rngs):
         self.layers = nnx.List(
-            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:])])
+            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:], strict=False)])
         self.activation = activation
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -201,7 +201,7 @@ class Autoencoder(nnx.Module):
 
     def __init__(self, sizes: tuple[int, ...] = AUTOENCODER_SIZES, *, rngs: nnx.Rngs):
         self.layers = nnx.List(
-            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:])])
+            [nnx.Linear(a, b, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:], strict=False)])
         self.code_layer = sizes.index(min(sizes)) - 1
 
     def __call__(self, x: jax.Array) -> jax.Array:

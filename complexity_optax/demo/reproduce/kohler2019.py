@@ -408,7 +408,7 @@ def _summarise(net: str, info: dict):
     fo = info["best_first_order"]
     for ell in ("TR RMSProp", "TR Adagrad"):
         a, b = [], []
-        for r, f in zip(runs[ell], runs[fo]):
+        for r, f in zip(runs[ell], runs[fo], strict=False):
             la, lb = limit(r), limit(f)
             if la is None or lb is None:
                 a.append(None), b.append(None)
@@ -441,10 +441,10 @@ def plot(record: dict, stem: str) -> list[str]:
                 axes[row, 0].plot(run["backprops"], run["train_loss"], style, **kw)
                 axes[row, 1].plot(run["wall_s"], run["train_loss"], style, **kw)
                 if "tr_radius" in run:
-                    pts = [(x, r) for x, r in zip(run["backprops"], run["tr_radius"])
+                    pts = [(x, r) for x, r in zip(run["backprops"], run["tr_radius"], strict=False)
                            if r is not None]
                     if pts:
-                        axes[row, 2].plot(*zip(*pts), style, **kw)
+                        axes[row, 2].plot(*zip(*pts, strict=False), style, **kw)
         if "budget" in info:
             axes[row, 0].axvline(info["budget"], color="0.6", lw=0.8)
         for col, (xlabel, ylabel) in enumerate((

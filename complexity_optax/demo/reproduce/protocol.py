@@ -142,11 +142,11 @@ def curve_at(xs: Sequence[float], ys: Sequence[float | None], at: Sequence[float
              ) -> list[float | None]:
     """The curve `(xs, ys)` read at the positions `at` (linear interpolation between the
     evaluations; None beyond the last finite evaluation, i.e. where the run did not get)."""
-    pts = [(float(x), float(y)) for x, y in zip(xs, ys) if _finite(y)]
+    pts = [(float(x), float(y)) for x, y in zip(xs, ys, strict=False) if _finite(y)]
     out: list[float | None] = []
     for a in at:
         val = None
-        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False):
             if x0 <= a <= x1:
                 val = y0 if x1 == x0 else y0 + (y1 - y0) * (a - x0) / (x1 - x0)
                 break
@@ -256,7 +256,7 @@ class Verdict:
 
 
 def _pairs(a, b):
-    return [(float(x), float(y)) for x, y in zip(a, b) if _finite(x) and _finite(y)]
+    return [(float(x), float(y)) for x, y in zip(a, b, strict=False) if _finite(x) and _finite(y)]
 
 
 def compare(claim: str, a: Sequence[float | None], b: Sequence[float | None], *,
@@ -273,7 +273,7 @@ def compare(claim: str, a: Sequence[float | None], b: Sequence[float | None], *,
     """
     pairs = _pairs(a, b)
     reasons = list(invalid)
-    missing = len(list(zip(a, b))) - len(pairs)
+    missing = len(list(zip(a, b, strict=False))) - len(pairs)
     if missing:
         reasons.append(f"{missing} seed(s) without both values")
     use_log = all(x > 0 and y > 0 for x, y in pairs) if log is None else log

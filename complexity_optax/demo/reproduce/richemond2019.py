@@ -81,7 +81,8 @@ def _label(scheme: str, sphere: bool) -> str:
 def _spec(scheme: str, sphere: bool, lr0: float, setting: dict, steps_per_epoch: int,
           total_steps: int, radius: float, seed: int) -> training.MethodSpec:
     label = _label(scheme, sphere)
-    lr = lambda t: lr0 * (1.0 + t / steps_per_epoch) ** -0.5
+    def lr(t):
+        return lr0 * (1.0 + t / steps_per_epoch) ** -0.5
     return training.MethodSpec(
         label, lambda: optimizers.weight_decay_sgd(scheme, lr, setting["lambda0"],
                                                    period=total_steps,

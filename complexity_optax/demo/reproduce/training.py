@@ -383,7 +383,7 @@ def train(task: Task, spec: MethodSpec, *, seed: int, epochs: int,
         # The first evaluation (in backprops) at which the run had left its start.
         log["tr_left_at_backprops"] = next(
             (bp for bp, r, n, a in zip(log["backprops"], log["tr_radius"], log["tr_step_count"],
-                                       log["tr_accepted_count"])
+                                       log["tr_accepted_count"], strict=False)
              if r is not None and n > 0 and left_initial_radius(spec.config, n, a, r)), None)
     log["diverged"] = diverged
     log["compile_s"] = round(total["compile"], 3)

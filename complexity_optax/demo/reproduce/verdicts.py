@@ -86,7 +86,7 @@ def compare(claim: str, a: Sequence[float | None], b: Sequence[float | None], *,
     """
     held = measured = 0
     ratios = []
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         fx, fy = _finite(x), _finite(y)
         if not fx and not fy:
             continue
@@ -112,7 +112,7 @@ def ratio_band(claim: str, a: Sequence[float | None], b: Sequence[float | None],
     r"""Seed-paired "A is comparable to B": held on a seed when $A/B \in [low, high]$."""
     held = measured = 0
     ratios = []
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if not (_finite(x) and _finite(y)) or y == 0:
             continue
         measured += 1
@@ -126,7 +126,7 @@ def ratio_band(claim: str, a: Sequence[float | None], b: Sequence[float | None],
 
 def first_reaching(xs: Sequence[float], losses: Sequence[float], target: float):
     """The first `xs[i]` with `losses[i] <= target` (None if never reached)."""
-    for x, loss in zip(xs, losses):
+    for x, loss in zip(xs, losses, strict=False):
         if _finite(loss) and loss <= target:
             return x
     return None

@@ -159,7 +159,7 @@ def _random_direction(key, params, *, normalization, ignore_vectors, kernel_layo
     leaves, treedef = jax.tree.flatten(params)
     keys = jax.random.split(key, len(leaves))
     draws = [jax.random.normal(k, jnp.shape(p), jnp.float32).astype(jnp.result_type(p))
-             for k, p in zip(keys, leaves)]
+             for k, p in zip(keys, leaves, strict=False)]
     return filter_normalize(jax.tree.unflatten(treedef, draws), params,
                             normalization=normalization, ignore_vectors=ignore_vectors,
                             kernel_layout=kernel_layout)

@@ -29,7 +29,7 @@ def _check_same_structure(a: PyTree, b: PyTree) -> None:
     sa, sb = jax.tree.structure(a), jax.tree.structure(b)
     if sa != sb:
         raise ValueError(f"params_b must have the structure of params_a, got {sb} and {sa}")
-    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=False):
         if jnp.shape(x) != jnp.shape(y):
             raise ValueError(
                 f"params_b must have the leaf shapes of params_a, got {jnp.shape(y)} and "

@@ -324,7 +324,7 @@ def mixed_p_spin(
     couplings = tuple(
         # Drawn in float32 and cast, so that one key gives the same instance in every dtype.
         jax.random.normal(k, (n,) * p, jnp.float32).astype(dtype)
-        for k, p in zip(keys[:-1], degrees)
+        for k, p in zip(keys[:-1], degrees, strict=False)
     )
     coeffs = jnp.asarray([terms[p] for p in degrees], dtype)
     return PSpinHamiltonian(couplings, coeffs, _field_vector(keys[-1], n, field, dtype))

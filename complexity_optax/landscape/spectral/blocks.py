@@ -74,13 +74,13 @@ def block_operator(matvec: MatVec, like: Any, select: Any) -> LinearOperator:
         chosen = [bool(flag) for flag in treedef.flatten_up_to(select)]
     if not any(chosen):
         raise ValueError("select must choose at least one leaf, got none")
-    block_like = {path: leaf for path, leaf, keep in zip(paths, leaves, chosen) if keep}
+    block_like = {path: leaf for path, leaf, keep in zip(paths, leaves, chosen, strict=False) if keep}
 
     def block_matvec(v_block: dict) -> dict:
         full = [v_block[path] if keep else jnp.zeros(leaf.shape, leaf.dtype)
-                for path, leaf, keep in zip(paths, leaves, chosen)]
+                for path, leaf, keep in zip(paths, leaves, chosen, strict=False)]
         out = jax.tree.leaves(matvec(jax.tree.unflatten(treedef, full)))
-        return {path: leaf for path, leaf, keep in zip(paths, out, chosen) if keep}
+        return {path: leaf for path, leaf, keep in zip(paths, out, chosen, strict=False) if keep}
 
     return LinearOperator(block_matvec, block_like)
 

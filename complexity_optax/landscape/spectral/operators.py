@@ -202,7 +202,8 @@ def fisher_operator(per_example_loss_fn: Callable[..., jax.Array], params: PyTre
     stacked = stack_batches(batches)
 
     def per_batch(v, batch):
-        losses_fn = lambda p: per_example_loss_fn(p, *batch)
+        def losses_fn(p):
+            return per_example_loss_fn(p, *batch)
         losses, losses_vjp = jax.vjp(losses_fn, params)
         c = jax.jvp(losses_fn, (params,), (_cast_like(v, params),))[1]
         return losses_vjp(c / losses.shape[0])[0]
