@@ -22,11 +22,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks, functions, masked
-from complexity_optax._src.common.kwargs import fn_kwargs
-from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
+from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.tree import all_finite, compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
+from complexity_optax._src.regularized_newton.batch_model import linearize_batch
 from complexity_optax._src.regularized_newton.cubic_subproblem import cubic_subproblem
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
@@ -314,25 +314,13 @@ def cubic_regularization(
             # Nothing to optimise (an empty pytree or only size-0 leaves): a no-op update, the
             # state unchanged (no loss is evaluated).
             return jax.tree.map(jnp.zeros_like, updates), state
-        kwargs = fn_kwargs(value_fn, extra_args)
-        complete = masked.completion(params, full_params, "cubic_regularization")
-        def loss(p):
-            return value_fn(complete(p), **kwargs)
         # float32 arithmetic for bfloat16/float16 parameters (float64 kept); the step is
         # returned in the parameters' dtype and the trial value is that of the rounded point
         # the caller gets, `params + step` in that dtype.
-        point = upcast(params)
-        work = exact_upcast if is_low_precision(params) else (lambda p: p)
-        # The gradient is that of the linearisation of value_fn, like the trust region's: the
-        # model (gradient and Hessian) is one function's, so what came before in a chain
-        # (clipping, scaling) does not change the step; the incoming updates are only checked.
-        lin_value, grads, hvp_fn = value_grad_and_hvp(loss, point)
-        lin_value = jnp.asarray(lin_value)
-        grads = upcast(grads)
-        inputs_finite = all_finite(updates) & all_finite(grads) & jnp.isfinite(lin_value)
-        if value is not None:
-            inputs_finite = inputs_finite & jnp.isfinite(jnp.asarray(value))
-        grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
+        model = linearize_batch("cubic_regularization", updates, params, value, value_fn,
+                                full_params, extra_args)
+        loss, work, lin_value, grads = model.loss, model.work, model.value, model.grads
+        hvp_fn, inputs_finite = model.hvp_fn, model.finite
         ell_state = optax.tree.where(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
         sub = cubic_subproblem(hvp_fn, grads, state.sigma, diagonal=ell.diagonal(ell_state),

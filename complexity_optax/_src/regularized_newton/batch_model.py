@@ -1,0 +1,69 @@
+# Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
+"""The batch model of the regularised-Newton transformations: one linearisation of `value_fn`.
+
+`cubic_regularization` and `saddle_free_newton` (like `trust_region`) take the value, gradient
+and Hessian-vector products of one linearisation of `value_fn` at the current parameters: the
+incoming updates are only checked to be finite, so what comes before them in a chain does not
+change the step (`docs/conventions.md`, "The incoming gradient of the second-order methods").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from complexity_optax._src.common import masked
+from complexity_optax._src.common.kwargs import fn_kwargs
+from complexity_optax._src.common.tree import all_finite, upcast
+from complexity_optax._src.common.types import MatVec, PyTree
+from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
+
+__all__ = ["BatchModel", "linearize_batch"]
+
+
+class BatchModel(NamedTuple):
+    """What a step needs of the batch loss at the current parameters.
+
+    Attributes:
+      loss: `params -> value_fn(params, **batch)` (frozen leaves filled in under `optax.masked`).
+      work: the map applied to a trial point before `loss` is evaluated there: the exact rounding
+        to the parameters' dtype for bfloat16/float16 parameters, else the identity.
+      value: the loss at the parameters (at least float32).
+      grads: its gradient (at least float32), zero when `finite` is false.
+      hvp_fn: Hessian-vector products at the parameters (the same linearisation).
+      finite: the incoming updates, the value, the gradient and `value=` (if given) are finite.
+    """
+
+    loss: Callable[[PyTree], jax.Array]
+    work: Callable[[PyTree], PyTree]
+    value: jax.Array
+    grads: PyTree
+    hvp_fn: MatVec
+    finite: jax.Array
+
+
+def linearize_batch(method: str, updates: PyTree, params: PyTree, value: Any,
+                    value_fn: Callable[..., Any], full_params: Any,
+                    extra_args: dict) -> BatchModel:
+    """One linearisation of `value_fn` (with the `extra_args` it names) at `params`, computed in
+    at least float32; `method` names the transformation in error messages."""
+    kwargs = fn_kwargs(value_fn, extra_args)
+    complete = masked.completion(params, full_params, method)
+
+    def loss(p):
+        return value_fn(complete(p), **kwargs)
+
+    work = exact_upcast if is_low_precision(params) else (lambda p: p)
+    lin_value, grads, hvp_fn = value_grad_and_hvp(loss, upcast(params))
+    lin_value = jnp.asarray(lin_value)
+    grads = upcast(grads)
+    finite = all_finite(updates) & all_finite(grads) & jnp.isfinite(lin_value)
+    if value is not None:
+        finite = finite & jnp.isfinite(jnp.asarray(value))
+    grads = optax.tree.where(finite, grads, optax.tree.zeros_like(grads))
+    return BatchModel(loss, work, lin_value, grads, hvp_fn, finite)
