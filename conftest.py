@@ -19,6 +19,14 @@ import tempfile
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# jax's CPU eigh/svd call LAPACK through scipy's OpenBLAS. A compiled program that holds several
+# of them (the spectral tests' one-program fixtures) runs them on XLA's thread pool, and an
+# OpenBLAS that threads internally as well deadlocked there: both xdist workers idle, the
+# fixture's device_get waiting forever (seen three times on this 2-core machine). One OpenBLAS
+# thread per call removes the nested threading; the tests' matrices are tiny. Set before the
+# workers start (they inherit it) and before scipy loads OpenBLAS.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 # The tests' shapes are tiny, so XLA's CPU backend spends its time compiling, not running: compile
 # without LLVM's optimisation passes (the HLO passes, fusion and buffer assignment are unchanged)
