@@ -135,12 +135,14 @@ MISSING = """\
 ## What is missing
 
 - The `--scale full` mode (sized for one GPU) has not been run.
-- The `cpu` records marked stale above were produced by older code and an older protocol
-  (1-3 seeds, final-epoch verdicts, tuning on the verdict seeds, `kohler2019`'s RMSProp
-  ellipsoid with the code file's γ_inc); rerun `python -m complexity_optax reproduce NAME` for
-  each and regenerate this page. The `kohler2019` cpu mode is sized to finish within 30 minutes
-  on 2 idle cores; that is an estimate from single timed runs (see the comment above
-  `kohler2019.SETTINGS`), not a measured full run.
+- The `chaudhari2015` and `richemond2019` `cpu` records were produced by older code and an
+  older protocol (1-3 seeds, final-epoch verdicts, tuning on the verdict seeds); rerun
+  `python -m complexity_optax reproduce NAME` for each and regenerate this page. The
+  `kohler2019` `cpu` record was run with this protocol (protocol v2, 5 seeds, the paper's
+  γ_inc), from source `dd59d0086d16`; later commits of the same session changed the package's
+  source (the compile policy, shared helpers, lint), so it shows the banner until it is rerun.
+  It took 1,512 s of wall time on a 2-core machine shared with a test suite and another long
+  run.
 - Table 1 of Kohler et al. could not be read by this project's tools; the default γ_inc = 1.1 for
   the RMSProp ellipsoid on FC follows an outside audit's reading of it (and the authors'
   Fashion-MNIST and CIFAR FC files), with the MNIST file's 1.01 as the variant `authors_config`.
