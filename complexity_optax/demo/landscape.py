@@ -52,6 +52,7 @@ from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report
 from complexity_optax.demo.arguments import int_at_least, positive_int
+from complexity_optax.demo.progress import Progress
 
 # (epochs, points per 1D slice, points per 2D axis, points on the paths, curve training steps)
 DEFAULT = dict(epochs=30, points_1d=41, points_2d=25, path_points=41, curve_steps=1000)
@@ -178,11 +179,8 @@ def run_landscape(config: LandscapeConfig) -> dict[str, Any]:
     from complexity_optax.demo.data import load_digits_split
 
     out = sys.stderr if config.as_json else sys.stdout
-    show = config.progress and sys.stderr.isatty()
-
-    def progress(text: str) -> None:
-        if show:
-            print(f"\r{text:<70}", end="", file=sys.stderr, flush=True)
+    bar = Progress(enabled=config.progress, unit="phase")
+    progress = bar.message
 
     start = time.perf_counter()
     data = load_digits_split()
@@ -220,9 +218,7 @@ def run_landscape(config: LandscapeConfig) -> dict[str, Any]:
         num_steps=config.curve_steps, num_points=CURVE_POINTS_PER_STEP)
     curve = landscape.curve_losses(loss_fn, params_a, fit.control, params_b, ts, x, y)
     curve_time = time.perf_counter() - curve_start
-    progress("")
-    if show:
-        print("\r", end="", file=sys.stderr)
+    bar.close()
 
     def floats(a) -> list:
         return np.asarray(a, np.float64).tolist()

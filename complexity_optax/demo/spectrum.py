@@ -50,6 +50,7 @@ from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report
 from complexity_optax.demo import train as train_lib
 from complexity_optax.demo.arguments import int_at_least, positive_int
+from complexity_optax.demo.progress import Progress
 
 TOP_K = 5
 # (epochs, probes, lanczos steps, Hutchinson samples, diagonal-share columns)
@@ -211,20 +212,16 @@ def run_spectrum(config: SpectrumConfig) -> dict[str, Any]:
     from complexity_optax.demo.data import load_digits_split
 
     out = sys.stderr if config.as_json else sys.stdout
-    show = config.progress and sys.stderr.isatty()
+    bar = Progress(config.epochs, enabled=config.progress, unit="epoch")
     start = time.perf_counter()
     data = load_digits_split()
 
     def on_epoch(epoch: int, loss: float) -> None:
-        if show:
-            print(f"\r{config.method}: epoch {epoch}/{config.epochs}, loss {loss:.4f}   ",
-                  end="", file=sys.stderr, flush=True)
+        bar.update(description=f"{config.method}", postfix=f"loss={loss:.4f}")
 
     graphdef, params, losses = train(config, data, on_epoch)
     train_time = time.perf_counter() - start
-    if show:
-        print("\rcomputing the Hessian spectrum ...".ljust(60), end="", file=sys.stderr,
-              flush=True)
+    bar.message("computing the Hessian spectrum ...")
     n_params = model_lib.num_params(params)
     steps = min(config.lanczos_steps, n_params)
     raw = analyse_hessian(
@@ -235,8 +232,7 @@ def run_spectrum(config: SpectrumConfig) -> dict[str, Any]:
         columns=min(config.diagonal_columns, n_params),
     )
     stats = jax.tree.map(np.asarray, raw)
-    if show:
-        print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+    bar.close()
     comparison = compare_with_semicircle(stats)
     grid = stats["grid"]
     document = {
