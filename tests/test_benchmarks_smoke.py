@@ -93,3 +93,18 @@ def test_transform_overhead_docs_block_is_the_record():
     page = (_BENCHMARKS.parent / "docs" / "benchmarks.md").read_text(encoding="utf-8")
     assert f"```text\n{record}```" in page
     assert "anneal_sgd (default, relative field)" in record
+
+
+def test_every_text_block_of_the_benchmarks_page_is_a_record():
+    """docs/benchmarks.md shows measurements only as records written by the scripts: each of its
+    ```text blocks stands (white space aside) in a file of benchmarks/results/."""
+    import re
+
+    page = (_BENCHMARKS.parent / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```text\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
+    records = [re.sub(r"\s+", " ", p.read_text())
+               for p in (_BENCHMARKS / "results").glob("*.txt")]
+    assert len(blocks) >= 4
+    for block in blocks:
+        text = re.sub(r"\s+", " ", block).strip()
+        assert any(text in record for record in records), block[:200]
