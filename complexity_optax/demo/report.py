@@ -194,8 +194,11 @@ def plot_losses(document: dict[str, Any], path: str) -> str:
         y = np.asarray([np.nan if v is None else v for v in s["train_loss_curve_mean"]])
         keep = (x > 0) & np.isfinite(y) & (y > 0)
         plotted += int(keep.sum())
-        ax.plot(x[keep], y[keep], markersize=3.5, markevery=max(1, int(keep.sum()) // 12),
-                linewidth=1.5, label=entry.get("label", name), **styles[name],
+        # Markers every `every` points, each method starting at its own offset, so that methods
+        # whose curves coincide (SGD and AnnealSGD with a small field) still show both markers.
+        every = max(3, int(keep.sum()) // 10)
+        ax.plot(x[keep], y[keep], markersize=4, markevery=(i % every, every), linewidth=1.5,
+                alpha=0.9, label=entry.get("label", name), **styles[name],
                 zorder=len(document["methods"]) - i)  # earlier lines on top
     if plotted:
         ax.set_xscale("log")
