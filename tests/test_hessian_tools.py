@@ -40,9 +40,11 @@ def _l1_distance(grid, f, g):
     return float(np.sum(np.abs(np.asarray(f) - np.asarray(g))) * (grid[1] - grid[0]))
 
 
-@jax.jit
 def _goe_tools(matrix, key):
-    """All tools on ``v -> matrix @ v`` (float32, N = 200): one compilation for both GOE cases."""
+    """All tools on ``v -> matrix @ v`` (float32, N = 200), each its own compiled program (called
+    eagerly: the operator is a pytree, so both GOE cases share the compilations). One program
+    holding all of them, with their LAPACK calls, hung an xdist worker twice this session
+    (`device_get` waiting forever)."""
     matvec = lambda v: matrix @ v  # noqa: E731
     like = jax.ShapeDtypeStruct((GOE_N,), jnp.float32)
     keys = jax.random.split(key, 5)
@@ -99,8 +101,8 @@ def _dense_hessian(params, x, y):
     return np.concatenate(rows, axis=0)
 
 
-@jax.jit
 def _mlp_tools(params, x, y, key):
+    """Each tool its own compiled program (see `_goe_tools`)."""
     _, _, matvec = value_grad_and_hvp(_mlp_loss, params, x, y)
     keys = jax.random.split(key, 4)
     return dict(

@@ -91,28 +91,49 @@ def _flat(tree, leading=False):
 
 
 def _tools(loss):
-    @optimised_jit  # ~11,000 HVPs: the run, not the compilation, is the cost
-    def tools(params, x, y, key):
-        _, _, hvp = value_grad_and_hvp(loss, params, x, y)
-        keys = jax.random.split(key, 6)
-        tridiagonals = ls.lanczos_tridiagonals(hvp, params, keys[0], num_probes=PROBES,
+    """The spectral tools on the network's Hessian, each tool its own compiled program with XLA's
+    optimisations on (~11,000 HVPs: the run, not the compilation, is the cost). One program
+    holding all of them, with their LAPACK calls, hung an xdist worker this session
+    (`device_get` waiting forever)."""
+
+    def hvp_of(params, x, y):
+        return value_grad_and_hvp(loss, params, x, y)[2]
+
+    @optimised_jit
+    def slq(params, x, y, key):
+        hvp = hvp_of(params, x, y)
+        tridiagonals = ls.lanczos_tridiagonals(hvp, params, key, num_probes=PROBES,
                                                num_steps=STEPS)
-        norm = jnp.max(jnp.abs(ls.gauss_quadrature(tridiagonals).nodes))
+        return tridiagonals, ls.gauss_quadrature(tridiagonals)
+
+    @optimised_jit
+    def traces(params, x, y, seeds):
+        hvp = hvp_of(params, x, y)
+        return jax.lax.map(lambda k: ls.hutchinson_trace(hvp, params, k,
+                                                         num_samples=TRACE_MATVECS), seeds)
+
+    @optimised_jit
+    def traces_pp(params, x, y, seeds):
+        hvp = hvp_of(params, x, y)
+        return jax.lax.map(lambda k: ls.hutchpp_trace(hvp, params, k,
+                                                      num_matvecs=TRACE_MATVECS), seeds)
+
+    @optimised_jit
+    def top(params, x, y, key):
+        return ls.top_eigenvalues(hvp_of(params, x, y), params, key, k=TOP_K, num_steps=STEPS,
+                                  return_vectors=True)
+
+    def tools(params, x, y, key):
+        keys = jax.random.split(key, 6)
+        tridiagonals, quadrature = slq(params, x, y, keys[0])
+        norm = jnp.max(jnp.abs(quadrature.nodes))
         index = ls.spectral.index.index_from_tridiagonals(tridiagonals, params)
         index_fine = ls.spectral.index.index_from_tridiagonals(tridiagonals, params,
                                                                tau=1e-4 * norm)
-        quadrature = ls.gauss_quadrature(tridiagonals)
         seeds = jax.random.split(keys[3], SEEDS)
-        hutch = jax.lax.map(lambda k: ls.hutchinson_trace(hvp, params, k,
-                                                          num_samples=TRACE_MATVECS), seeds)
-        hutchpp = jax.lax.map(lambda k: ls.hutchpp_trace(hvp, params, k,
-                                                         num_matvecs=TRACE_MATVECS), seeds)
-        return dict(
-            index=index, index_fine=index_fine, quadrature=quadrature,
-            top=ls.top_eigenvalues(hvp, params, keys[1], k=TOP_K, num_steps=STEPS,
-                                   return_vectors=True),
-            hutch=hutch, hutchpp=hutchpp,
-        )
+        return dict(index=index, index_fine=index_fine, quadrature=quadrature,
+                    top=top(params, x, y, keys[1]), hutch=traces(params, x, y, seeds),
+                    hutchpp=traces_pp(params, x, y, seeds))
 
     return tools
 
