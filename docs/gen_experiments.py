@@ -135,14 +135,11 @@ MISSING = """\
 ## What is missing
 
 - The `--scale full` mode (sized for one GPU) has not been run.
-- The `chaudhari2015` and `richemond2019` `cpu` records were produced by older code and an
-  older protocol (1-3 seeds, final-epoch verdicts, tuning on the verdict seeds); rerun
-  `python -m complexity_optax reproduce NAME` for each and regenerate this page. The
-  `kohler2019` `cpu` record was run with this protocol (protocol v2, 5 seeds, the paper's
-  γ_inc), from source `dd59d0086d16`; later commits of the same session changed the package's
-  source (the compile policy, shared helpers, lint), so it shows the banner until it is rerun.
-  It took 1,512 s of wall time on a 2-core machine shared with a test suite and another long
-  run.
+- All three `cpu` records were run with this protocol (protocol v2, 5 seeds). `chaudhari2015`
+  (386 s of wall time) and `richemond2019` (276 s) ran on the current source. `kohler2019`
+  (1,512 s, on a 2-core machine shared with a test suite and another long run) ran from source
+  `dd59d0086d16`; later commits of the same session changed the package's source (the compile
+  policy, shared helpers, lint), so it shows the banner until it is rerun.
 - Table 1 of Kohler et al. could not be read by this project's tools; the default γ_inc = 1.1 for
   the RMSProp ellipsoid on FC follows an outside audit's reading of it (and the authors'
   Fashion-MNIST and CIFAR FC files), with the MNIST file's 1.01 as the variant `authors_config`.
