@@ -8,23 +8,21 @@ the docstring examples give the same numbers on every machine.
 One run compiles cheaply. The settings below are made in the controller before the xdist
 workers and the subprocess tests (notebooks, CLI, multi-device) start, so they inherit them:
 LLVM's optimisation passes are off for the tiny test shapes. No persistent compilation cache is
-shared between the processes any more: with jax 0.10.2 on this CPU, writing an entry
-(`executable.serialize()` in `compilation_cache.put_executable_and_time`) crashed an xdist
-worker with a segmentation fault once in three full runs of this suite (thousands of tiny
-entries), a flaky red run for about a tenth of the CPU time. A caller who sets
-`JAX_COMPILATION_CACHE_DIR` still gets jax's cache, with jax's own thresholds.
+shared between the processes any more (a worker once crashed while serialising an entry, late
+in a run: most likely the memory-mapping limit handled at the end of this file, but the cache
+saved only about a tenth of the CPU time). A caller who sets `JAX_COMPILATION_CACHE_DIR` still
+gets jax's cache, with jax's own thresholds.
 """
 
 import os
 
+import pytest
+
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("MPLBACKEND", "Agg")
-# jax's CPU eigh/svd call LAPACK through scipy's OpenBLAS. A compiled program that holds several
-# of them (the spectral tests' one-program fixtures) runs them on XLA's thread pool, and an
-# OpenBLAS that threads internally as well deadlocked there: both xdist workers idle, the
-# fixture's device_get waiting forever (seen three times on this 2-core machine). One OpenBLAS
-# thread per call removes the nested threading; the tests' matrices are tiny. Set before the
-# workers start (they inherit it) and before scipy loads OpenBLAS.
+# One OpenBLAS thread per LAPACK call (jax's CPU eigh/svd go through scipy's OpenBLAS, called
+# from XLA's own thread pool): no nested threading on a 2-core machine. Set before the workers
+# start (they inherit it) and before scipy loads OpenBLAS.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -48,3 +46,32 @@ os.environ["XLA_FLAGS"] = _XLA_FLAGS.strip()
 # ``python -m complexity_optax`` is the CLI entry point, not a module with examples.
 collect_ignore = ["complexity_optax/__main__.py"]
 
+
+
+# Every compiled executable keeps about six memory mappings (its JIT-linked code) until jax's
+# caches drop it, and a worker of this suite compiles thousands of programs: near the end of a
+# run a worker passed Linux's vm.max_map_count (65,530 here), after which XLA's next compilation
+# segfaulted or aborted (three times this session, each time late in a run, each time a
+# different test that passes alone). So after each module, once a process holds more than
+# _MAP_LIMIT mappings, its compiled programs are released (they recompile if needed again).
+_MAP_LIMIT = 30_000
+
+
+def _mapping_count() -> int:
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:  # not Linux: nothing to watch
+        return 0
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    yield
+    if _mapping_count() > _MAP_LIMIT:
+        import gc
+
+        import jax
+
+        jax.clear_caches()
+        gc.collect()
