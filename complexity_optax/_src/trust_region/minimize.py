@@ -18,9 +18,7 @@ from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
-    assess_step,
     clamp_int32,
-    radius_floor,
     validate,
 )
 from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
@@ -30,10 +28,10 @@ from complexity_optax._src.trust_region.status import (
     TrustRegionStatus,
     status_message,
 )
+from complexity_optax._src.trust_region.step import trust_region_step
 from complexity_optax._src.trust_region.subproblem import (
     check_subproblem,
     default_max_iters,
-    solve_subproblem,
 )
 from complexity_optax._src.trust_region.transformation import (
     exact_upcast,
@@ -326,7 +324,7 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
         decrease=f(h["decrease"]), shrink_below=f(h["shrink_below"]),
         grow_on_boundary_only=grow_on_boundary_only, strict_acceptance=strict,
         tiny_decrease=h["tiny_decrease"], max_radius=f(h["max_radius"]), max_cg_iters=None,
-        cg_stop=cg_stop)
+        cg_stop=cg_stop, cg_rtol=f(h["cg_rtol"]), cg_forcing_exponent=f(h["cg_forcing_exponent"]))
 
     def value_only(p):
         out = fun(p, *args)
@@ -379,17 +377,12 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
 
         def attempt(_):
             diag = norm_diagonal(ell.diagonal(ell_state), radius_norm, diagonal_floor)
-            sub = solve_subproblem(subproblem, hvp_fn, grad, st.radius, preconditioner=diag,
-                                   max_iters=max_cg_iters, rtol=f(h["cg_rtol"]),
-                                   theta=f(h["cg_forcing_exponent"]), stop=cg_stop)
-            step = optax.tree.cast_like(sub.step, st.params)
-            trial = optax.apply_updates(st.params, step)
-            trial_value = jnp.asarray(value_only(work(trial))).astype(dtype)
-            floor = radius_floor(tree_norm_in(work(st.params), diag), params_dtype, dtype)
-            verdict = assess_step(
-                value=value, trial_value=trial_value, predicted=sub.model_decrease, step=step,
-                params=st.params, trial_params=trial, radius=st.radius,
-                hit_boundary=sub.hit_boundary, min_radius=floor, rule=rule)
+            out = trust_region_step(
+                subproblem, hvp_fn, grad, value, st.params, st.radius, diagonal=diag,
+                trial_fn=lambda p: jnp.asarray(value_only(work(p))).astype(dtype), rule=rule,
+                max_iters=max_cg_iters, work_params=work(st.params))
+            step, sub, verdict = out.step, out.solve, out.assessment
+            trial, trial_value = out.trial, out.trial_value
             accepted = verdict.accepted
             actual = value - trial_value
             step_norm = tree_norm_in(step, None).astype(dtype)

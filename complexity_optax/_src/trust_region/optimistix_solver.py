@@ -22,16 +22,14 @@ from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
-    assess_step,
     clamp_int32,
-    radius_floor,
     validate,
 )
 from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
+from complexity_optax._src.trust_region.step import trust_region_step
 from complexity_optax._src.trust_region.subproblem import (
     check_subproblem,
     default_max_iters,
-    solve_subproblem,
 )
 from complexity_optax._src.trust_region.transformation import resolve_rule
 
@@ -146,7 +144,6 @@ class TrustRegionMinimiser(optx.AbstractMinimiser):
 
     def step(self, fn, y, args, options, state, tags):
         value, grad, hvp_fn, aux = value_grad_and_hvp(lambda p: fn(p, args), y, has_aux=True)
-        dtype = jnp.result_type(value)
         finite = jnp.isfinite(value) & all_finite(grad)
         grad_zero = ~(tree_norm_in(grad, None) > 0)
         stop_now = state.pending_terminate | grad_zero | (state.first_step & ~finite)
@@ -162,16 +159,11 @@ class TrustRegionMinimiser(optx.AbstractMinimiser):
         rule = self.preset._replace(max_radius=self.max_radius)
         diag = norm_diagonal(self.ellipsoid.diagonal(ell_state), self.radius_norm,
                              self.diagonal_floor)
-        sub = solve_subproblem(self.subproblem, hvp_fn, grad, state.radius, preconditioner=diag,
-                               max_iters=max_iters, rtol=rule.cg_rtol,
-                               theta=rule.cg_forcing_exponent, stop=rule.cg_stop)
-        step = optax.tree.cast_like(sub.step, y)
-        trial = optax.apply_updates(y, step)
-        trial_value, trial_aux = fn(trial, args)
-        floor = radius_floor(tree_norm_in(y, diag), jnp.result_type(*jax.tree.leaves(y)), dtype)
-        verdict = assess_step(value=value, trial_value=trial_value, predicted=sub.model_decrease,
-                              step=step, params=y, trial_params=trial, radius=state.radius,
-                              hit_boundary=sub.hit_boundary, min_radius=floor, rule=rule)
+        out = trust_region_step(
+            self.subproblem, hvp_fn, grad, value, y, state.radius, diagonal=diag,
+            trial_fn=lambda p: fn(p, args), rule=rule, max_iters=max_iters, has_aux=True, aux=aux)
+        sub, verdict = out.solve, out.assessment
+        trial, trial_value, trial_aux = out.trial, out.trial_value, out.trial_aux
         accepted = verdict.accepted & ~stop_now
         y_diff = optax.tree.sub(trial, y)
         f_diff = trial_value - value

@@ -288,9 +288,10 @@ def step_checks(step: Any, params: Any, trial_params: Any) -> StepChecks:
 
 
 def evaluate_if_moved(fn: Any, params: Any, step: Any, value: jax.Array,
-                      found: StepChecks) -> jax.Array:
+                      found: StepChecks, *, has_aux: bool = False, aux: Any = None) -> Any:
     r"""$f(\theta + s)$ when the finite step moves $\theta$; else `value` $= f(\theta)$ (in
-    `value`'s dtype).
+    `value`'s dtype). With `has_aux`, `fn` returns (value, aux) and so does this function
+    (`aux`, the auxiliary output at $\theta$, when $\theta$ did not move).
 
     A step that rounds back to $\theta$ (or is zero) has $f(\theta + s) = f(\theta)$, and a
     non-finite one is rejected whatever its value, so neither is evaluated. The trial point is
@@ -308,10 +309,17 @@ def evaluate_if_moved(fn: Any, params: Any, step: Any, value: jax.Array,
       5.0
     """
     dtype = jnp.asarray(value).dtype  # f at theta and at theta + s: one function, one dtype
-    def trial(p, s):
-        return jnp.asarray(fn(optax.apply_updates(p, s))).astype(dtype)
-    return jax.lax.cond(found.finite & found.moved, trial,
-                        lambda p, s: jnp.asarray(value).astype(dtype), params, step)
+    if not has_aux:
+        def trial(p, s):
+            return jnp.asarray(fn(optax.apply_updates(p, s))).astype(dtype)
+        return jax.lax.cond(found.finite & found.moved, trial,
+                            lambda p, s: jnp.asarray(value).astype(dtype), params, step)
+
+    def trial_with_aux(p, s):
+        out, out_aux = fn(optax.apply_updates(p, s))
+        return jnp.asarray(out).astype(dtype), out_aux
+    return jax.lax.cond(found.finite & found.moved, trial_with_aux,
+                        lambda p, s: (jnp.asarray(value).astype(dtype), aux), params, step)
 
 
 def assess_step(

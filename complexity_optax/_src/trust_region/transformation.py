@@ -35,18 +35,14 @@ from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
     TrustRegionPreset,
-    assess_step,
     clamp_int32,
-    evaluate_if_moved,
-    radius_floor,
-    step_checks,
     validate,
 )
-from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
+from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal
+from complexity_optax._src.trust_region.step import trust_region_step
 from complexity_optax._src.trust_region.subproblem import (
     check_subproblem,
     default_max_iters,
-    solve_subproblem,
 )
 
 # Default Δ_0 per named ellipsoid (authors' configs, parameters/method/*/fc/TR_*.txt). The
@@ -373,22 +369,11 @@ def trust_region(
         ell_state = optax.tree.where(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
         diag = norm_diagonal(ell.diagonal(ell_state), radius_norm, diagonal_floor)
-        solve = solve_subproblem(subproblem, hvp_fn, grads, state.radius, preconditioner=diag,
-                                 max_iters=cg_cap(params), rtol=rule.cg_rtol,
-                                 theta=rule.cg_forcing_exponent, stop=rule.cg_stop)
-        step = optax.tree.cast_like(solve.step, params)
-        trial = optax.apply_updates(params, step)
-        found = step_checks(step, params, trial)
-        trial_value = evaluate_if_moved(
-            (lambda t: loss(exact_upcast(t))) if low_precision else loss, params, step, lin_value,
-            found)
-        floor = radius_floor(tree_norm_in(work, diag), jnp.result_type(*jax.tree.leaves(params)),
-                             jnp.float32)
-        verdict = assess_step(
-            value=lin_value, trial_value=trial_value, predicted=solve.model_decrease, step=step,
-            params=params, trial_params=trial, radius=state.radius,
-            hit_boundary=solve.hit_boundary, min_radius=floor, rule=rule,
-            max_radius=rule.max_radius, increase=rule.increase, found=found)
+        out = trust_region_step(
+            subproblem, hvp_fn, grads, lin_value, params, state.radius, diagonal=diag,
+            trial_fn=(lambda t: loss(exact_upcast(t))) if low_precision else loss, rule=rule,
+            max_iters=cg_cap(params), work_params=work)
+        step, solve, verdict = out.step, out.solve, out.assessment
         accepted = inputs_finite & verdict.accepted
         new_radius = jnp.where(inputs_finite, verdict.radius, state.radius)
         new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
