@@ -20,6 +20,10 @@ from complexity_optax._src.annealsgd.field import (
     add_annealed_field,
     field_alignment,
 )
+from complexity_optax._src.common.status import (
+    SolverStatus,
+    TrustRegionStatus,  # noqa: F401  (importable, same enum)
+)
 from complexity_optax._src.complexity_annealing.complexity_sgd import complexity_sgd
 from complexity_optax._src.complexity_annealing.matched import (
     MatchedAnnealing,
@@ -85,7 +89,6 @@ from complexity_optax._src.trust_region.lanczos_subproblem import lanczos_subpro
 from complexity_optax._src.trust_region.minimize import TrustRegionResult, minimize_trust_region
 from complexity_optax._src.trust_region.rule import PRESETS as TRUST_REGION_PRESETS
 from complexity_optax._src.trust_region.rule import TrustRegionPreset
-from complexity_optax._src.trust_region.status import TrustRegionStatus
 from complexity_optax._src.trust_region.steihaug import SteihaugResult, steihaug_cg
 from complexity_optax._src.trust_region.transformation import TrustRegionState, trust_region
 
@@ -132,7 +135,7 @@ __all__ = [
     "trust_region",
     "TRUST_REGION_PRESETS",
     "TrustRegionPreset",
-    "TrustRegionStatus",
+    "SolverStatus",
     "lanczos_subproblem",
     "CubicRegularizationState",
     "cubic_regularization",

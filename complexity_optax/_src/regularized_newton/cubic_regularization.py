@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.status import check_result, is_successful
 from complexity_optax._src.common.tree import all_finite, compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
@@ -394,6 +395,7 @@ def minimize_cubic(
     gtol: float = 1e-5,
     max_krylov: int | None = None,
     kappa: float = 0.1,
+    throw: bool = False,
 ) -> R.NewtonResult:
     r"""Minimises a smooth function by adaptive cubic regularisation (ARC), full batch.
 
@@ -446,6 +448,8 @@ def minimize_cubic(
       gtol: stop when $\|g\| \le$ `gtol`.
       max_krylov: Lanczos columns per step, $\ge 1$; default $\min(n, 100)$.
       kappa: $\kappa$ of the subspace stopping rule, in $(0, 1]$.
+      throw: raise a `RuntimeError` with the message when the status is not successful,
+        eagerly and under `jax.jit` (`check_result`), as `minimize_trust_region`.
 
     Returns:
       A `NewtonResult` (`regularization` is the final $\sigma$).
@@ -480,7 +484,10 @@ def minimize_cubic(
     hyper = _Hyper(float(initial_sigma), float(min_sigma), float(eta1), float(eta2),
                    float(increase), float(decrease), float(kappa), int(max_steps), float(gtol))
     x0 = jax.tree.map(jnp.asarray, x0)
-    return _solve(functions.as_pytree(fun), ell, int(max_krylov), x0, args, hyper)
+    if not isinstance(throw, bool):
+        raise TypeError(f"throw must be a bool, got {throw!r}")
+    result = _solve(functions.as_pytree(fun), ell, int(max_krylov), x0, args, hyper)
+    return check_result(result, "minimize_cubic", throw)
 
 
 def status_after(value, grad, grad_norm, num_steps, gtol, max_steps):
@@ -553,8 +560,7 @@ def _solve_impl(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
         params=final.params, value=final.value, grad_norm=final.grad_norm,
         num_steps=final.num_steps, num_hvps=final.num_hvps, num_grads=final.num_grads,
         num_values=jnp.zeros((), jnp.int32),
-        converged=(final.status == R.STATUS_CONVERGED)
-        | (final.status == R.STATUS_PRECISION_FLOOR),
+        converged=is_successful(final.status),
         status=final.status,
         regularization=final.sigma,
     )

@@ -1,8 +1,8 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""The result and status codes of the full-batch regularised-Newton solvers.
+"""The result of the full-batch regularised-Newton solvers; their statuses are `SolverStatus`.
 
-The codes have the meaning (and the values) of `minimize_trust_region`'s, so the solvers can be
-compared row by row.
+The codes and messages are those of `minimize_trust_region` (one enumeration,
+`complexity_optax._src.common.status`), so the solvers can be compared row by row.
 """
 
 from __future__ import annotations
@@ -11,35 +11,25 @@ from typing import NamedTuple
 
 import jax
 
+from complexity_optax._src.common.status import SolverStatus, status_message
 from complexity_optax._src.common.types import PyTree
 
 __all__ = [
+    "RUNNING",
     "STATUS_CONVERGED",
     "STATUS_MAX_STEPS",
-    "STATUS_MESSAGES",
     "STATUS_NONFINITE",
     "STATUS_NONPOSITIVE_PREDICTED_DECREASE",
     "STATUS_PRECISION_FLOOR",
-    "SUCCESSFUL_STATUSES",
     "NewtonResult",
 ]
 
-STATUS_CONVERGED = 0  # ||grad|| <= gtol
-STATUS_MAX_STEPS = 1  # max_steps outer iterations were used
-STATUS_NONPOSITIVE_PREDICTED_DECREASE = 2  # the model predicted no decrease
-STATUS_NONFINITE = 3  # the value or gradient at the starting point is not finite
-STATUS_PRECISION_FLOOR = 4  # no step is resolvable in the parameters' dtype (a converged state)
-RUNNING = -1
-#: Statuses reported as `converged`.
-SUCCESSFUL_STATUSES = (STATUS_CONVERGED, STATUS_PRECISION_FLOOR)
-
-STATUS_MESSAGES = {
-    STATUS_CONVERGED: "converged: gradient norm <= gtol",
-    STATUS_MAX_STEPS: "stopped: max_steps reached",
-    STATUS_NONPOSITIVE_PREDICTED_DECREASE: "stopped: non-positive predicted decrease",
-    STATUS_NONFINITE: "stopped: non-finite value or gradient at the starting point",
-    STATUS_PRECISION_FLOOR: "converged: no step is resolvable in the parameters' dtype",
-}
+STATUS_CONVERGED = int(SolverStatus.CONVERGED)
+STATUS_MAX_STEPS = int(SolverStatus.MAX_STEPS)
+STATUS_NONPOSITIVE_PREDICTED_DECREASE = int(SolverStatus.NONPOSITIVE_PREDICTED_DECREASE)
+STATUS_NONFINITE = int(SolverStatus.NONFINITE)
+STATUS_PRECISION_FLOOR = int(SolverStatus.PRECISION_FLOOR)
+RUNNING = -1  # the loop's own marker, never a final status
 
 
 class NewtonResult(NamedTuple):
@@ -57,11 +47,11 @@ class NewtonResult(NamedTuple):
       num_values: function values without a gradient (forward passes), int32: the damping line
         search of `minimize_saddle_free_newton`; 0 for `minimize_cubic`.
       converged: `status` is `STATUS_CONVERGED` or `STATUS_PRECISION_FLOOR`.
-      status: int32; 0 converged, 1 `max_steps` reached, 2 non-positive predicted decrease,
-        3 non-finite value or gradient at `x0`, 4 precision floor: the step that would be
-        taken moves no parameter by more than one unit in the last place of its dtype and
-        cannot decrease $f$ (the attainable accuracy of bfloat16 parameters, whose gradient
-        never reaches a float32 `gtol`), see `STATUS_MESSAGES`.
+      status: int32, a `SolverStatus`: 0 converged, 1 `max_steps` reached, 2 non-positive
+        predicted decrease, 3 non-finite value or gradient at `x0`, 4 precision floor: the
+        step that would be taken moves no parameter by more than one unit in the last place
+        of its dtype and cannot decrease $f$ (the attainable accuracy of bfloat16 parameters,
+        whose gradient never reaches a float32 `gtol`); `message` is its text.
       regularization: the final $\sigma$ (ARC) or the last damping $\lambda$ (saddle-free
         Newton).
     """
@@ -77,4 +67,7 @@ class NewtonResult(NamedTuple):
     status: jax.Array
     regularization: jax.Array
 
-
+    @property
+    def message(self) -> str:
+        """The human message of `status` (`status_message`)."""
+        return status_message(int(self.status))

@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.status import check_result, is_successful
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
 from complexity_optax._src.regularized_newton import krylov
@@ -370,6 +371,7 @@ def minimize_saddle_free_newton(
     num_damping: int = 8,
     max_steps: int | None = None,
     gtol: float = 1e-5,
+    throw: bool = False,
 ) -> R.NewtonResult:
     r"""Minimises a smooth function by saddle-free Newton steps, full batch.
 
@@ -399,6 +401,8 @@ def minimize_saddle_free_newton(
       num_damping: grid size $\ge 1$ (the default spans $10^{-4}$ to $10^{3}$).
       max_steps: iterations, default $200 n$, clamped to the int32 range (`max_steps_limit`).
       gtol: stop when $\|g\| \le$ `gtol`.
+      throw: raise a `RuntimeError` with the message when the status is not successful,
+        eagerly and under `jax.jit` (`check_result`), as `minimize_trust_region`.
 
     Returns:
       A `NewtonResult` (`regularization` is the last relative damping $\delta$).
@@ -428,7 +432,10 @@ def minimize_saddle_free_newton(
     checks.check_scalar("gtol", gtol)
     hyper = _Hyper(float(damping), float(damping_growth), int(max_steps), float(gtol))
     x0 = jax.tree.map(jnp.asarray, x0)
-    return _solve(functions.as_pytree(fun), int(krylov_dim), int(num_damping), x0, args, hyper)
+    if not isinstance(throw, bool):
+        raise TypeError(f"throw must be a bool, got {throw!r}")
+    result = _solve(functions.as_pytree(fun), int(krylov_dim), int(num_damping), x0, args, hyper)
+    return check_result(result, "minimize_saddle_free_newton", throw)
 
 
 def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
@@ -480,8 +487,7 @@ def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
         params=final.params, value=final.value, grad_norm=final.grad_norm,
         num_steps=final.num_steps, num_hvps=final.num_hvps, num_grads=final.num_grads,
         num_values=final.num_values,
-        converged=(final.status == R.STATUS_CONVERGED)
-        | (final.status == R.STATUS_PRECISION_FLOOR),
+        converged=is_successful(final.status),
         status=final.status, regularization=final.damping,
     )
 

@@ -4,7 +4,8 @@
 `hvp` (HVPs via `jax.linearize`), `steihaug` (truncated CG) and `lanczos_subproblem`
 (GLTR-style) with their dispatch `subproblem`, `ellipsoids` (the diagonal norms) and
 `shape` (the radius units), `rule` (ratio, acceptance, radius update, safeguards, validation,
-presets: one rule for every entry point), `status` (why a solve stopped), `transformation`
+presets: one rule for every entry point), `step` (the one step all entry points run; statuses
+are `common.status`, shared with ARC and saddle-free Newton), `transformation`
 (the mini-batch optax transformation), `minimize` (the full-batch solver),
 and `optimistix_solver` (`TrustRegionMinimiser`, needs optimistix). The Moré-Garbow-Hillstrom
 test problems of the tests and the benchmark are `complexity_optax.testing.mgh_problems`.

@@ -11,6 +11,13 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.status import (
+    STATUS_MESSAGES,
+    TrustRegionStatus,
+    check_result,
+    is_successful,
+    status_message,
+)
 from complexity_optax._src.common.tree import all_finite, compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
@@ -22,12 +29,6 @@ from complexity_optax._src.trust_region.rule import (
     validate,
 )
 from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
-from complexity_optax._src.trust_region.status import (
-    STATUS_MESSAGES,
-    SUCCESSFUL_STATUSES,
-    TrustRegionStatus,
-    status_message,
-)
 from complexity_optax._src.trust_region.step import trust_region_step
 from complexity_optax._src.trust_region.subproblem import (
     check_subproblem,
@@ -227,7 +228,8 @@ def minimize_trust_region(
         `radius`, `params`: the point before that step) every `callback_every` steps
         (`jax.debug.callback`).
       callback_every: the period of `callback`.
-      throw: raise a `RuntimeError` with the message when the status is not successful.
+      throw: raise a `RuntimeError` with the message when the status is not successful,
+        eagerly and under `jax.jit` (`check_result`).
       cg_theta: deprecated alias of `cg_forcing_exponent`.
 
     Returns:
@@ -278,6 +280,8 @@ def minimize_trust_region(
     checks.check_positive("xtol", xtol, allow_zero=True)
     checks.check_positive("ftol", ftol, allow_zero=True)
     checks.check_int("callback_every", callback_every, minimum=1)
+    if not isinstance(throw, bool):
+        raise TypeError(f"throw must be a bool, got {throw!r}")
     if not isinstance(has_aux, bool):
         raise TypeError(f"has_aux must be a bool, got {has_aux!r}")
     steps = clamp_int32(200 * n if max_steps is None else max_steps)
@@ -295,12 +299,7 @@ def minimize_trust_region(
     hessp_tree = None if hessp is None else functions.as_pytree(hessp)
     result = _solve(functions.as_pytree(fun), hessp_tree, ell, static, x0, args, floats,
                     jnp.asarray(steps, jnp.int32), jnp.asarray(cg_iters, jnp.int32))
-    if throw and not checks.is_traced(result.status):
-        status = TrustRegionStatus(int(result.status))
-        if status not in SUCCESSFUL_STATUSES:
-            raise RuntimeError(f"minimize_trust_region: {STATUS_MESSAGES[status]} "
-                               f"(after {int(result.num_steps)} steps, f = {float(result.value)}, "
-                               f"||g|| = {float(result.grad_norm)})")
+    result = check_result(result, "minimize_trust_region", throw)
     return result
 
 
@@ -425,8 +424,7 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
         )
 
     final = jax.lax.while_loop(lambda st: st.status == _RUNNING, body, init)
-    successful = ((final.status == STATUS_CONVERGED) | (final.status == STATUS_PRECISION_FLOOR)
-                  | (final.status == STATUS_XTOL) | (final.status == STATUS_FTOL))
+    successful = is_successful(final.status)
     return TrustRegionResult(
         params=final.params, value=final.value, grad=final.grad, grad_norm=final.grad_norm,
         num_steps=final.num_steps, num_accepted=final.num_accepted,
