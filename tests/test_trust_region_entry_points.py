@@ -17,6 +17,10 @@ With an adaptive ellipsoid (`"adagrad"`), the full-batch solvers fold the gradie
 into the ellipsoid once (when they arrive there), while the optax transformation folds every
 batch's gradient (a rejected step is followed by a new batch): those agree only until the
 first rejection, and the test compares the two full-batch forms.
+
+ARC likewise: `cubic_regularization` and `minimize_cubic` run one step (`arc_step`) and give
+the same iterates for the first 12 steps of every problem (σ is kept in the parameters' compute
+dtype by both: float64 here).
 """
 
 import functools
@@ -128,3 +132,40 @@ def test_full_batch_solvers_agree_with_an_adaptive_ellipsoid(i):
         full = _full_batch(i, "adagrad")
         ours_optx = np.asarray(_optimistix_step("adagrad")(jnp.asarray(_x0(i)), jnp.asarray(i)))
     _compare(full, ours_optx, "adagrad: TrustRegionMinimiser vs minimize_trust_region")
+
+
+# ------------------------------------------------------------------ ARC: optax and full batch
+@jax.jit
+def _arc_optax_iterates(x0, index):
+    tx = co.cubic_regularization(max_krylov=N)  # minimize_cubic's default: min(n, 100) = n
+
+    def body(carry, _):
+        params, state = carry
+        grads = jax.grad(_switched)(params, index)
+        updates, state = tx.update(grads, state, params,
+                                   value_fn=lambda p: _switched(p, index))
+        params = optax.apply_updates(params, updates)
+        return (params, state), params
+
+    return jax.lax.scan(body, (x0, tx.init(x0)), None, length=K_ARC)[1]
+
+
+K_ARC = 12
+
+
+@pytest.mark.parametrize("i", range(len(_CASES)), ids=_NAMES)
+def test_arc_optax_and_full_batch_give_the_same_iterates(i):
+    """`cubic_regularization` and `minimize_cubic` run one step (`arc_step`): their iterates
+    after k = 1..12 steps agree (float64; `max_steps` is traced, so one compilation)."""
+    with jax.enable_x64(True):
+        x0, index = jnp.asarray(_x0(i)), jnp.asarray(i)
+        ours_optax = np.asarray(_arc_optax_iterates(x0, index))
+        moved = 0
+        for k in range(1, K_ARC + 1):
+            res = co.minimize_cubic(_switched, x0, index, max_steps=k, gtol=0.0)
+            if int(res.num_steps) < k:  # the solve stopped (precision floor, bad model)
+                break
+            np.testing.assert_allclose(ours_optax[k - 1], res.params, rtol=1e-9, atol=1e-12,
+                                       err_msg=f"step {k}")
+            moved += 1
+    assert moved >= 3

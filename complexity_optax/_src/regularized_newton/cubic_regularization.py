@@ -27,8 +27,8 @@ from complexity_optax._src.common.status import check_result, is_successful
 from complexity_optax._src.common.tree import all_finite, compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
+from complexity_optax._src.regularized_newton.arc_step import arc_step, update_sigma
 from complexity_optax._src.regularized_newton.batch_model import linearize_batch
-from complexity_optax._src.regularized_newton.cubic_subproblem import cubic_subproblem
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import clamp_int32
@@ -98,52 +98,13 @@ def unresolvable_move(params: PyTree, trial: PyTree) -> jax.Array:
     return jnp.all(jnp.stack(flags)) if flags else jnp.asarray(True)
 
 
-def sigma_bounds(min_sigma: Any) -> tuple[Any, jax.Array]:
-    """`(σ_min, σ_max)`: σ never leaves them; σ_max = √(float32 max) keeps σ‖s‖³ finite."""
-    return min_sigma, jnp.sqrt(jnp.asarray(jnp.finfo(jnp.float32).max, jnp.float32))
-
-
-def update_sigma(
-    sigma: jax.Array,
-    rho: jax.Array,
-    *,
-    eta1: Any = 0.1,
-    eta2: Any = 0.9,
-    increase: Any = 2.0,
-    decrease: Any = 0.5,
-    min_sigma: Any = 1e-8,
-) -> jax.Array:
-    r"""The next cubic weight $\sigma$ from the ratio $\rho$ (Cartis, Gould & Toint's rule).
-
-    $$
-    \sigma' = \begin{cases}
-      \max(\gamma_{dec}\,\sigma,\ \sigma_{\min}) & \rho > \eta_2 \text{ (very successful)} \\
-      \sigma & \eta_1 \le \rho \le \eta_2 \text{ (successful)} \\
-      \min(\gamma_{inc}\,\sigma,\ \sigma_{\max}) & \rho < \eta_1 \text{ (unsuccessful)}
-    \end{cases}
-    $$
-
-    with $\sigma_{\max} = \sqrt{\text{float32 max}}$ (so the cubic term stays finite). A
-    non-finite $\rho$ must be passed as $-\infty$ (an unsuccessful step).
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> [float(update_sigma(jnp.float32(1.0), jnp.float32(r))) for r in (0.95, 0.5, 0.0)]
-      [0.5, 1.0, 2.0]
-    """
-    # Concrete hyperparameters are validated (traced ones, inside the solvers, were at
-    # construction).
-    checks.check_positive("min_sigma", min_sigma)
-    checks.check_in_interval("eta1", eta1, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
-    checks.check_in_interval("eta2", eta2, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
-    checks.check_positive("increase", increase)
-    checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
-                             high_inclusive=False)
-    lo, hi = sigma_bounds(min_sigma)
-    new = jnp.where(
-        rho > eta2, jnp.maximum(decrease * sigma, lo),
-        jnp.where(rho >= eta1, sigma, jnp.minimum(increase * sigma, hi)))
-    return new.astype(sigma.dtype)
+def _sigma_dtype(params: Any) -> Any:
+    """$\\sigma$'s dtype in the optax state: the compute dtype of the parameters (float32 for
+    bfloat16/float16/float32 parameters, float64 for float64 ones), so that the transformation
+    and `minimize_cubic` weigh the same cubic term."""
+    leaves = [x for x in jax.tree.leaves(params)
+              if jnp.issubdtype(jnp.result_type(x), jnp.floating)]
+    return compute_dtype(jnp.result_type(*leaves)) if leaves else jnp.float32
 
 
 def _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kappa) -> None:
@@ -168,16 +129,6 @@ def _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kap
     s0, smin = checks.concrete_float(initial_sigma), checks.concrete_float(min_sigma)
     if s0 is not None and smin is not None and s0 < smin:
         raise ValueError(f"initial_sigma must be >= min_sigma={min_sigma!r}, got {initial_sigma!r}")
-
-
-def _ratio(value, trial_value, predicted):
-    """ρ, with ρ = 1 when both decreases are below the resolution of f (dtype-relative)."""
-    tol = 4.0 * jnp.finfo(value.dtype).eps * jnp.abs(value)
-    actual = value - trial_value
-    both_tiny = (jnp.abs(actual) <= tol) & (jnp.abs(predicted) <= tol)
-    safe = jnp.where(predicted > 0, predicted, 1.0)
-    rho = jnp.where(both_tiny, 1.0, jnp.where(predicted > 0, actual / safe, -jnp.inf))
-    return jnp.where(jnp.isfinite(rho), rho, -jnp.inf)
 
 
 class CubicRegularizationState(NamedTuple):
@@ -299,7 +250,7 @@ def cubic_regularization(
         zero_i = jnp.zeros([], jnp.int32)
         zero_f = jnp.zeros([], jnp.float32)
         return CubicRegularizationState(
-            sigma=jnp.asarray(initial_sigma, jnp.float32),
+            sigma=jnp.asarray(initial_sigma, _sigma_dtype(params)),
             ellipsoid_state=ell.init(params),
             step_count=zero_i, accepted_count=zero_i, gradient_count=zero_i, hvp_count=zero_i,
             last_rho=zero_f, last_model_decrease=zero_f,
@@ -324,23 +275,19 @@ def cubic_regularization(
         hvp_fn, inputs_finite = model.hvp_fn, model.finite
         ell_state = optax.tree.where(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
-        sub = cubic_subproblem(hvp_fn, grads, state.sigma, diagonal=ell.diagonal(ell_state),
-                               max_iters=max_krylov, kappa=kappa)
-        step = optax.tree.cast_like(sub.step, params)
-        trial_value = jnp.asarray(loss(work(optax.apply_updates(params, step))))
-        value_c = lin_value.astype(compute_dtype(lin_value.dtype))
-        rho = _ratio(value_c, trial_value.astype(value_c.dtype), sub.model_decrease)
-        valid = inputs_finite & jnp.isfinite(trial_value) & all_finite(step) & (
-            rho > -jnp.inf)
-        accepted = valid & (rho >= eta1)
-        sigma = update_sigma(state.sigma, jnp.where(valid, rho, -jnp.inf), eta1=eta1,
-                             eta2=eta2, increase=increase, decrease=decrease,
-                             min_sigma=min_sigma)
-        sigma = jnp.where(inputs_finite, sigma, state.sigma)
+        out = arc_step(hvp_fn, grads, lin_value, params, state.sigma,
+                       diagonal=ell.diagonal(ell_state),
+                       trial_fn=lambda t: (loss(work(t)), None), max_krylov=max_krylov,
+                       kappa=kappa, eta1=eta1, eta2=eta2, increase=increase, decrease=decrease,
+                       min_sigma=min_sigma)
+        step, sub, rho = out.step, out.solve, out.rho
+        valid = inputs_finite & out.finite & (rho > -jnp.inf)
+        accepted = inputs_finite & out.accepted
+        sigma = jnp.where(inputs_finite, out.sigma, state.sigma)
         new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
         new_updates = optax.tree.cast_like(new_updates, updates)
         new_state = CubicRegularizationState(
-            sigma=sigma.astype(jnp.float32),
+            sigma=sigma.astype(state.sigma.dtype),
             ellipsoid_state=optax.tree.cast_like(ell_state, state.ellipsoid_state),
             step_count=saturating_add(state.step_count, 1),
             accepted_count=saturating_add(state.accepted_count, accepted),
@@ -522,20 +469,14 @@ def _solve_impl(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
 
     def body(st: _Loop) -> _Loop:
         _, _, hvp_fn = value_grad_and_hvp(fun, work(st.params), *args)
-        sub = cubic_subproblem(hvp_fn, st.grad, st.sigma,
-                               diagonal=ell.diagonal(st.ellipsoid_state),
-                               max_iters=max_krylov, kappa=h.kappa)
-        # θ + s rounded once to the parameters' dtype, evaluated as rounded (`work`).
-        trial = jax.tree.map(lambda x, s: (x + s).astype(x.dtype), st.params, sub.step)
-        trial_value, trial_grad = value_and_grad(trial)
-        finite = jnp.isfinite(trial_value) & all_finite(trial_grad)
-        predicted = sub.model_decrease
-        value_c = st.value.astype(predicted.dtype)
-        rho = jnp.where(finite, _ratio(value_c, trial_value.astype(predicted.dtype), predicted),
-                        -jnp.inf)
-        accept = (rho >= h.eta1) & (predicted > 0)
-        sigma = update_sigma(st.sigma, rho, eta1=h.eta1, eta2=h.eta2, increase=h.increase,
-                             decrease=h.decrease, min_sigma=h.min_sigma)
+        out = arc_step(hvp_fn, st.grad, st.value, st.params, st.sigma,
+                       diagonal=ell.diagonal(st.ellipsoid_state),
+                       trial_fn=value_and_grad, max_krylov=max_krylov, kappa=h.kappa,
+                       eta1=h.eta1, eta2=h.eta2, increase=h.increase, decrease=h.decrease,
+                       min_sigma=h.min_sigma)
+        sub, trial, trial_value = out.solve, out.trial, out.trial_value
+        trial_grad = out.trial_extra
+        finite, accept, sigma, predicted = out.finite, out.accepted, out.sigma, sub.model_decrease
         params = optax.tree.where(accept, trial, st.params)
         value = jnp.where(accept, jnp.asarray(trial_value).astype(dtype), st.value)
         grad = optax.tree.where(accept, trial_grad, st.grad)
