@@ -158,20 +158,27 @@ import importlib.util as _importlib_util
 import typing as _typing
 
 if _typing.TYPE_CHECKING:  # for type checkers and the API docs; loaded lazily below
+    from complexity_optax._src.regularized_newton.optimistix_solvers import (  # noqa: F401
+        CubicRegularizationMinimiser,
+        SaddleFreeNewtonMinimiser,
+    )
     from complexity_optax._src.trust_region.optimistix_solver import (  # noqa: F401
         TrustRegionMinimiser,
     )
 
+# optimistix is an optional extra: its solvers are loaded on first use (`__getattr__`).
+_OPTIMISTIX_SOLVERS = {
+    "TrustRegionMinimiser": "complexity_optax._src.trust_region.optimistix_solver",
+    "CubicRegularizationMinimiser": "complexity_optax._src.regularized_newton.optimistix_solvers",
+    "SaddleFreeNewtonMinimiser": "complexity_optax._src.regularized_newton.optimistix_solvers",
+}
 if _importlib_util.find_spec("optimistix") is not None:
-    __all__.append("TrustRegionMinimiser")
+    __all__.extend(_OPTIMISTIX_SOLVERS)
 
 
-def __getattr__(name):  # optimistix is an optional extra: load its solver on first use.
-    if name == "TrustRegionMinimiser":
-        from complexity_optax._src.trust_region.optimistix_solver import (  # noqa: F401
-        TrustRegionMinimiser,
-    )
+def __getattr__(name):  # optimistix is an optional extra: load its solvers on first use.
+    if name in _OPTIMISTIX_SOLVERS:
+        import importlib
 
-        return TrustRegionMinimiser
+        return getattr(importlib.import_module(_OPTIMISTIX_SOLVERS[name]), name)
     raise AttributeError(f"module 'complexity_optax' has no attribute {name!r}")
-

@@ -3,7 +3,7 @@ r"""The one ARC step: cubic subproblem, rounded trial point, ratio, acceptance a
 
 The optax transformation `cubic_regularization` and the full-batch solver `minimize_cubic`
 linearise the loss their own way and keep their own state, then call `arc_step`, so that the
-two give the same iterates on the same problem (`tests/test_trust_region_entry_points.py`).
+two give the same iterates on the same problem (`tests/test_second_order_entry_points.py`).
 """
 
 from __future__ import annotations

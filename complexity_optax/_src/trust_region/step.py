@@ -5,7 +5,7 @@ The optax transformation `trust_region`, the full-batch solver `minimize_trust_r
 optimistix solver `TrustRegionMinimiser` linearise the loss their own way (a mini-batch
 `value_fn`, a full-batch `fun` with `args`, optimistix's `fn(y, args)`) and keep their own
 state, then call `trust_region_step` for everything in between, so that the three give the
-same iterates on the same problem (`tests/test_trust_region_entry_points.py`).
+same iterates on the same problem (`tests/test_second_order_entry_points.py`).
 """
 
 from __future__ import annotations

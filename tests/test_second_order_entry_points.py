@@ -169,3 +169,83 @@ def test_arc_optax_and_full_batch_give_the_same_iterates(i):
                                        err_msg=f"step {k}")
             moved += 1
     assert moved >= 3
+
+
+# ------------------------------------------- ARC and saddle-free Newton as optimistix solvers
+def _drive(solver, length):
+    """`solver.step` driven by hand from `y0` (optimistix's interface): the K iterates."""
+    def fn(y, args):
+        return _switched(y, args), None
+
+    def run(y0, index):
+        state = solver.init(fn, y0, index, {}, jax.ShapeDtypeStruct((), y0.dtype), None,
+                            frozenset())
+
+        def body(carry, _):
+            y, state = carry
+            y, state, _ = solver.step(fn, y, index, {}, state, frozenset())
+            return (y, state), y
+
+        return jax.lax.scan(body, (y0, state), None, length=length)[1]
+
+    return jax.jit(run)
+
+
+_ARC_OPTX = functools.cache(lambda: _drive(co.CubicRegularizationMinimiser(0.0, 0.0), K_ARC))
+_SFN_OPTX = functools.cache(lambda: _drive(co.SaddleFreeNewtonMinimiser(0.0, 0.0), K_ARC))
+
+
+@pytest.mark.parametrize("method", ["cubic", "saddle_free_newton"])
+@pytest.mark.parametrize("i", [_NAMES.index(n) for n in ("rosenbrock", "beale", "wood",
+                                                          "helical_valley", "penalty_1")],
+                         ids=["rosenbrock", "beale", "wood", "helical_valley", "penalty_1"])
+def test_optimistix_forms_of_arc_and_sfn_give_the_full_batch_iterates(i, method):
+    minimize = {"cubic": co.minimize_cubic,
+                "saddle_free_newton": co.minimize_saddle_free_newton}[method]
+    with jax.enable_x64(True):
+        x0, index = jnp.asarray(_x0(i)), jnp.asarray(i)
+        ours = np.asarray((_ARC_OPTX if method == "cubic" else _SFN_OPTX)()(x0, index))
+        compared = 0
+        for k in range(1, K_ARC + 1):
+            res = minimize(_switched, x0, index, max_steps=k, gtol=0.0)
+            if int(res.num_steps) < k:
+                break
+            np.testing.assert_allclose(ours[k - 1], res.params, rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{method}: step {k}")
+            compared += 1
+    assert compared >= 3
+
+
+def _rosen10(y, args):
+    return jnp.sum(100.0 * (y[1:] - y[:-1] ** 2) ** 2 + (1.0 - y[:-1]) ** 2)
+
+
+@pytest.mark.parametrize("name", ["CubicRegularizationMinimiser", "SaddleFreeNewtonMinimiser"])
+def test_regularized_newton_minimisers_solve_rosenbrock_10d(name):
+    """From 0: the global minimum (f = 0 at y = 1). From the standard start (-1.2, 1, ...)
+    both methods, like `minimize_cubic`, end at the chained Rosenbrock's local minimum near
+    (-1, 1, ..., 1), f = 3.98658: successful there, with the float32 precision floor as the
+    stop (||g|| = 6e-5 and 2e-4; the Newton decrease g^2 / (2 lambda) is below f's resolution)."""
+    solver = getattr(co, name)(rtol=1e-8, atol=1e-8)
+    sol = optx.minimise(_rosen10, solver, jnp.zeros(10), max_steps=2000)  # throw=True
+    assert sol.result == optx.RESULTS.successful
+    assert float(_rosen10(sol.value, None)) < 1e-10
+    np.testing.assert_allclose(sol.value, np.ones(10), atol=1e-5)
+    assert int(sol.stats["num_accepted"]) >= 10 and int(sol.stats["num_hvps"]) > 0
+    local = optx.minimise(_rosen10, solver, jnp.tile(jnp.array([-1.2, 1.0]), 5), max_steps=2000)
+    assert local.result == optx.RESULTS.successful
+    np.testing.assert_allclose(float(_rosen10(local.value, None)), 3.98658, rtol=1e-4)
+    assert float(jnp.linalg.norm(jax.grad(_rosen10)(local.value, None))) < 1e-3
+
+
+@pytest.mark.parametrize("name", ["CubicRegularizationMinimiser", "SaddleFreeNewtonMinimiser"])
+def test_regularized_newton_minimisers_fail_loudly(name):
+    solver = getattr(co, name)(rtol=1e-8, atol=1e-8)
+    y0 = jnp.array([jnp.nan, 1.0])
+    sol = optx.minimise(_rosen10, solver, y0, max_steps=50, throw=False)
+    assert sol.result in (optx.RESULTS.nonlinear_divergence, optx.RESULTS.nonfinite)
+    with pytest.raises(RuntimeError, match="maximum number of steps"):
+        optx.minimise(_rosen10, solver, jnp.array([-1.2, 1.0]), max_steps=2)
+    with pytest.raises(ValueError, match="eta1|damping"):
+        getattr(co, name)(1e-6, 1e-6, **({"eta1": 2.0} if "Cubic" in name else
+                                          {"damping": -1.0}))
