@@ -23,8 +23,6 @@ the same iterates for the first 12 steps of every problem (σ is kept in the par
 dtype by both: float64 here).
 """
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -40,7 +38,13 @@ N, K = 12, 25  # every problem padded to n = 12 (zero gradient and curvature in 
 _CASES = [(p.name, p.fun, p.n if not p.scalable else N, p.x0(p.n if not p.scalable else N))
           for p in PROBLEMS.values()]
 _NAMES = [c[0] for c in _CASES]
-_BRANCHES = [(lambda fun, n: (lambda x: fun(x[:n])))(fun, n) for _, fun, n, _ in _CASES]
+
+
+def _padded(fun, n):
+    return lambda x: fun(x[:n])
+
+
+_BRANCHES = [_padded(fun, n) for _, fun, n, _ in _CASES]
 
 
 def _switched(x, index):
@@ -67,113 +71,8 @@ def _full_batch(i, ellipsoid):
     return dict(_SEEN)
 
 
-@functools.cache
-def _optimistix_step(ellipsoid):
-    solver = co.TrustRegionMinimiser(rtol=0.0, atol=0.0, ellipsoid=ellipsoid)
-
-    def fn(y, args):
-        return _switched(y, args), None
-
-    def run(y0, index):
-        state = solver.init(fn, y0, index, {}, jax.ShapeDtypeStruct((), y0.dtype), None,
-                            frozenset())
-
-        def body(carry, _):
-            y, state = carry
-            y, state, _ = solver.step(fn, y, index, {}, state, frozenset())
-            return (y, state), y
-
-        return jax.lax.scan(body, (y0, state), None, length=K)[1]
-
-    return jax.jit(run)
-
-
-@jax.jit
-def _optax_iterates(x0, index):
-    tx = co.trust_region(preset="scipy", initial_radius=1.0, ellipsoid="identity")
-
-    def body(carry, _):
-        params, state = carry
-        grads = jax.grad(_switched)(params, index)
-        updates, state = tx.update(grads, state, params,
-                                   value_fn=lambda p: _switched(p, index))
-        params = optax.apply_updates(params, updates)
-        return (params, state), params
-
-    return jax.lax.scan(body, (x0, tx.init(x0)), None, length=K)[1]
-
-
-def _compare(reference, other, label):
-    for k, point in reference.items():
-        if k == 0:
-            continue
-        np.testing.assert_allclose(other[k - 1], point, rtol=1e-9, atol=1e-12,
-                                   err_msg=f"{label}: step {k}")
-
-
-@pytest.mark.parametrize("i", range(len(_CASES)), ids=_NAMES)
-def test_three_entry_points_give_the_same_iterates(i):
-    with jax.enable_x64(True):
-        full = _full_batch(i, "identity")
-        x0, index = jnp.asarray(_x0(i)), jnp.asarray(i)
-        ours_optx = np.asarray(_optimistix_step("identity")(x0, index))
-        ours_optax = np.asarray(_optax_iterates(x0, index))
-    assert len(full) >= 2  # the solve made at least one step
-    moved = max(np.abs(p - _x0(i)).max() for p in full.values())
-    assert moved > 0
-    _compare(full, ours_optx, "TrustRegionMinimiser vs minimize_trust_region")
-    _compare(full, ours_optax, "trust_region (optax) vs minimize_trust_region")
-
-
-@pytest.mark.parametrize("i", [_NAMES.index(n) for n in ("rosenbrock", "beale", "wood")],
-                         ids=["rosenbrock", "beale", "wood"])
-def test_full_batch_solvers_agree_with_an_adaptive_ellipsoid(i):
-    with jax.enable_x64(True):
-        full = _full_batch(i, "adagrad")
-        ours_optx = np.asarray(_optimistix_step("adagrad")(jnp.asarray(_x0(i)), jnp.asarray(i)))
-    _compare(full, ours_optx, "adagrad: TrustRegionMinimiser vs minimize_trust_region")
-
-
-# ------------------------------------------------------------------ ARC: optax and full batch
-@jax.jit
-def _arc_optax_iterates(x0, index):
-    tx = co.cubic_regularization(max_krylov=N)  # minimize_cubic's default: min(n, 100) = n
-
-    def body(carry, _):
-        params, state = carry
-        grads = jax.grad(_switched)(params, index)
-        updates, state = tx.update(grads, state, params,
-                                   value_fn=lambda p: _switched(p, index))
-        params = optax.apply_updates(params, updates)
-        return (params, state), params
-
-    return jax.lax.scan(body, (x0, tx.init(x0)), None, length=K_ARC)[1]
-
-
-K_ARC = 12
-
-
-@pytest.mark.parametrize("i", range(len(_CASES)), ids=_NAMES)
-def test_arc_optax_and_full_batch_give_the_same_iterates(i):
-    """`cubic_regularization` and `minimize_cubic` run one step (`arc_step`): their iterates
-    after k = 1..12 steps agree (float64; `max_steps` is traced, so one compilation)."""
-    with jax.enable_x64(True):
-        x0, index = jnp.asarray(_x0(i)), jnp.asarray(i)
-        ours_optax = np.asarray(_arc_optax_iterates(x0, index))
-        moved = 0
-        for k in range(1, K_ARC + 1):
-            res = co.minimize_cubic(_switched, x0, index, max_steps=k, gtol=0.0)
-            if int(res.num_steps) < k:  # the solve stopped (precision floor, bad model)
-                break
-            np.testing.assert_allclose(ours_optax[k - 1], res.params, rtol=1e-9, atol=1e-12,
-                                       err_msg=f"step {k}")
-            moved += 1
-    assert moved >= 3
-
-
-# ------------------------------------------- ARC and saddle-free Newton as optimistix solvers
 def _drive(solver, length):
-    """`solver.step` driven by hand from `y0` (optimistix's interface): the K iterates."""
+    """`solver.step` driven by hand from `y0` (optimistix's interface): the iterates."""
     def fn(y, args):
         return _switched(y, args), None
 
@@ -191,8 +90,86 @@ def _drive(solver, length):
     return jax.jit(run)
 
 
-_ARC_OPTX = functools.cache(lambda: _drive(co.CubicRegularizationMinimiser(0.0, 0.0), K_ARC))
-_SFN_OPTX = functools.cache(lambda: _drive(co.SaddleFreeNewtonMinimiser(0.0, 0.0), K_ARC))
+def _drive_optax(tx, length):
+    """The optax transformation with the full-batch loss as `value_fn`: the iterates."""
+    def run(x0, index):
+        def body(carry, _):
+            params, state = carry
+            grads = jax.grad(_switched)(params, index)
+            updates, state = tx.update(grads, state, params,
+                                       value_fn=lambda p: _switched(p, index))
+            params = optax.apply_updates(params, updates)
+            return (params, state), params
+
+        return jax.lax.scan(body, (x0, tx.init(x0)), None, length=length)[1]
+
+    return jax.jit(run)
+
+
+_TR_OPTX = {e: _drive(co.TrustRegionMinimiser(rtol=0.0, atol=0.0, ellipsoid=e), K)
+            for e in ("identity", "adagrad")}
+_TR_OPTAX = _drive_optax(co.trust_region(preset="scipy", initial_radius=1.0,
+                                         ellipsoid="identity"), K)
+
+
+def _compare(reference, other, label):
+    for k, point in reference.items():
+        if k == 0:
+            continue
+        np.testing.assert_allclose(other[k - 1], point, rtol=1e-9, atol=1e-12,
+                                   err_msg=f"{label}: step {k}")
+
+
+@pytest.mark.parametrize("i", range(len(_CASES)), ids=_NAMES)
+def test_three_entry_points_give_the_same_iterates(i):
+    with jax.enable_x64(True):
+        full = _full_batch(i, "identity")
+        x0, index = jnp.asarray(_x0(i)), jnp.asarray(i)
+        ours_optx = np.asarray(_TR_OPTX["identity"](x0, index))
+        ours_optax = np.asarray(_TR_OPTAX(x0, index))
+    assert len(full) >= 2  # the solve made at least one step
+    moved = max(np.abs(p - _x0(i)).max() for p in full.values())
+    assert moved > 0
+    _compare(full, ours_optx, "TrustRegionMinimiser vs minimize_trust_region")
+    _compare(full, ours_optax, "trust_region (optax) vs minimize_trust_region")
+
+
+@pytest.mark.parametrize("i", [_NAMES.index(n) for n in ("rosenbrock", "beale", "wood")],
+                         ids=["rosenbrock", "beale", "wood"])
+def test_full_batch_solvers_agree_with_an_adaptive_ellipsoid(i):
+    with jax.enable_x64(True):
+        full = _full_batch(i, "adagrad")
+        ours_optx = np.asarray(_TR_OPTX["adagrad"](jnp.asarray(_x0(i)), jnp.asarray(i)))
+    _compare(full, ours_optx, "adagrad: TrustRegionMinimiser vs minimize_trust_region")
+
+
+# ------------------------------------------------------------------ ARC: optax and full batch
+K_ARC = 12
+# minimize_cubic's default Krylov size is min(n, 100) = n
+_ARC_OPTAX = _drive_optax(co.cubic_regularization(max_krylov=N), K_ARC)
+
+
+@pytest.mark.parametrize("i", range(len(_CASES)), ids=_NAMES)
+def test_arc_optax_and_full_batch_give_the_same_iterates(i):
+    """`cubic_regularization` and `minimize_cubic` run one step (`arc_step`): their iterates
+    after k = 1..12 steps agree (float64; `max_steps` is traced, so one compilation)."""
+    with jax.enable_x64(True):
+        x0, index = jnp.asarray(_x0(i)), jnp.asarray(i)
+        ours_optax = np.asarray(_ARC_OPTAX(x0, index))
+        moved = 0
+        for k in range(1, K_ARC + 1):
+            res = co.minimize_cubic(_switched, x0, index, max_steps=k, gtol=0.0)
+            if int(res.num_steps) < k:  # the solve stopped (precision floor, bad model)
+                break
+            np.testing.assert_allclose(ours_optax[k - 1], res.params, rtol=1e-9, atol=1e-12,
+                                       err_msg=f"step {k}")
+            moved += 1
+    assert moved >= 3
+
+
+# ------------------------------------------- ARC and saddle-free Newton as optimistix solvers
+_ARC_OPTX = _drive(co.CubicRegularizationMinimiser(0.0, 0.0), K_ARC)
+_SFN_OPTX = _drive(co.SaddleFreeNewtonMinimiser(0.0, 0.0), K_ARC)
 
 
 @pytest.mark.parametrize("method", ["cubic", "saddle_free_newton"])
@@ -204,7 +181,7 @@ def test_optimistix_forms_of_arc_and_sfn_give_the_full_batch_iterates(i, method)
                 "saddle_free_newton": co.minimize_saddle_free_newton}[method]
     with jax.enable_x64(True):
         x0, index = jnp.asarray(_x0(i)), jnp.asarray(i)
-        ours = np.asarray((_ARC_OPTX if method == "cubic" else _SFN_OPTX)()(x0, index))
+        ours = np.asarray((_ARC_OPTX if method == "cubic" else _SFN_OPTX)(x0, index))
         compared = 0
         for k in range(1, K_ARC + 1):
             res = minimize(_switched, x0, index, max_steps=k, gtol=0.0)
