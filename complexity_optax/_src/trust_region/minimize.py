@@ -26,19 +26,16 @@ from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
     clamp_int32,
-    validate,
+    configure_rule,
 )
-from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
+from complexity_optax._src.trust_region.shape import norm_diagonal, tree_norm_in
 from complexity_optax._src.trust_region.step import trust_region_step
 from complexity_optax._src.trust_region.subproblem import (
-    check_subproblem,
     default_max_iters,
 )
 from complexity_optax._src.trust_region.transformation import (
     exact_upcast,
-    forcing_exponent,
     is_low_precision,
-    resolve_rule,
 )
 
 #: ``status`` codes of `TrustRegionResult` (the values of `TrustRegionStatus`).
@@ -259,21 +256,14 @@ def minimize_trust_region(
     n = optax.tree.size(x0)
     if n == 0:
         raise ValueError("x0 must hold at least one parameter")
-    exponent = forcing_exponent(cg_forcing_exponent, cg_theta)
-    rule = resolve_rule(preset, PRESETS["scipy"], initial_radius=initial_radius,
-                        max_radius=max_radius, eta1=eta1, eta2=eta2, increase=increase,
-                        decrease=decrease, shrink_below=shrink_below,
-                        max_cg_iters=max_cg_iters, cg_rtol=cg_rtol,
-                        cg_forcing_exponent=exponent, cg_stop=cg_stop)
-    if rule.initial_radius is None:
-        rule = rule._replace(initial_radius=1.0)
-    validate(initial_radius=rule.initial_radius, max_radius=rule.max_radius, eta1=rule.eta1,
-             eta2=rule.eta2, increase=rule.increase, decrease=rule.decrease,
-             shrink_below=rule.shrink_below, max_cg_iters=rule.max_cg_iters,
-             cg_rtol=rule.cg_rtol, cg_forcing_exponent=rule.cg_forcing_exponent,
-             cg_stop=rule.cg_stop)
-    check_radius_norm(radius_norm, diagonal_floor)
-    check_subproblem(subproblem, rule.max_cg_iters)
+    rule = configure_rule(preset, PRESETS["scipy"], radius_norm=radius_norm,
+                          diagonal_floor=diagonal_floor, subproblem=subproblem,
+                          cg_theta=cg_theta, default_initial_radius=1.0,
+                          initial_radius=initial_radius, max_radius=max_radius, eta1=eta1,
+                          eta2=eta2, increase=increase, decrease=decrease,
+                          shrink_below=shrink_below, max_cg_iters=max_cg_iters,
+                          cg_rtol=cg_rtol, cg_forcing_exponent=cg_forcing_exponent,
+                          cg_stop=cg_stop)
     if max_steps is not None:
         checks.check_int("max_steps", max_steps, minimum=1)
     checks.check_positive("gtol", gtol, allow_zero=True)

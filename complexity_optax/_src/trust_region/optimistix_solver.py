@@ -23,15 +23,13 @@ from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
     clamp_int32,
-    validate,
+    configure_rule,
 )
-from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal, tree_norm_in
+from complexity_optax._src.trust_region.shape import norm_diagonal, tree_norm_in
 from complexity_optax._src.trust_region.step import trust_region_step
 from complexity_optax._src.trust_region.subproblem import (
-    check_subproblem,
     default_max_iters,
 )
-from complexity_optax._src.trust_region.transformation import resolve_rule
 
 __all__ = ["TrustRegionMinimiser"]
 
@@ -112,17 +110,10 @@ class TrustRegionMinimiser(optx.AbstractMinimiser):
         self.atol = atol
         self.norm = norm
         self.ellipsoid = get_ellipsoid(ellipsoid)
-        resolved = resolve_rule(preset, PRESETS["scipy"], initial_radius=initial_radius,
-                                max_radius=max_radius, max_cg_iters=max_cg_iters, **rule)
-        if resolved.initial_radius is None:
-            resolved = resolved._replace(initial_radius=1.0)
-        validate(initial_radius=resolved.initial_radius, max_radius=resolved.max_radius,
-                 eta1=resolved.eta1, eta2=resolved.eta2, increase=resolved.increase,
-                 decrease=resolved.decrease, shrink_below=resolved.shrink_below,
-                 max_cg_iters=resolved.max_cg_iters, cg_rtol=resolved.cg_rtol,
-                 cg_forcing_exponent=resolved.cg_forcing_exponent, cg_stop=resolved.cg_stop)
-        check_radius_norm(radius_norm, diagonal_floor)
-        check_subproblem(subproblem, resolved.max_cg_iters)
+        resolved = configure_rule(preset, PRESETS["scipy"], radius_norm=radius_norm,
+                                  diagonal_floor=diagonal_floor, subproblem=subproblem,
+                                  default_initial_radius=1.0, initial_radius=initial_radius,
+                                  max_radius=max_radius, max_cg_iters=max_cg_iters, **rule)
         self.preset = resolved._replace(initial_radius=None)
         self.initial_radius = float(resolved.initial_radius)
         self.max_radius = float(resolved.max_radius)

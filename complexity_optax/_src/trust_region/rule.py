@@ -27,6 +27,7 @@ below $\epsilon_\theta \|\theta\|$ (the resolution of the parameters, in the tru
 from __future__ import annotations
 
 import enum
+import warnings
 from typing import Any, NamedTuple
 
 import jax
@@ -43,9 +44,12 @@ __all__ = [
     "StepOutcome",
     "TrustRegionPreset",
     "assess_step",
+    "configure_rule",
     "evaluate_if_moved",
+    "forcing_exponent",
     "get_preset",
     "radius_floor",
+    "resolve_rule",
     "step_checks",
     "update_radius",
     "validate",
@@ -419,6 +423,60 @@ def assess_step(
     return StepAssessment(
         rho=jnp.where(jnp.isfinite(rho), rho, 0.0).astype(jnp.float32),
         accepted=accepted, radius=new_radius, outcome=outcome, at_precision_floor=at_floor)
+
+
+def resolve_rule(preset: str | None, base: TrustRegionPreset, **given: Any) -> TrustRegionPreset:
+    """The rule: explicit arguments over the named `preset` over `base` (library defaults)."""
+    if preset is not None:
+        checks.check_choice("preset", preset, tuple(PRESETS))
+        base = PRESETS[preset]
+    return base._replace(**{k: v for k, v in given.items() if v is not None})
+
+
+def forcing_exponent(cg_forcing_exponent: Any, cg_theta: Any, stacklevel: int = 3) -> Any:
+    """`cg_forcing_exponent`, or the deprecated `cg_theta` with a `DeprecationWarning`."""
+    if cg_theta is None:
+        return cg_forcing_exponent
+    warnings.warn("cg_theta is deprecated (removed in the next release): use "
+                  "cg_forcing_exponent", DeprecationWarning, stacklevel=stacklevel)
+    if cg_forcing_exponent is not None:
+        raise TypeError("cg_theta: give cg_forcing_exponent or its deprecated alias cg_theta, "
+                        "not both")
+    checks.check_positive("cg_theta", cg_theta, allow_zero=True)
+    return cg_theta
+
+
+def configure_rule(preset: str | None, base: TrustRegionPreset, *, radius_norm: str,
+                   diagonal_floor: Any, subproblem: str, cg_theta: Any = None,
+                   default_initial_radius: float | None = None,
+                   **given: Any) -> TrustRegionPreset:
+    """The one construction path of the trust-region entry points (`trust_region`,
+    `minimize_trust_region`, `TrustRegionMinimiser`): the deprecated `cg_theta` alias, explicit
+    arguments over the named `preset` over `base`, `initial_radius` defaulted, then `validate`,
+    the radius norm and the subproblem solver checked. Errors name the parameter.
+
+    Examples:
+      >>> rule = configure_rule("scipy", PRESETS["scipy"], radius_norm="scaled",
+      ...                       diagonal_floor=1e-3, subproblem="steihaug", eta1=0.2)
+      >>> rule.eta1, rule.eta2, rule.initial_radius
+      (0.2, 0.75, 1.0)
+    """
+    from complexity_optax._src.trust_region.shape import check_radius_norm
+    from complexity_optax._src.trust_region.subproblem import check_subproblem
+
+    given["cg_forcing_exponent"] = forcing_exponent(given.get("cg_forcing_exponent"), cg_theta,
+                                                    stacklevel=4)
+    rule = resolve_rule(preset, base, **given)
+    if rule.initial_radius is None and default_initial_radius is not None:
+        rule = rule._replace(initial_radius=default_initial_radius)
+    validate(initial_radius=rule.initial_radius, max_radius=rule.max_radius, eta1=rule.eta1,
+             eta2=rule.eta2, increase=rule.increase, decrease=rule.decrease,
+             shrink_below=rule.shrink_below, max_cg_iters=rule.max_cg_iters,
+             cg_rtol=rule.cg_rtol, cg_forcing_exponent=rule.cg_forcing_exponent,
+             cg_stop=rule.cg_stop)
+    check_radius_norm(radius_norm, diagonal_floor)
+    check_subproblem(subproblem, rule.max_cg_iters)
+    return rule
 
 
 def _is_int_array(value: Any) -> bool:

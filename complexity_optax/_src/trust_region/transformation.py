@@ -15,7 +15,6 @@ otherwise the update is zero and the radius shrinks.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, NamedTuple
 
 import jax
@@ -32,16 +31,14 @@ from complexity_optax._src.trust_region.ellipsoids import (
 )
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import (
-    PRESETS,
     StepOutcome,
     TrustRegionPreset,
     clamp_int32,
-    validate,
+    configure_rule,
 )
-from complexity_optax._src.trust_region.shape import check_radius_norm, norm_diagonal
+from complexity_optax._src.trust_region.shape import norm_diagonal
 from complexity_optax._src.trust_region.step import trust_region_step
 from complexity_optax._src.trust_region.subproblem import (
-    check_subproblem,
     default_max_iters,
 )
 
@@ -120,27 +117,6 @@ def _saturating_add(count: jax.Array, increment: jax.Array) -> jax.Array:
     increment = jnp.asarray(increment, jnp.int32)
     return jnp.where(count <= _INT32_MAX - increment, count + increment, _INT32_MAX).astype(
         jnp.int32)
-
-
-def resolve_rule(preset: str | None, base: TrustRegionPreset, **given: Any) -> TrustRegionPreset:
-    """The rule: explicit arguments over the named `preset` over `base` (library defaults)."""
-    if preset is not None:
-        checks.check_choice("preset", preset, tuple(PRESETS))
-        base = PRESETS[preset]
-    return base._replace(**{k: v for k, v in given.items() if v is not None})
-
-
-def forcing_exponent(cg_forcing_exponent: Any, cg_theta: Any) -> Any:
-    """`cg_forcing_exponent`, or the deprecated `cg_theta` with a `DeprecationWarning`."""
-    if cg_theta is None:
-        return cg_forcing_exponent
-    warnings.warn("cg_theta is deprecated (removed in the next release): use "
-                  "cg_forcing_exponent", DeprecationWarning, stacklevel=3)
-    if cg_forcing_exponent is not None:
-        raise TypeError("cg_theta: give cg_forcing_exponent or its deprecated alias cg_theta, "
-                        "not both")
-    checks.check_positive("cg_theta", cg_theta, allow_zero=True)
-    return cg_theta
 
 
 def is_low_precision(params: Any) -> bool:
@@ -304,21 +280,15 @@ def trust_region(
       jonaskohler/AdaptiveNormsNewton). Conn, Gould & Toint, *Trust-Region Methods*, SIAM 2000
       (Algorithm 7.5.1).
     """
-    exponent = forcing_exponent(cg_forcing_exponent, cg_theta)
-    rule = resolve_rule(preset, LIBRARY_DEFAULTS, initial_radius=initial_radius,
-                        max_radius=max_radius, eta1=eta1, eta2=eta2, increase=increase,
-                        decrease=decrease, max_cg_iters=max_cg_iters, cg_rtol=cg_rtol,
-                        cg_forcing_exponent=exponent, cg_stop=cg_stop)
+    rule = configure_rule(preset, LIBRARY_DEFAULTS, radius_norm=radius_norm,
+                          diagonal_floor=diagonal_floor, subproblem=subproblem,
+                          cg_theta=cg_theta, initial_radius=initial_radius,
+                          max_radius=max_radius, eta1=eta1, eta2=eta2, increase=increase,
+                          decrease=decrease, max_cg_iters=max_cg_iters, cg_rtol=cg_rtol,
+                          cg_forcing_exponent=cg_forcing_exponent, cg_stop=cg_stop)
     if ellipsoid is None:
         ellipsoid = rmsprop_ellipsoid(**AUTHORS_RMSPROP) if preset == "kohler2019" else "rmsprop"
     ell = get_ellipsoid(ellipsoid)
-    validate(initial_radius=rule.initial_radius, max_radius=rule.max_radius, eta1=rule.eta1,
-             eta2=rule.eta2, increase=rule.increase, decrease=rule.decrease,
-             shrink_below=rule.shrink_below, max_cg_iters=rule.max_cg_iters,
-             cg_rtol=rule.cg_rtol, cg_forcing_exponent=rule.cg_forcing_exponent,
-             cg_stop=rule.cg_stop)
-    check_radius_norm(radius_norm, diagonal_floor)
-    check_subproblem(subproblem, rule.max_cg_iters)
     radius0 = (_default_initial_radius(ell, radius_norm) if rule.initial_radius is None
                else rule.initial_radius)
     r0, rmax = checks.concrete_float(radius0), checks.concrete_float(rule.max_radius)
