@@ -16,14 +16,14 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import masked
+from complexity_optax._src.common import checks, masked
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
-__all__ = ["BatchModel", "linearize_batch"]
+__all__ = ["BatchModel", "linearize_batch", "nothing_to_update"]
 
 
 class BatchModel(NamedTuple):
@@ -67,3 +67,20 @@ def linearize_batch(method: str, updates: PyTree, params: PyTree, value: Any,
         finite = finite & jnp.isfinite(jnp.asarray(value))
     grads = optax.tree.where(finite, grads, optax.tree.zeros_like(grads))
     return BatchModel(loss, work, lin_value, grads, hvp_fn, finite)
+
+
+def nothing_to_update(method: str, params: PyTree, value_fn: Any) -> bool:
+    """The checks at the top of a regularised-Newton `update`: a `ValueError` naming `params` or
+    `value_fn` when one is missing; `True` when `params` holds nothing to optimise (an empty
+    pytree or only size-0 leaves), for which the update is a no-op (zero updates, the state
+    unchanged, no loss evaluated).
+
+    Examples:
+      >>> nothing_to_update("saddle_free_newton", {}, lambda p: 0.0)
+      True
+    """
+    if params is None:
+        raise ValueError(checks.NO_PARAMS_MSG)
+    if value_fn is None:
+        raise ValueError(f"value_fn: {method}.update needs value_fn=, the loss")
+    return checks.tree_size(params) == 0

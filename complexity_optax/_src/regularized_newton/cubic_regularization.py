@@ -28,7 +28,7 @@ from complexity_optax._src.common.tree import all_finite, compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.arc_step import arc_step, update_sigma
-from complexity_optax._src.regularized_newton.batch_model import linearize_batch
+from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import clamp_int32
@@ -76,6 +76,34 @@ def working_precision(x0: PyTree) -> tuple[Any, Any, Callable[[PyTree], PyTree]]
     params_dtype = jnp.result_type(*jax.tree.leaves(x0))
     work = exact_upcast if is_low_precision(x0) else (lambda p: p)
     return params_dtype, compute_dtype(params_dtype), work
+
+
+class StartPoint(NamedTuple):
+    """The common start of the full-batch loops (`minimize_cubic`,
+    `minimize_saddle_free_newton`): precision, value and gradient at `x0`, limits."""
+
+    dtype: Any  #: the solver's arithmetic dtype (`working_precision`).
+    work: Callable[[PyTree], PyTree]  #: the map applied to a point before `fun` sees it.
+    value_and_grad: Callable[[PyTree], tuple[jax.Array, PyTree]]  #: of `fun(work(p), *args)`.
+    value: jax.Array  #: f(x0) in `dtype`.
+    grad: PyTree  #: the gradient at x0.
+    grad_norm: jax.Array  #: its norm in `dtype`.
+    max_steps: jax.Array  #: int32.
+    gtol: jax.Array  #: in `dtype`.
+
+
+def start_point(fun: Callable[..., jax.Array], x0: PyTree, args: tuple, max_steps: Any,
+                gtol: Any) -> StartPoint:
+    """`StartPoint` of a full-batch solve (one value-and-gradient at `x0`)."""
+    _, dtype, work = working_precision(x0)
+
+    def value_and_grad(p):
+        return jax.value_and_grad(fun)(work(p), *args)
+
+    value0, grad0 = value_and_grad(x0)
+    return StartPoint(dtype, work, value_and_grad, jnp.asarray(value0).astype(dtype), grad0,
+                      optax.tree.norm(grad0).astype(dtype), jnp.asarray(max_steps, jnp.int32),
+                      jnp.asarray(gtol, dtype))
 
 
 def unresolvable_move(params: PyTree, trial: PyTree) -> jax.Array:
@@ -258,13 +286,7 @@ def cubic_regularization(
 
     def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
                   **extra_args):
-        if params is None:
-            raise ValueError(checks.NO_PARAMS_MSG)
-        if value_fn is None:
-            raise ValueError("value_fn: cubic_regularization.update needs value_fn=, the loss")
-        if checks.tree_size(params) == 0:
-            # Nothing to optimise (an empty pytree or only size-0 leaves): a no-op update, the
-            # state unchanged (no loss is evaluated).
+        if nothing_to_update("cubic_regularization", params, value_fn):
             return jax.tree.map(jnp.zeros_like, updates), state
         # float32 arithmetic for bfloat16/float16 parameters (float64 kept); the step is
         # returned in the parameters' dtype and the trial value is that of the rounded point
@@ -449,15 +471,10 @@ def status_after(value, grad, grad_norm, num_steps, gtol, max_steps):
 
 def _solve_impl(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
            h: _Hyper) -> R.NewtonResult:
-    _, dtype, work = working_precision(x0)
-    def value_and_grad(p):
-        return jax.value_and_grad(fun)(work(p), *args)
-    max_steps = jnp.asarray(h.max_steps, jnp.int32)
-    gtol = jnp.asarray(h.gtol, dtype)
-
-    value0, grad0 = value_and_grad(x0)
-    value0 = jnp.asarray(value0).astype(dtype)
-    norm0 = optax.tree.norm(grad0).astype(dtype)
+    start = start_point(fun, x0, args, h.max_steps, h.gtol)
+    dtype, work, value_and_grad = start.dtype, start.work, start.value_and_grad
+    max_steps, gtol = start.max_steps, start.gtol
+    value0, grad0, norm0 = start.value, start.grad, start.grad_norm
     zero = jnp.zeros((), jnp.int32)
     init = _Loop(
         params=x0, value=value0, grad=grad0, grad_norm=norm0,

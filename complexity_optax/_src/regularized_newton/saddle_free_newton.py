@@ -53,13 +53,13 @@ from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
 from complexity_optax._src.regularized_newton import krylov
 from complexity_optax._src.regularized_newton import result as R
-from complexity_optax._src.regularized_newton.batch_model import linearize_batch
+from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
 from complexity_optax._src.regularized_newton.cubic_regularization import (
     max_steps_limit,
     saturating_add,
+    start_point,
     status_after,
     unresolvable_move,
-    working_precision,
 )
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 
@@ -318,13 +318,7 @@ def saddle_free_newton(
 
     def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
                   **extra_args):
-        if params is None:
-            raise ValueError(checks.NO_PARAMS_MSG)
-        if value_fn is None:
-            raise ValueError("value_fn: saddle_free_newton.update needs value_fn=, the loss")
-        if checks.tree_size(params) == 0:
-            # Nothing to optimise (an empty pytree or only size-0 leaves): a no-op update, the
-            # state unchanged (no loss is evaluated).
+        if nothing_to_update("saddle_free_newton", params, value_fn):
             return jax.tree.map(jnp.zeros_like, updates), state
         # float32 arithmetic for bfloat16/float16 parameters (float64 kept); each candidate
         # is evaluated at the rounded point `params + step` that the caller would get.
@@ -463,14 +457,10 @@ def minimize_saddle_free_newton(
 
 def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
            h: _Hyper) -> R.NewtonResult:
-    _, dtype, work = working_precision(x0)
-    def value_and_grad(p):
-        return jax.value_and_grad(fun)(work(p), *args)
-    max_steps = jnp.asarray(h.max_steps, jnp.int32)
-    gtol = jnp.asarray(h.gtol, dtype)
-    value0, grad0 = value_and_grad(x0)
-    value0 = jnp.asarray(value0).astype(dtype)
-    norm0 = optax.tree.norm(grad0).astype(dtype)
+    start = start_point(fun, x0, args, h.max_steps, h.gtol)
+    dtype, work, value_and_grad = start.dtype, start.work, start.value_and_grad
+    max_steps, gtol = start.max_steps, start.gtol
+    value0, grad0, norm0 = start.value, start.grad, start.grad_norm
     zero = jnp.zeros((), jnp.int32)
     init = _Loop(x0, value0, grad0, norm0, jnp.zeros((), dtype), zero, zero,
                  jnp.ones((), jnp.int32), zero,
