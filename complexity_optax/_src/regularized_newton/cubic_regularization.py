@@ -31,7 +31,7 @@ from complexity_optax._src.regularized_newton.arc_step import arc_step, update_s
 from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
-from complexity_optax._src.trust_region.rule import clamp_int32
+from complexity_optax._src.trust_region.rule import clamp_int32, validate_acceptance
 from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
 __all__ = [
@@ -138,17 +138,7 @@ def _sigma_dtype(params: Any) -> Any:
 def _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kappa) -> None:
     checks.check_positive("initial_sigma", initial_sigma)
     checks.check_positive("min_sigma", min_sigma)
-    checks.check_in_interval("eta1", eta1, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
-    checks.check_in_interval("eta2", eta2, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
-    e1, e2 = checks.concrete_float(eta1), checks.concrete_float(eta2)
-    if e1 is not None and e2 is not None and e1 > e2:
-        raise ValueError(f"eta1 must be <= eta2, got eta1={eta1!r} > eta2={eta2!r}")
-    checks.check_positive("increase", increase)
-    inc = checks.concrete_float(increase)
-    if inc is not None and inc <= 1.0:
-        raise ValueError(f"increase must be > 1, got {increase!r}")
-    checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
-                             high_inclusive=False)
+    validate_acceptance(eta1, eta2, increase, decrease, eta1_may_be_zero=False)
     checks.check_in_interval("kappa", kappa, 0.0, 1.0, low_inclusive=False)
     for name, value in (("initial_sigma", initial_sigma), ("min_sigma", min_sigma),
                         ("eta1", eta1), ("eta2", eta2), ("increase", increase),

@@ -53,6 +53,7 @@ __all__ = [
     "step_checks",
     "update_radius",
     "validate",
+    "validate_acceptance",
 ]
 
 _INT32_MAX = int(jnp.iinfo(jnp.int32).max)
@@ -489,6 +490,32 @@ def clamp_int32(value: int) -> int:
     return int(min(max(int(value), 1), _INT32_MAX))
 
 
+def validate_acceptance(eta1: Any, eta2: Any, increase: Any, decrease: Any, *,
+                        eta1_may_be_zero: bool) -> None:
+    """The acceptance thresholds and the growth/shrink factors of an adaptive second-order
+    rule (the trust region's radius, ARC's sigma): $0 \le \eta_1 \le \eta_2 < 1$ ($\eta_1 > 0$
+    unless `eta1_may_be_zero`), `increase` $> 1$, `decrease` in $(0, 1)$. Traced values pass.
+
+    Examples:
+      >>> validate_acceptance(0.5, 0.25, 2.0, 0.5, eta1_may_be_zero=True)
+      Traceback (most recent call last):
+      ...
+      ValueError: eta1 must be <= eta2, got eta1=0.5 > eta2=0.25
+    """
+    checks.check_in_interval("eta1", eta1, 0.0, 1.0, low_inclusive=eta1_may_be_zero,
+                             high_inclusive=False)
+    checks.check_in_interval("eta2", eta2, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
+    checks.check_positive("increase", increase)
+    inc = checks.concrete_float(increase)
+    if inc is not None and inc <= 1.0:
+        raise ValueError(f"increase must be > 1, got {increase!r}")
+    checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
+                             high_inclusive=False)
+    e1, e2 = checks.concrete_float(eta1), checks.concrete_float(eta2)
+    if e1 is not None and e2 is not None and e1 > e2:
+        raise ValueError(f"eta1 must be <= eta2, got eta1={eta1!r} > eta2={eta2!r}")
+
+
 def validate(
     *,
     initial_radius: Any,
@@ -518,17 +545,8 @@ def validate(
     if initial_radius is not None:
         checks.check_positive("initial_radius", initial_radius)
     checks.check_positive("max_radius", max_radius)
-    checks.check_in_interval("eta1", eta1, 0.0, 1.0, high_inclusive=False)
-    checks.check_in_interval("eta2", eta2, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
-    checks.check_positive("increase", increase)
-    inc = checks.concrete_float(increase)
-    if inc is not None and inc <= 1.0:
-        raise ValueError(f"increase must be > 1, got {increase!r}")
-    checks.check_in_interval("decrease", decrease, 0.0, 1.0, low_inclusive=False,
-                             high_inclusive=False)
-    e1, e2 = checks.concrete_float(eta1), checks.concrete_float(eta2)
-    if e1 is not None and e2 is not None and e1 > e2:
-        raise ValueError(f"eta1 must be <= eta2, got eta1={eta1!r} > eta2={eta2!r}")
+    validate_acceptance(eta1, eta2, increase, decrease, eta1_may_be_zero=True)
+    e2 = checks.concrete_float(eta2)
     checks.check_in_interval("shrink_below", shrink_below, 0.0, 1.0, high_inclusive=False)
     sb = checks.concrete_float(shrink_below)
     if sb is not None and e2 is not None and sb > e2:
