@@ -50,6 +50,44 @@ def test_call_reuses_the_compilation_for_a_new_closure():
     np.testing.assert_allclose(np.asarray(out[1]), 3.0 * np.ones(4))
 
 
+# Module-level values the test functions read by name (a notebook's globals).
+_H = jnp.diag(jnp.array([1.0, 2.0, 3.0]))
+
+
+def _scale(v):
+    return v
+
+
+def test_module_level_arrays_are_this_calls_values_not_the_first_calls():
+    """A notebook writes `H = ...; hvp = lambda v: H @ v` at top level and later changes H: the
+    lambda reads H as a global, not from a closure cell. Every call must see the current H (the
+    first version of `as_pytree` kept the first call's H in the compiled program: the second
+    solve below returned the Newton step of the old matrix), with one compilation."""
+    global _H, _scale
+    g = jnp.ones(3)
+    try:
+        before = functions._jitted_apply._cache_size()
+        steps = []
+        for diagonal in ([1.0, 2.0, 3.0], [10.0, 20.0, 30.0], [4.0, 5.0, 6.0]):
+            _H = jnp.diag(jnp.array(diagonal))
+            hvp = lambda v: _scale(_H @ v)  # noqa: B023  (reads the global _H: the point)
+            res = co.steihaug_cg(hvp, g, 100.0, max_iters=3, rtol=0.0)
+            steps.append(np.asarray(res.step))
+            np.testing.assert_allclose(steps[-1], -1.0 / np.array(diagonal), rtol=1e-5)
+            lan = co.lanczos_subproblem(hvp, g, 100.0, max_iters=3, rtol=0.0)
+            np.testing.assert_allclose(np.asarray(lan.step), -1.0 / np.array(diagonal),
+                                       rtol=1e-4)
+        grown = functions._jitted_apply._cache_size() - before
+        assert grown <= 2  # one program per solver, whatever H holds
+        _scale = lambda v: 2.0 * v  # a redefined helper: a new program, its value
+        res = co.steihaug_cg(lambda v: _scale(_H @ v), g, 100.0, max_iters=3, rtol=0.0)
+        np.testing.assert_allclose(np.asarray(res.step), -1.0 / (2.0 * np.array([4.0, 5.0, 6.0])),
+                                   rtol=1e-5)
+    finally:
+        _H = jnp.diag(jnp.array([1.0, 2.0, 3.0]))
+        _scale = lambda v: v
+
+
 def test_mutable_closure_state_is_the_callers_object():
     seen = []
 

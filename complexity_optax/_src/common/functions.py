@@ -10,11 +10,16 @@ arguments, or nested closures) are its leaves, traced like any argument. Two clo
 code over arrays of the same shapes and dtypes then have the same tree structure, and jax's own
 cache serves the second call: no home-made executable cache, nothing re-traced.
 
-What counts as static, compared by value: the code object, the function's globals (by identity
-of the module dict), and every non-array value in its closure (ints, floats, strings, tuples of
-them, `jax.ShapeDtypeStruct`s...). Unhashable non-array values (a list, a mutable object) are
-static by identity. Arrays (`jax.Array`, `numpy.ndarray`) are leaves: a closure over a
-*Python float* that changes at every call compiles per value (pass an array to avoid it).
+What counts as static, compared by value: the code object, the function's module (the identity
+of its globals dict), every non-array value in its closure (ints, floats, strings, tuples of
+them, `jax.ShapeDtypeStruct`s...) and every non-array module-level value its code reads by name
+(a helper function by identity: redefining it in a notebook compiles anew). Unhashable
+non-array values (a list, a mutable object) are static by identity. Arrays (`jax.Array`,
+`numpy.ndarray`) are leaves, whether closed over or read as module-level globals (a notebook's
+`H = ...; hvp = lambda v: H @ v`: a new `H` is this call's value, never the first call's): a
+closure over a *Python float* that changes at every call compiles per value (pass an array to
+avoid it). Arrays read by a *helper* function the code calls are that helper's business, as
+with `jax.jit`: they are captured when the program is traced.
 Registered pytrees (`jax.tree_util.Partial`, an Equinox module, a `LinearOperator`) are
 flattened as such.
 
@@ -107,24 +112,33 @@ def _count(description: Any) -> int:
 
 @jax.tree_util.register_pytree_node_class
 class PytreeFunction:
-    """A Python function as a pytree: static code, array leaves (see the module docstring)."""
+    """A Python function as a pytree: static code, array leaves (see the module docstring).
+
+    `referenced` describes the module-level names the code reads: `(names of array globals,
+    ((name, _Static(value)), ...) for the others)`; the array globals are leaves after the
+    closure's."""
 
     def __init__(self, code: types.CodeType, globals_: dict, name: str, defaults: Any,
-                 kwdefaults: Any, cells: tuple, leaves: list):
+                 kwdefaults: Any, cells: tuple, leaves: list, referenced: tuple = ((), ())):
         self.code, self.globals, self.name = code, globals_, name
         self.defaults, self.kwdefaults, self.cells = defaults, kwdefaults, cells
         self.leaves = leaves
+        self.referenced = referenced
 
     def function(self) -> types.FunctionType:
-        """The plain Python function (cells rebuilt from the leaves)."""
+        """The plain Python function (cells and array globals rebuilt from the leaves)."""
         values, start = [], 0
         for description in self.cells:
             n = _count(description)
             values.append(_join(self.leaves[start:start + n], description))
             start += n
         closure = tuple(types.CellType(v) for v in values) or None
-        fn = types.FunctionType(self.code, self.globals, self.name, self.defaults.value,
-                                closure)
+        array_names = self.referenced[0]
+        globals_ = self.globals
+        if array_names:  # the arrays it reads as globals: this call's values (maybe traced)
+            globals_ = dict(globals_)
+            globals_.update(zip(array_names, self.leaves[start:], strict=True))
+        fn = types.FunctionType(self.code, globals_, self.name, self.defaults.value, closure)
         fn.__kwdefaults__ = self.kwdefaults.value
         return fn
 
@@ -133,13 +147,14 @@ class PytreeFunction:
 
     def tree_flatten(self):
         aux = (self.code, _Static(self.globals), self.name, self.defaults, self.kwdefaults,
-               self.cells)
+               self.cells, self.referenced)
         return self.leaves, aux
 
     @classmethod
     def tree_unflatten(cls, aux, leaves):
-        code, globals_, name, defaults, kwdefaults, cells = aux
-        return cls(code, globals_.value, name, defaults, kwdefaults, cells, list(leaves))
+        code, globals_, name, defaults, kwdefaults, cells, referenced = aux
+        return cls(code, globals_.value, name, defaults, kwdefaults, cells, list(leaves),
+                   referenced)
 
 
 def _apply(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -186,9 +201,31 @@ def _closure_to_pytree(fun: types.FunctionType) -> Any:
         dynamic, description = _split(contents)
         cells.append(description)
         leaves.extend(dynamic)
+    array_names, others = [], []
+    for name in _global_names(fun.__code__):
+        if name not in fun.__globals__:
+            continue  # a builtin, or an attribute name (co_names holds both)
+        value = fun.__globals__[name]
+        if _is_array(value):
+            array_names.append(name)
+            leaves.append(value)
+        else:
+            others.append((name, _Static(value)))
     return PytreeFunction(fun.__code__, fun.__globals__, fun.__name__,
                           _Static(fun.__defaults__), _Static(fun.__kwdefaults__), tuple(cells),
-                          leaves)
+                          leaves, (tuple(array_names), tuple(others)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _global_names(code: types.CodeType) -> tuple[str, ...]:
+    """The names `code` (and the functions and comprehensions nested in it) may read as
+    globals: `co_names` (it also lists attribute names; those not in the module's dict are
+    skipped by the caller)."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names.update(_global_names(const))
+    return tuple(sorted(names))
 
 
 @jax.tree_util.register_pytree_node_class
