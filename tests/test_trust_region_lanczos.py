@@ -338,3 +338,38 @@ def test_iteration_cap_is_honoured_or_rejected_and_capped_is_counted():
     quad = co.minimize_trust_region(lambda x: jnp.sum((x - 1.0) ** 2), jnp.zeros(5),
                                     subproblem="lanczos", max_cg_iters=2)
     assert int(quad.num_cg_capped) == 0 and bool(quad.converged)
+
+
+@pytest.mark.parametrize("kind", ["indefinite", "convex"])
+def test_above_the_full_reorthogonalisation_size_the_three_term_recurrence_keeps_the_step(
+        kind, monkeypatch):
+    """n = 6,000 > `_FULL_REORTH_MAX_N`: the Lanczos vectors keep only the 3-term recurrence
+    (GLTR), an iteration costs O(n) like CG's (`benchmarks/lanczos_iteration_cost.py`: 11-31x
+    Steihaug's per-iteration time before, with full reorthogonalisation and a small
+    eigenproblem at every step). The step must keep >= 99.9% of the decrease of the fully
+    reorthogonalised solve, stay in the radius and report its true decrease."""
+    from complexity_optax._src.trust_region import lanczos_subproblem as L
+
+    rng = np.random.default_rng(1)
+    n = 6000
+    lam = np.concatenate([rng.uniform(-1, -0.01, n // 20), rng.uniform(0.01, 100, n - n // 20)])
+    lam = jnp.asarray(lam if kind == "indefinite" else np.abs(lam) + 0.01, jnp.float32)
+    g = jnp.asarray(rng.normal(size=n), jnp.float32)
+
+    def solver():  # a fresh jit: the module constant is read when it traces
+        return jax.jit(lambda r: co.lanczos_subproblem(lambda v: lam * v, g, r, max_iters=100,
+                                                       rtol=1e-6))
+
+    def decrease(step):
+        return -float(jnp.dot(g, step) + 0.5 * jnp.dot(step, lam * step))
+
+    monkeypatch.setattr(L, "_FULL_REORTH_MAX_N", 10**9)
+    full = solver()
+    monkeypatch.setattr(L, "_FULL_REORTH_MAX_N", 4096)
+    local = solver()
+    for radius in (1.0, 10.0, 1e3):
+        a, b = local(jnp.float32(radius)), full(jnp.float32(radius))
+        true = decrease(a.step)
+        assert true >= 0.999 * decrease(b.step), (radius, true, decrease(b.step))
+        assert float(jnp.linalg.norm(a.step)) <= radius * (1 + 1e-5)
+        assert abs(true - float(a.model_decrease)) <= 1e-4 * abs(true)

@@ -18,8 +18,9 @@ from complexity_optax._src.trust_region.steihaug import SteihaugResult, check_ra
 __all__ = ["MAX_KRYLOV_DIM", "check_krylov_dim", "lanczos_subproblem", "tridiagonal_tr"]
 
 #: The largest Krylov dimension: the basis is stored (`max_iters` parameter-sized vectors) and
-#: the small problem is solved densely (an eigendecomposition of the `max_iters`-square
-#: tridiagonal matrix) at every iteration. A larger `max_iters` is a `ValueError`.
+#: on the boundary the small problem is solved densely (an eigendecomposition of the
+#: `max_iters`-square tridiagonal matrix) at every iteration. A larger `max_iters` is a
+#: `ValueError`.
 MAX_KRYLOV_DIM = 256
 
 #: Points per multisection round on the logarithm of the shift (see `_rounds`).
@@ -38,6 +39,10 @@ def _rounds(dtype: Any) -> int:
 
 #: Rows per block of the reorthogonalisation (only the filled blocks are visited).
 _BLOCK = 8
+
+#: Up to this many parameters the Lanczos vectors are fully reorthogonalised; above it the
+#: 3-term recurrence alone (GLTR's choice) keeps an iteration O(n), as a CG iteration.
+_FULL_REORTH_MAX_N = 4096
 
 
 def check_krylov_dim(max_iters: Any) -> None:
@@ -183,6 +188,16 @@ class _Lanczos(NamedTuple):
     converged: jax.Array
     invariant: jax.Array
     done: jax.Array
+    # The interior phase (direct Lanczos, "D-Lanczos": CG in Lanczos form): while T_j is
+    # positive definite and its Newton step y_j (T_j y_j = -gamma e_1) lies inside the radius,
+    # the residual is |beta_j z_j / d_j| and ||y_j|| follows scalar recurrences: no small
+    # eigenproblem is solved and no vector beyond the Lanczos ones is formed.
+    pivot: jax.Array  # d_j, the last pivot of T_j = L D L^T
+    z: jax.Array  # z_j of L z = -gamma e_1
+    pp: jax.Array  # ||p_j||^2 of the D-Lanczos direction p_j = q_j - l_j p_{j-1}
+    xp: jax.Array  # y_j . p_j (coordinates: x_j = Q_j y_j = sum_i (z_i / d_i) p_i)
+    yy: jax.Array  # ||y_j||^2
+    interior: jax.Array  # still in the interior phase
 
 
 def lanczos_subproblem(
@@ -201,9 +216,12 @@ def lanczos_subproblem(
     \min_s\; m(s) = g^\top s + \tfrac12 s^\top H s \quad\text{s.t.}\quad \|s\|_M \le \Delta
     $$
 
-    on $\hat H = M^{-1/2} H M^{-1/2}$, $\hat g = M^{-1/2} g$: Lanczos with full
-    reorthogonalisation builds an orthonormal basis $Q_k$ of $\mathcal K_k(\hat H, \hat g)$
-    and $T_k = Q_k^\top \hat H Q_k$; the small problem
+    on $\hat H = M^{-1/2} H M^{-1/2}$, $\hat g = M^{-1/2} g$: Lanczos builds a basis $Q_k$ of
+    $\mathcal K_k(\hat H, \hat g)$ (fully reorthogonalised up to 4,096 parameters, the 3-term
+    recurrence alone above, as GLTR) and $T_k = Q_k^\top \hat H Q_k$; while $T_k$ is positive
+    definite and its Newton step is inside the radius, the residual and the step's length follow
+    from the recurrences of CG in Lanczos form ($T_k = LDL^\top$, D-Lanczos: $O(1)$ per
+    iteration); after that the small problem
     $\min_{\|h\| \le \Delta} \|\hat g\| h_1 + \frac12 h^\top T_k h$ is solved exactly at every
     iteration (`tridiagonal_tr`: interior, boundary with the nearly hard case, hard case). The
     iteration stops when the gradient of the Lagrangian in the full space,
@@ -230,9 +248,11 @@ def lanczos_subproblem(
     (traced) the Newton step of a positive definite $T_k$, else the Cauchy step along the
     gradient if it has positive curvature there, else the zero step (never NaN).
 
-    The basis is stored: memory is `max_iters` parameter-sized vectors, and each iteration
-    costs one HVP plus $O(k n)$ for the reorthogonalisation and $O(K^3)$ for the small
-    eigenproblem ($K$ = `max_iters`). `iterations` counts the HVPs: $k$ Lanczos steps plus the
+    The basis is stored: memory is `max_iters` parameter-sized vectors. An iteration costs one
+    HVP and $O(n)$ vector work (plus $O(k n)$ for the reorthogonalisation up to 4,096
+    parameters, and $O(K^3)$ for the small eigenproblem once on the boundary, $K$ =
+    `max_iters`); the step is formed once at the end ($O(k n)$), clamped to the radius, and
+    its model decrease evaluated. `iterations` counts the HVPs: $k$ Lanczos steps plus the
     one that evaluates the model.
 
     Args:
@@ -308,6 +328,10 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     q1 = jax.tree.map(lambda x: (x / safe_gamma).astype(x.dtype), g_hat)
     q1 = jax.tree.map(lambda x: jnp.where(ok, x, jnp.zeros((), x.dtype)), q1)
     index = jnp.arange(k_max)
+    # Full reorthogonalisation (O(j n) per step) keeps Q_k orthonormal to rounding; above
+    # _FULL_REORTH_MAX_N parameters GLTR's 3-term recurrence (O(n) per step, as CG) is used:
+    # the final step is then checked against the true model (one more HVP) and the Cauchy step.
+    full_reorth = n <= _FULL_REORTH_MAX_N
     # The radius the small problem sees: an infinite one becomes sqrt(float max) (the interior
     # Newton step is unaffected unless longer; a boundary step is then dropped below).
     finite_radius = jnp.isfinite(radius)
@@ -329,33 +353,66 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
 
         return jax.lax.fori_loop(0, j // _BLOCK + 1, one_block, w)
 
+    def local(w, q, q_prev):
+        """w minus its components on q_j and q_{j-1} (one more pass of the 3-term
+        recurrence's own orthogonalisation: GLTR keeps no more)."""
+        c1, c0 = _dot(q, w, dtype), _dot(q_prev, w, dtype)
+        return jax.tree.map(lambda x, a, b: (x - c1 * a - c0 * b).astype(x.dtype), w, q, q_prev)
+
     def body(st: _Lanczos) -> _Lanczos:
         w = hat_hvp(st.q)
         alpha = _dot(st.q, w, dtype)
         w = jax.tree.map(lambda x, q, qp: (x - alpha * q - st.beta_prev * qp).astype(x.dtype),
                          w, st.q, st.q_prev)
-        w = project(st.basis, w, st.j)  # full reorthogonalisation against q_0 .. q_j
+        if full_reorth:
+            w = project(st.basis, w, st.j)  # full reorthogonalisation against q_0 .. q_j
+        # else: the 3-term recurrence alone (GLTR)
         beta = jnp.sqrt(jnp.maximum(_dot(w, w, dtype), 0.0))
         finite = jnp.isfinite(alpha) & jnp.isfinite(beta)
         alphas = st.alphas.at[st.j].set(jnp.where(finite, alpha, 0.0))
         betas = st.betas.at[st.j].set(jnp.where(finite, beta, 0.0))
-        active = index <= st.j
-        sol = tridiagonal_tr(alphas, betas, active, gamma, work_radius)
-        h_last = jnp.sum(jnp.where(index == st.j, sol.h, 0.0))
-        residual = jnp.abs(beta * h_last) * work_radius
+        # D-Lanczos: T_j = L D L^T, l_j = beta_{j-1} / d_{j-1}, d_j = alpha_j - l_j beta_{j-1};
+        # with p_j = q_j - l_j p_{j-1} and q_j orthogonal to p_{j-1}, x_{j-1}:
+        # ||p_j||^2 = 1 + l_j^2 ||p_{j-1}||^2, x_{j-1}.p_j = -l_j x_{j-1}.p_{j-1}, and
+        # x_j = x_{j-1} + c_j p_j (c_j = z_j / d_j) gives ||x_j||^2 (= ||y_j||^2).
+        first = st.j == 0
+        safe_pivot = jnp.where(st.pivot != 0, st.pivot, 1.0)
+        ell = jnp.where(first, 0.0, st.beta_prev / safe_pivot)
+        pivot = alpha - ell * st.beta_prev
+        z = jnp.where(first, -gamma, -ell * st.z)
+        positive = st.interior & finite & (pivot > 0)
+        c = z / jnp.where(positive, pivot, 1.0)
+        pp = 1.0 + ell * ell * st.pp
+        x_dot_p = -ell * st.xp  # x_{j-1} . p_j
+        yy = st.yy + 2.0 * c * x_dot_p + c * c * pp
+        inside = jnp.sqrt(jnp.maximum(yy, 0.0)) <= work_radius
+        interior = positive & (inside | ~finite_radius)
+        step_len = c
+        index_active = index <= st.j
+
+        def interior_residual(_):
+            return jnp.abs(beta * step_len)
+
+        def boundary_residual(_):
+            sol = tridiagonal_tr(alphas, betas, index_active, gamma, work_radius)
+            h_last = jnp.sum(jnp.where(index == st.j, sol.h, 0.0))
+            return jnp.abs(beta * h_last) * work_radius
+
+        residual = jax.lax.cond(interior, interior_residual, boundary_residual, None)
         scale = jnp.max(jnp.abs(alphas)) + jnp.max(jnp.abs(betas))
         invariant = ~(beta > 8 * eps * scale)
         converged = ~(residual > tol)
         q_next = jax.tree.map(lambda x: (x / jnp.where(invariant, 1.0, beta)).astype(x.dtype), w)
         store = (st.j + 1 < k_max) & ~invariant & finite
-        slot = jnp.minimum(st.j + 1, k_max - 1)
-        basis = jax.tree.map(lambda b, q: b.at[slot].set(jnp.where(store, q, b[slot])),
-                             st.basis, q_next)
+        # A write to a row past the buffer is dropped: no read of the old row.
+        slot = jnp.where(store, st.j + 1, rows)
+        basis = jax.tree.map(lambda b, q: b.at[slot].set(q, mode="drop"), st.basis, q_next)
         done = ~finite | invariant | converged | (st.j + 1 >= k_max)
         return _Lanczos(basis=basis, q=q_next, q_prev=st.q, beta_prev=beta, j=st.j + 1,
                         alphas=alphas, betas=betas, residual=residual,
                         converged=converged & finite, invariant=invariant & finite,
-                        done=done)
+                        done=done, pivot=pivot, z=z, pp=pp, xp=x_dot_p + c * pp, yy=yy,
+                        interior=interior)
 
     rows = -(-k_max // _BLOCK) * _BLOCK  # the basis buffer, whole blocks (zero rows unused)
     basis0 = jax.tree.map(
@@ -365,7 +422,9 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
                     j=jnp.zeros((), jnp.int32), alphas=jnp.zeros(k_max, dtype),
                     betas=jnp.zeros(k_max, dtype), residual=jnp.zeros((), dtype),
                     converged=jnp.asarray(False), invariant=jnp.asarray(False),
-                    done=~ok)
+                    done=~ok, pivot=jnp.ones((), dtype), z=jnp.zeros((), dtype),
+                    pp=jnp.zeros((), dtype), xp=jnp.zeros((), dtype), yy=jnp.zeros((), dtype),
+                    interior=jnp.asarray(True))
     final = jax.lax.while_loop(lambda st: ~st.done, body, init)
     k = final.j
     sol = tridiagonal_tr(final.alphas, final.betas, index < k, gamma, work_radius)
@@ -375,6 +434,9 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     h_rows = jnp.zeros(rows, dtype).at[:k_max].set(h.astype(dtype))
     u_hat = jax.tree.map(
         lambda b: jnp.tensordot(h_rows, b.astype(dtype), axes=1).astype(b.dtype), final.basis)
+    # Without full reorthogonalisation Q_k may drift from orthonormal: never past the radius.
+    u_norm = jnp.sqrt(jnp.maximum(_dot(u_hat, u_hat, dtype), 0.0))
+    u_hat = jax.tree.map(lambda a: (a / jnp.maximum(u_norm, 1.0)).astype(a.dtype), u_hat)
     u = to_hat(u_hat)
     hu = hvp_fn(u)
     # m(s) = radius (g^T u) + radius^2 (u^T H u) / 2, so the decrease over radius is

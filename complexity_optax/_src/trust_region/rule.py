@@ -492,7 +492,7 @@ def clamp_int32(value: int) -> int:
 
 def validate_acceptance(eta1: Any, eta2: Any, increase: Any, decrease: Any, *,
                         eta1_may_be_zero: bool) -> None:
-    """The acceptance thresholds and the growth/shrink factors of an adaptive second-order
+    r"""The acceptance thresholds and the growth/shrink factors of an adaptive second-order
     rule (the trust region's radius, ARC's sigma): $0 \le \eta_1 \le \eta_2 < 1$ ($\eta_1 > 0$
     unless `eta1_may_be_zero`), `increase` $> 1$, `decrease` in $(0, 1)$. Traced values pass.
 
