@@ -104,3 +104,20 @@ def test_quadratic_range_closed_form():
     assert pure["quadratic_rise"] == 1.0 and pure["radius"] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="^curvature"):
         landscape_lib.quadratic_range(lambda a: a * a, 0.0)
+
+
+@pytest.mark.integration
+def test_figures_leave_a_notebooks_matplotlib_backend_alone(landscape_run, tmp_path):
+    """The figure functions draw on a `matplotlib.figure.Figure` (no pyplot): a notebook that
+    calls them keeps its backend (they used to force Agg, and inline plots stopped)."""
+    import matplotlib
+
+    _, doc, _, _ = landscape_run
+    previous = matplotlib.get_backend()
+    try:
+        matplotlib.use("svg", force=True)
+        path = landscape_lib.plot_landscape(doc, str(tmp_path / "again.png"))
+        assert os.path.getsize(path) > 20_000
+        assert matplotlib.get_backend().lower() == "svg"
+    finally:
+        matplotlib.use(previous, force=True)

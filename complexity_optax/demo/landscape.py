@@ -311,13 +311,8 @@ def format_report(document: dict[str, Any]) -> str:
 
 def plot_landscape(document: dict[str, Any], path: str) -> str:
     """Four panels: 1D slices, two contour plots, line vs curve. Returns `path`."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
     c, s, p = document["config"], document["slices"], document["planes"]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9.5))
+    fig, axes = report.new_figure(2, 2, figsize=(12, 9.5))
     ax = axes[0, 0]
     r = document["eigen_range"]
     ax.plot(s["random"]["alphas"], s["random"]["losses"], label="random direction (filter-norm.)")
@@ -354,7 +349,6 @@ def plot_landscape(document: dict[str, Any], path: str) -> str:
     fig.text(0.01, 0.01, textwrap.fill(_caption(document), width=150), fontsize=9, va="bottom")
     fig.tight_layout(rect=(0, 0.04, 1, 0.96))
     report.save_figure(fig, path, dpi=100)
-    plt.close(fig)
     return path
 
 

@@ -62,14 +62,14 @@ def summarize(runs: Sequence[RunResult]) -> dict[str, Any]:
     }
 
 
-def _finite_or_none(x: Any) -> Any:
+def finite_or_none(x: Any) -> Any:
     """JSON has no NaN/inf: they become null."""
     if isinstance(x, float) and not math.isfinite(x):
         return None
     if isinstance(x, dict):
-        return {k: _finite_or_none(v) for k, v in x.items()}
+        return {k: finite_or_none(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_finite_or_none(v) for v in x]
+        return [finite_or_none(v) for v in x]
     return x
 
 
@@ -102,7 +102,7 @@ def build_document(
                 for r in runs
             ],
         }
-    return _finite_or_none(
+    return finite_or_none(
         {
             "config": config,
             "methods": methods,
@@ -302,13 +302,14 @@ def save_figure(fig: Any, path: str, **kwargs: Any) -> str:
     return _replace_atomically(path, lambda tmp: fig.savefig(tmp, format=fmt, **kwargs))
 
 
-def write_json(document: dict[str, Any], path: str) -> str:
+def write_json(document: dict[str, Any], path: str, indent: int = 2) -> str:
     """Writes the JSON document (NaN/inf as null: strict JSON) atomically; returns its path.
 
-    The text goes to a temporary file that replaces `path` only once complete, so an interrupt
-    never leaves a truncated `results.json` and never destroys the previous one.
+    The one record writer of the command line (the demo's `results.json`, the reproduce
+    records): the text goes to a temporary file that replaces `path` only once complete, so an
+    interrupt never leaves a truncated record and never destroys the previous one.
     """
-    text = json.dumps(_finite_or_none(document), indent=2, allow_nan=False)
+    text = json.dumps(finite_or_none(document), indent=indent, allow_nan=False)
     return atomic_write_text(path, text + "\n")
 
 
@@ -333,7 +334,7 @@ def publish(document: dict[str, Any], text: str, json_path: str, *, as_json: boo
             print(f"figure: {document['figure']}", file=out)
         print(f"results: {os.path.abspath(json_path)}", file=out)
         if as_json:
-            json.dump(_finite_or_none(document), sys.stdout, indent=2, allow_nan=False)
+            json.dump(finite_or_none(document), sys.stdout, indent=2, allow_nan=False)
             sys.stdout.write("\n")
             sys.stdout.flush()
     except BrokenPipeError:  # the reader closed stdout (--json | head): results are on disk

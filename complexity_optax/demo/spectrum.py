@@ -339,17 +339,12 @@ def index_title(document: dict[str, Any]) -> str:
 
 def plot_spectrum(document: dict[str, Any], path: str) -> str:
     """SLQ density against the semicircle, linear and log y; the caption below. Returns `path`."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
     c, sc = document["config"], document["semicircle"]
     grid = np.asarray(document["density"]["grid"])
     rho = np.asarray(document["density"]["density"])
     rho_sc = np.asarray(landscape.semicircle_density(grid - sc["center"], sc["radius"]))
     top = np.asarray(document["top_eigenvalues"])
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, axes = report.new_figure(1, 2, figsize=(12, 4.8))
     for ax, log in zip(axes, (False, True), strict=False):
         ax.plot(grid, rho, color="tab:blue", lw=1.5, label="SLQ density of the Hessian")
         ax.plot(grid, rho_sc, color="tab:orange", lw=1.5, ls="--",
@@ -372,7 +367,6 @@ def plot_spectrum(document: dict[str, Any], path: str) -> str:
     fig.text(0.01, 0.01, textwrap.fill(sc["caption"], width=170), fontsize=8.5, va="bottom")
     fig.tight_layout(rect=(0, 0.08, 1, 0.92))
     report.save_figure(fig, path, dpi=110)  # atomic: a temporary file, then os.replace
-    plt.close(fig)
     return path
 
 

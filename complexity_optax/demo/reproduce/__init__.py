@@ -34,14 +34,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import math
 import os
 import platform
 import sys
-import tempfile
 import time
 from typing import Any
 
+from complexity_optax.demo import report
 from complexity_optax.demo.arguments import positive_int
 
 __all__ = ["EXPERIMENTS", "add_arguments", "format_markdown", "mode_of", "run", "write_json"]
@@ -87,35 +86,10 @@ def mode_of(args: argparse.Namespace) -> str:
     return args.scale or "cpu"
 
 
-def _strict(value: Any) -> Any:
-    """`value` with every non-finite float replaced by `None` (strict JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _strict(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_strict(v) for v in value]
-    return value
-
-
-def write_json(document: Any, path: str) -> None:
-    """Writes `document` to `path` atomically (a temporary file, then `os.replace`).
-
-    Non-finite numbers (a diverged run's loss) are written as `null`: the file is strict JSON.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp_", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_strict(document), f, indent=1, allow_nan=False)
-            f.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the record is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+def write_json(document: Any, path: str) -> str:
+    """Writes a record atomically (`report.write_json`, one space of indent); non-finite numbers
+    (a diverged run's loss) are written as `null`: the file is strict JSON."""
+    return report.write_json(document, path, indent=1)
 
 
 def _fmt(value: Any) -> str:
@@ -215,10 +189,9 @@ def run(args: argparse.Namespace) -> int:
                            module.plot(document, os.path.join(figures_dir, stem))]
     write_json(document, os.path.join(args.output_dir, stem + ".json"))
     markdown = format_markdown(document)
-    with open(os.path.join(args.output_dir, stem + ".md"), "w") as f:
-        f.write(markdown)
+    report.atomic_write_text(os.path.join(args.output_dir, stem + ".md"), markdown)
     if args.json:
-        json.dump(_strict(document), sys.stdout, indent=1, allow_nan=False)
+        json.dump(report.finite_or_none(document), sys.stdout, indent=1, allow_nan=False)
         print()
     else:
         print(markdown)
