@@ -38,10 +38,10 @@ from complexity_optax.landscape.physics.gaussian_field import (
     critical_energy_scale,
     index_at_energy_density,
     mean_eigenvalue_at_energy_density,
-    p_n,
+    p_n,  # noqa: F401  (deprecated: importable, not in __all__)
     positive_fraction_at_energy_density,
-    q_n,
-    seed_alpha,
+    q_n,  # noqa: F401
+    seed_alpha,  # noqa: F401
     semicircle_cdf,
     semicircle_density,
 )
@@ -112,9 +112,6 @@ __all__ = [
     "index_at_energy_density",
     "mean_eigenvalue_at_energy_density",
     "positive_fraction_at_energy_density",
-    "p_n",
-    "q_n",
-    "seed_alpha",
     "semicircle_cdf",
     "semicircle_density",
     "PSpinHamiltonian",
