@@ -251,17 +251,18 @@ def _exit_interrupted() -> None:
     Why not `return 130` / `sys.exit(130)`: a Ctrl-C often lands while jaxlib waits for an XLA
     compilation, which runs on a worker thread of the PjRt client's thread pool; the wait is
     interrupted (KeyboardInterrupt) but the compilation goes on. A normal interpreter exit then
-    destroys the jax client (jax's atexit `clean_up`, or the final garbage collection): `~PjRtClient` frees the CPU devices and joins the
-    thread pool while the orphaned compilation still runs, and that compilation dereferences a
-    freed device (`xla::ifrt::SingleDeviceSharding::Create`, a call through a null pointer):
-    SIGSEGV, exit -11, after the "interrupted" message (a core dump of `spectrum --quick` shows
-    exactly these two threads; jax 0.10.2). It is a race, so some runs exited 130. The compile
-    cannot be cancelled or awaited from Python, so the process must not run the interpreter's
-    teardown: `os._exit` ends it without finalisation. Nothing is lost by that here: every
-    output file was written atomically and each writer's temporary file was removed while the
-    KeyboardInterrupt unwound through it; stdout and stderr are flushed below; the atexit
-    handlers skipped write no results (jax's tear its runtime down; matplotlib's removes the
-    temporary config folder it makes only when `MPLCONFIGDIR` is not writable).
+    destroys the jax client (jax's atexit `clean_up`, or the final garbage collection):
+    `~PjRtClient` frees the CPU devices and joins the thread pool while the orphaned compilation
+    still runs, and that compilation dereferences a freed device
+    (`xla::ifrt::SingleDeviceSharding::Create`, a call through a null pointer): SIGSEGV, exit -11,
+    after the "interrupted" message (a core dump of `spectrum --quick` shows exactly these two
+    threads; jax 0.10.2). It is a race, so some runs exited 130. The compile cannot be cancelled or
+    awaited from Python, so the process must not run the interpreter's teardown: `os._exit` ends it
+    without finalisation. Nothing is lost by that here: every output file was written atomically and
+    each writer's temporary file was removed while the KeyboardInterrupt unwound through it; stdout
+    and stderr are flushed below; the atexit handlers skipped write no results (jax's tear its
+    runtime down; matplotlib's removes the temporary config folder it makes only when `MPLCONFIGDIR`
+    is not writable).
     """
     for stream in (sys.stdout, sys.stderr):
         # A closed pipe (--json | head) or no stream.

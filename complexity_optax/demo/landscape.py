@@ -142,7 +142,8 @@ def quadratic_range(loss_at, curvature: float, *, rise: float = QUADRATIC_RISE,
     Examples:
       >>> quartic = lambda a: 0.5 * a**2 + 10.0 * a**4  # quadratic only for |α| ≪ 0.2
       >>> out = quadratic_range(quartic, 1.0)
-      >>> round(out["radius"], 4), out["quadratic"], round(out["measured_rise"] / out["quadratic_rise"], 3)
+      >>> (round(out["radius"], 4), out["quadratic"],
+      ...  round(out["measured_rise"] / out["quadratic_rise"], 3))
       (0.0884, True, 1.156)
     """
     if not curvature > 0.0 or not math.isfinite(curvature):
@@ -338,7 +339,8 @@ def plot_landscape(document: dict[str, Any], path: str) -> str:
     ts = document["paths"]["ts"]
     b = document["barrier"]
     ax.plot(ts, document["paths"]["line"], label=f"straight line (barrier {b['line']:.3g})")
-    ax.plot(ts, document["paths"]["curve"], label=f"trained Bezier curve (barrier {b['curve']:.3g})")
+    ax.plot(ts, document["paths"]["curve"],
+            label=f"trained Bezier curve (barrier {b['curve']:.3g})")
     ax.set_yscale("log")
     ax.set_xlabel("t (A at 0, B at 1)")
     ax.set_ylabel("training loss")

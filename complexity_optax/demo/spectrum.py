@@ -327,7 +327,7 @@ def index_title(document: dict[str, Any]) -> str:
       >>> index_title({"index_fraction": 0.135, "index_tau": 0.0021, "index_relative_tau": 1e-3,
       ...              "index_bracket": [0.12, 0.15], "index_ill_conditioned": True})
       'index α(τ) = #{λ < −τ}/N = 0.135 [0.120, 0.150] at τ = 0.0021 (1e-03·‖H‖), ILL-CONDITIONED at this τ'
-    """
+    """  # noqa: E501 (the expected output of the example is one 102-character line)
     low, high = document["index_bracket"]
     text = (f"index α(τ) = #{{λ < −τ}}/N = {document['index_fraction']:.3f} "
             f"[{low:.3f}, {high:.3f}] at τ = {document['index_tau']:.2g} "

@@ -9,8 +9,9 @@ two optimizers run from random starts on the sphere until the Riemannian gradien
 
 * projected gradient descent: ``optax.chain(tangent_projection(), optax.sgd(lr),
   project_onto_sphere())``;
-* AnnealSGD: `anneal_sgd(lr, field_scale=linear_schedule(γ₀, 0, τ), key=key, relative_to=None, sphere=True, radius="sqrt_n")`, the gradient tilted by a random field
-  γ(t)·h (‖h‖ ≈ √N, one field per start) annealed linearly to 0 at step τ, then plain descent.
+* AnnealSGD: `anneal_sgd(lr, field_scale=linear_schedule(γ₀, 0, τ), key=key, relative_to=None,
+  sphere=True, radius="sqrt_n")`, the gradient tilted by a random field γ(t)·h (‖h‖ ≈ √N, one
+  field per start) annealed linearly to 0 at step τ, then plain descent.
 
 The energies per spin H/N at the minima are compared with the theory: the threshold −E_∞(p)
 (where descent from random starts stops as N → ∞) and the ground state −E_0(p).
@@ -147,7 +148,8 @@ def _descend(
 
 def _projected_gd(ham, sigma0, key):
     del key
-    tx = optax.chain(co.tangent_projection(), optax.sgd(LEARNING_RATE), co.project_onto_sphere(radius="sqrt_n"))
+    tx = optax.chain(co.tangent_projection(), optax.sgd(LEARNING_RATE),
+                     co.project_onto_sphere(radius="sqrt_n"))
     return _descend(tx, ham, sigma0, min_steps=0)
 
 

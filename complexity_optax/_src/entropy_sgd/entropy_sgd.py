@@ -28,9 +28,9 @@ $\gamma \to \infty$ it is the gradient itself (SGD).
 Stability. The inner SGLD is gradient descent on $f(\theta') + \tfrac\gamma2\|\theta - \theta'\|^2$,
 whose curvature is at most $\gamma + \lambda_{\max}(\nabla^2 f)$: it diverges once
 $\eta'(\gamma + \lambda_{\max}) > 2$. The paper's scoping $\gamma_t = \gamma_0(1 + \gamma_1)^t$
-grows without bound, so with the paper's $\gamma_0 = 0.03$, $\gamma_1 = 10^{-3}$, $\eta' = 0.1$ every
-run of more than a few thousand outer updates used to reach that point ($\gamma = 4.9\cdot10^3$ at
-$t = 12\,000$). Two documented safeguards keep any run length stable:
+grows without bound, so with the paper's $\gamma_0 = 0.03$, $\gamma_1 = 10^{-3}$, $\eta' = 0.1$
+every run of more than a few thousand outer updates used to reach that point
+($\gamma = 4.9\cdot10^3$ at $t = 12\,000$). Two documented safeguards keep any run length stable:
 
 * the scope is capped, $\gamma_t \le \gamma_{\max}$, by default
   $\gamma_{\max} = \max(\gamma_0, 1/(2\eta'))$, so that $\eta'\gamma_t \le \tfrac12$ (with the
@@ -131,7 +131,8 @@ def _as_key(key: Any) -> jax.Array:
 
 
 def default_max_gamma(gamma: Any, inner_lr: Any) -> Any:
-    r"""The default scope cap $\gamma_{\max} = \max(\gamma_0, 1/(2\eta'))$: $\eta'\gamma \le \tfrac12$.
+    r"""The default scope cap $\gamma_{\max} = \max(\gamma_0, 1/(2\eta'))$:
+    $\eta'\gamma \le \tfrac12$.
 
     It never lowers the starting scope $\gamma_0$ (a constant or an initial $\gamma_0$ above it
     is the user's explicit choice; the adaptive inner step keeps that loop stable).
@@ -247,7 +248,7 @@ def scale_by_local_entropy(
     Examples:
       >>> import jax, jax.numpy as jnp
       >>> import complexity_optax as co
-      >>> loss = lambda p: 0.5 * jnp.sum(p ** 2)            # Q = I: <theta'> = gamma/(1+gamma) theta
+      >>> loss = lambda p: 0.5 * jnp.sum(p ** 2)           # Q = I: <theta'> = gamma/(1+gamma) theta
       >>> tx = co.scale_by_local_entropy(key=jax.random.key(0), gamma=1.0, inner_steps=100,
       ...                                 noise=0.0, scoping=0.0)
       >>> p = jnp.array([2.0, -4.0])
@@ -295,7 +296,8 @@ def scale_by_local_entropy(
         # computed) are not trusted: rounding of ∇f would dominate them.
         p_leaves = [jnp.asarray(x) for x in jax.tree.leaves(params)]
         p_eps = max((float(jnp.finfo(x.dtype).eps) for x in p_leaves
-                     if jnp.issubdtype(x.dtype, jnp.inexact)), default=float(jnp.finfo(g_dtype).eps))
+                     if jnp.issubdtype(x.dtype, jnp.inexact)),
+                    default=float(jnp.finfo(g_dtype).eps))
         secant_floor = jnp.asarray(np.sqrt(p_eps), g_dtype)
         lam0 = jnp.where(jnp.isfinite(state.curvature), state.curvature, 0.0).astype(g_dtype)
 

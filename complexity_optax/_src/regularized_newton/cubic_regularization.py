@@ -122,7 +122,8 @@ def unresolvable_move(params: PyTree, trial: PyTree) -> jax.Array:
         bound = float(info.eps) * jnp.maximum(jnp.abs(xw), jnp.abs(tw)) + float(info.tiny)
         return jnp.all(jnp.abs(tw - xw) <= bound)
 
-    flags = [one(x, t) for x, t in zip(jax.tree.leaves(params), jax.tree.leaves(trial), strict=False)]
+    flags = [one(x, t)
+             for x, t in zip(jax.tree.leaves(params), jax.tree.leaves(trial), strict=False)]
     return jnp.all(jnp.stack(flags)) if flags else jnp.asarray(True)
 
 
@@ -205,12 +206,12 @@ def cubic_regularization(
     sub-sampled ARC).
 
     `update(updates, state, params, *, value=None, value_fn, full_params=None, **extra_args)`:
-    under `optax.masked` / `multi_transform` pass `full_params=` (all parameters). ``value_fn(params,
-    **kw)` is the loss on the current batch (extra keyword arguments it names, e.g. `batch=``,
-    are passed on; others are ignored). `value` is optional: a non-finite `value` skips the
-    step, but $\rho$ always uses the value of the linearisation, computed in the same precision
-    (at least float32) as the trial value. A non-finite gradient or value skips the step (zero
-    update, $\sigma$ and the ellipsoid unchanged); a non-finite trial value is an unsuccessful
+    under `optax.masked` / `multi_transform` pass `full_params=` (all parameters).
+    ``value_fn(params, **kw)` is the loss on the current batch (extra keyword arguments it names,
+    e.g. `batch=``, are passed on; others are ignored). `value` is optional: a non-finite `value`
+    skips the step, but $\rho$ always uses the value of the linearisation, computed in the same
+    precision (at least float32) as the trial value. A non-finite gradient or value skips the step
+    (zero update, $\sigma$ and the ellipsoid unchanged); a non-finite trial value is an unsuccessful
     step ($\sigma$ doubles, parameters unchanged).
 
     Args:

@@ -79,13 +79,14 @@ def solve_cubic_tridiagonal(
 
     $T$ is symmetric tridiagonal. Its smallest eigenvalue comes from
     `jax.scipy.linalg.eigh_tridiagonal` (bisection), then Newton's method on
-    $\varphi(\lambda) = 1/\|u(\lambda)\| - \sigma/\lambda$, $u(\lambda) = -(T + \lambda I)^{-1}\gamma
-    e_1$, safeguarded by bisection on $(\max(0, -\lambda_{\min}), \max(0, -\lambda_{\min}) +
-    \sqrt{\sigma\gamma}]$ (where $\varphi$ changes sign), each iteration two tridiagonal solves
-    ($O(k)$). In the hard case ($e_1$ orthogonal to the eigenvector $v$ of $\lambda_{\min} < 0$,
-    so $\|u(-\lambda_{\min})\| < -\lambda_{\min}/\sigma$) the deficit is filled along $v$ (from
-    inverse iteration). For a Lanczos tridiagonal with nonzero off-diagonal this case does not
-    occur in exact arithmetic.
+    $\varphi(\lambda) = 1/\|u(\lambda)\| - \sigma/\lambda$,
+    $u(\lambda) = -(T + \lambda I)^{-1}\gamma e_1$, safeguarded by bisection on
+    $(\max(0, -\lambda_{\min}), \max(0, -\lambda_{\min}) + \sqrt{\sigma\gamma}]$ (where $\varphi$
+    changes sign), each iteration two tridiagonal solves ($O(k)$). In the hard case ($e_1$
+    orthogonal to the eigenvector $v$ of $\lambda_{\min} < 0$, so
+    $\|u(-\lambda_{\min})\| < -\lambda_{\min}/\sigma$) the deficit is filled along $v$ (from inverse
+    iteration). For a Lanczos tridiagonal with nonzero off-diagonal this case does not occur in
+    exact arithmetic.
 
     Args:
       diagonal: the diagonal of $T$, shape `(k,)`.

@@ -22,8 +22,9 @@ same $\delta$ works in every dtype and problem scale), with $\delta$ chosen by a
 the candidates $\delta_0 \cdot c^j$, $j = 0, \dots, J - 1$: the candidate with the lowest
 $f(\theta + \eta\,\Delta\theta(\lambda))$ is taken (the least damped among those within the
 resolution $4\varepsilon|f|$ of the dtype of the lowest, so that rounding does not decide) unless
-$f$ rises by more than that resolution; then the step is rejected (zero update). Large damping tends to the gradient step $-\eta g / \lambda$, so a grid
-that reaches large $\delta$ always contains a decreasing step away from stationary points.
+$f$ rises by more than that resolution; then the step is rejected (zero update). Large damping tends
+to the gradient step $-\eta g / \lambda$, so a grid that reaches large $\delta$ always contains a
+decreasing step away from stationary points.
 
 Flat curvature: when $T = 0$ (no curvature at all in the Krylov space, e.g. a linear loss, where
 $\max|\Lambda| = 0$ leaves the relative damping without a scale), the curvature scale is taken

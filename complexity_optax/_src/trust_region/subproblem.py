@@ -59,7 +59,8 @@ def solve_subproblem(
     theta: Any,
     stop: str,
 ) -> SteihaugResult:
-    """Solves $\\min_{\\|s\\|_M \\le \\Delta} g^\\top s + \\frac12 s^\\top H s$ with the named solver."""
+    """Solves $\\min_{\\|s\\|_M \\le \\Delta} g^\\top s + \\frac12 s^\\top H s$ with the named
+    solver."""
     if subproblem == "lanczos":
         from complexity_optax._src.trust_region.lanczos_subproblem import lanczos_subproblem
 

@@ -69,7 +69,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--networks", default=None,
                         help="comma-separated subset of the experiment's networks")
     parser.add_argument("--output-dir", default=os.path.join("outputs", "reproduce"),
-                        help="folder for the JSON record and the table (default ./outputs/reproduce)")
+                        help="folder for the JSON record and the table "
+                             "(default ./outputs/reproduce)")
     parser.add_argument("--figures-dir", default=None,
                         help="folder for the figures (default: --output-dir)")
     parser.add_argument("--json", action="store_true",

@@ -171,8 +171,8 @@ def run_experiment(*, mode: str, seeds: int | None = None, networks: Sequence[st
         epochs = setting["epochs"][net]
         tuning = _tune(base, setting, epochs)
         lrs = {m: tuning[m]["best"] for m in tuning}
-        record["tuning_notes"] += [f"{net}: " + protocol.tuning_note(m, r, "learning rate") for m, r in
-                                   tuning.items()]
+        record["tuning_notes"] += [f"{net}: " + protocol.tuning_note(m, r, "learning rate")
+                                   for m, r in tuning.items()]
         runs = {m: [] for m in METHODS}
         configs = {}
         n_train = None

@@ -210,7 +210,8 @@ def _tr_spec(network: str, ell: str, setting: dict, radius: float, variant: str 
     warm_name, warm_lr = PRESETS[network]["warm_start"]
     return training.MethodSpec(
         TR_LABELS[ell], lambda config=config: optimizers.trust_region(ell, **config),
-        batch_size=setting["tr_batch"], kind="trust_region", warm_start=(_warm(network, setting), 1),
+        batch_size=setting["tr_batch"], kind="trust_region",
+        warm_start=(_warm(network, setting), 1),
         key=key, config=dict(config, ellipsoid=ell, warm_start=[warm_name, warm_lr]))
 
 

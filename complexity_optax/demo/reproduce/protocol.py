@@ -135,7 +135,8 @@ def budget_points(budget: float, points: int = CURVE_POINTS) -> list[float]:
 
 
 def _finite(x) -> bool:
-    return x is not None and isinstance(x, (int, float, np.floating, np.integer)) and math.isfinite(x)
+    return (x is not None and isinstance(x, (int, float, np.floating, np.integer))
+            and math.isfinite(x))
 
 
 def curve_at(xs: Sequence[float], ys: Sequence[float | None], at: Sequence[float]
@@ -382,7 +383,8 @@ def tune(score: Callable[[float], float], center: float, *, grid: Sequence[float
 
 def tuning_note(name: str, result: dict, what: str = "step size") -> str:
     """One line describing a tuning result, for the record's notes."""
-    text = (f"{name}: {what} {result['best']:.3g} (grid {', '.join(f'{v:.3g}' for v in result['values'])}"
+    text = (f"{name}: {what} {result['best']:.3g} "
+            f"(grid {', '.join(f'{v:.3g}' for v in result['values'])}"
             f" around {result['center']:.3g}")
     if result["extended"]:
         text += f"; extended {result['extended']}x past an edge"

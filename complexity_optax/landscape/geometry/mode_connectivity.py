@@ -130,7 +130,8 @@ def curve_losses(loss_fn: Callable[..., jax.Array], start: PyTree, control: PyTr
       >>> import jax.numpy as jnp
       >>> def loss(p):
       ...     return jnp.sum(p ** 2)
-      >>> curve_losses(loss, jnp.zeros(1), jnp.ones(1), jnp.zeros(1), jnp.array([0.0, 0.5])).tolist()
+      >>> curve_losses(loss, jnp.zeros(1), jnp.ones(1), jnp.zeros(1),
+      ...              jnp.array([0.0, 0.5])).tolist()
       [0.0, 0.25]
 
     References:
@@ -203,7 +204,8 @@ def fit_connecting_curve(loss_fn: Callable[..., jax.Array], start: PyTree, end: 
       >>> def loss(p):  # a ring of minima |p| = 1; the straight line crosses the bump at 0
       ...     return (jnp.sum(p ** 2) - 1.0) ** 2
       >>> a, b = jnp.array([-1.0, 0.0]), jnp.array([1.0, 0.0])
-      >>> fit = fit_connecting_curve(loss, a, b, jax.random.key(0), init_control=jnp.array([0.0, 0.5]),
+      >>> fit = fit_connecting_curve(loss, a, b, jax.random.key(0),
+      ...                            init_control=jnp.array([0.0, 0.5]),
       ...                            optimizer=optax.adam(0.05), num_steps=300)
       >>> ts = jnp.linspace(0.0, 1.0, 21)
       >>> line = float(jnp.max(interpolation.linear_path_losses(loss, a, b, ts)))

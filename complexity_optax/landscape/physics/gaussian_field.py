@@ -299,7 +299,8 @@ def complexity_constant_p(f0, f1, f2, n=None):
       $P_N$ (positive).
 
     Examples:
-      >>> float(complexity_constant_p(1.0, -1.0, 1.0)), float(complexity_constant_p(1.0, -1.0, 1.0, n=4))
+      >>> (float(complexity_constant_p(1.0, -1.0, 1.0)),
+      ...  float(complexity_constant_p(1.0, -1.0, 1.0, n=4)))
       (2.0, 1.5)
 
     References:
@@ -329,7 +330,8 @@ def complexity_constant_q(f0, f1, f2, n=None):
       $Q_N \ge 0$.
 
     Examples:
-      >>> float(complexity_constant_q(2.0, -1.0, 1.0)), float(complexity_constant_q(2.0, -1.0, 1.0, n=4))
+      >>> (float(complexity_constant_q(2.0, -1.0, 1.0)),
+      ...  float(complexity_constant_q(2.0, -1.0, 1.0, n=4)))
       (1.0, 2.0)
 
     References:
@@ -345,7 +347,8 @@ def complexity_constant_q(f0, f1, f2, n=None):
 
 
 def complexity_matrix(f0, f1, f2, n=None):
-    r"""The $2\times2$ matrix $M$ of the quadratic complexity $\Sigma = C_1 - \tfrac12 C_2 u^\top M u$.
+    r"""The $2\times2$ matrix $M$ of the quadratic complexity
+    $\Sigma = C_1 - \tfrac12 C_2 u^\top M u$.
 
     Derived in the module docstring ($u = (\varepsilon, \bar\lambda)$, $C_2 = 1/(f''(0) Q)$):
 
@@ -403,7 +406,8 @@ def complexity_matrix(f0, f1, f2, n=None):
 
 
 def complexity_quadratic(u, c1, c2, m):
-    r"""Quadratic log-complexity $\Sigma(u) = C_1 - \tfrac12 C_2\, u^\top M u$, $u = (\varepsilon, \bar\lambda)$.
+    r"""Quadratic log-complexity $\Sigma(u) = C_1 - \tfrac12 C_2\, u^\top M u$,
+    $u = (\varepsilon, \bar\lambda)$.
 
     Args:
       u: array of shape `(..., 2)`, the pairs (energy density $\varepsilon$, mean eigenvalue
@@ -433,7 +437,8 @@ def complexity_quadratic(u, c1, c2, m):
 
 
 def complexity_gradient(u, c2, m):
-    r"""Exact gradient of `complexity_quadratic` in $u$: $\nabla\Sigma(u) = -C_2 M u$ ($M$ symmetric).
+    r"""Exact gradient of `complexity_quadratic` in $u$: $\nabla\Sigma(u) = -C_2 M u$
+    ($M$ symmetric).
 
     The source paper's eq. (18) writes $\nabla\Sigma = -Mu$ "up to constants", i.e. this with
     $C_2 = 1$.
@@ -465,7 +470,8 @@ def complexity_gradient(u, c2, m):
 
 # -------------------------------------------------------------------- index at an energy
 def critical_energy_scale(f0, f1, f2):
-    r"""Critical energy density $\varepsilon_c = P f''(0)^{3/2}/|f'(0)|$ of the index-energy relation.
+    r"""Critical energy density $\varepsilon_c = P f''(0)^{3/2}/|f'(0)|$ of the index-energy
+    relation.
 
     The most likely index of the critical points at energy density $\varepsilon$ is
     $\alpha(\varepsilon) = F(\varepsilon/\varepsilon_c)$ (`index_at_energy_density`): maximising
@@ -500,7 +506,8 @@ def critical_energy_scale(f0, f1, f2):
 
 
 def mean_eigenvalue_at_energy_density(eps, f0, f1, f2):
-    r"""Most likely mean Hessian eigenvalue at energy density $\varepsilon$: $\bar\lambda^* = \frac{2f'(0)}{f''(0)P}\varepsilon$.
+    r"""Most likely mean Hessian eigenvalue at energy density $\varepsilon$:
+    $\bar\lambda^* = \frac{2f'(0)}{f''(0)P}\varepsilon$.
 
     The maximiser over $\bar\lambda$ of the quadratic complexity at fixed $\varepsilon$ (the
     source paper's eq. 10). It lies inside the semicircle, $|\bar\lambda^*| \le 2\sqrt{f''(0)}$,
@@ -538,7 +545,8 @@ def _eps_c(eps_c):
 
 
 def index_at_energy_density(eps, eps_c):
-    r"""Most likely index $\alpha(\varepsilon) = F(\varepsilon/\varepsilon_c)$ at energy density $\varepsilon$.
+    r"""Most likely index $\alpha(\varepsilon) = F(\varepsilon/\varepsilon_c)$ at energy density
+    $\varepsilon$.
 
     $F(x) = \tfrac12 + (\arcsin x + x\sqrt{1-x^2})/\pi$ clipped to $[0, 1]$: $\alpha(-\varepsilon_c)
     = 0$ (minima), $\alpha(0) = \tfrac12$, $\alpha(\varepsilon_c) = 1$, increasing, and
@@ -567,7 +575,8 @@ def index_at_energy_density(eps, eps_c):
 
 
 def positive_fraction_at_energy_density(eps, eps_c):
-    r"""Fraction of *positive* Hessian eigenvalues at energy density $\varepsilon$: $1 - \alpha(\varepsilon)$.
+    r"""Fraction of *positive* Hessian eigenvalues at energy density $\varepsilon$:
+    $1 - \alpha(\varepsilon)$.
 
     The source paper's eq. (11) read with $|\varepsilon_c|$,
     $\frac1\pi\arccos\frac{\varepsilon}{\varepsilon_c} - \frac{\varepsilon}{\pi\varepsilon_c}
@@ -583,7 +592,8 @@ def positive_fraction_at_energy_density(eps, eps_c):
       $1 - \alpha(\varepsilon)$ in $[0, 1]$.
 
     Examples:
-      >>> float(positive_fraction_at_energy_density(-2.0, 2.0)), float(positive_fraction_at_energy_density(2.0, 2.0))
+      >>> (float(positive_fraction_at_energy_density(-2.0, 2.0)),
+      ...  float(positive_fraction_at_energy_density(2.0, 2.0)))
       (1.0, 0.0)
 
     References:

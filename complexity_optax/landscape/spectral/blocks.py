@@ -74,7 +74,8 @@ def block_operator(matvec: MatVec, like: Any, select: Any) -> LinearOperator:
         chosen = [bool(flag) for flag in treedef.flatten_up_to(select)]
     if not any(chosen):
         raise ValueError("select must choose at least one leaf, got none")
-    block_like = {path: leaf for path, leaf, keep in zip(paths, leaves, chosen, strict=False) if keep}
+    block_like = {path: leaf
+                  for path, leaf, keep in zip(paths, leaves, chosen, strict=False) if keep}
 
     def block_matvec(v_block: dict) -> dict:
         full = [v_block[path] if keep else jnp.zeros(leaf.shape, leaf.dtype)

@@ -154,9 +154,9 @@ def lanczos(
     reorthogonalisation repeats when the Daniel-Gragg-Kaufman-Stewart test detects cancellation,
     ‖w‖ dropping by more than `1/√2`). If `β_j` falls below `100·ε·‖A‖` (the Krylov space
     of `q_1` is exhausted), `β_j` is set to zero and the iteration goes on from a
-    pseudo-random unit vector orthogonal to `Q_j`. The loop is a `lax.fori_loop`; the basis is a preallocated
-    pytree with a leading axis `num_steps`, swept in chunks so that step `j` reads only the
-    `j` rows filled so far. Costs `m` matvecs and `O(m²N)` for the reorthogonalisation.
+    pseudo-random unit vector orthogonal to `Q_j`. The loop is a `lax.fori_loop`; the basis is a
+    preallocated pytree with a leading axis `num_steps`, swept in chunks so that step `j` reads only
+    the `j` rows filled so far. Costs `m` matvecs and `O(m²N)` for the reorthogonalisation.
 
     Everything runs in the compute dtype (float32 for bfloat16/float16 `like`; `ε` is that
     dtype's epsilon). A non-finite product makes every `alpha` and `beta` NaN.
