@@ -18,7 +18,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from complexity_optax.demo.arguments import int_at_least, positive_int  # noqa: F401
+from complexity_optax.demo.arguments import (  # noqa: F401
+    add_output_options,
+    int_at_least,
+    positive_int,
+)
 
 
 # --------------------------------------------------------------------------------------- demo
@@ -52,14 +56,8 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
         "--methods", type=_method_list, default=None,
         help=f"comma-separated methods (default: all): {', '.join(METHODS)}",
     )
-    parser.add_argument(
-        "--output-dir", default=os.path.join("outputs", "demo"),
-        help="folder for results.json and loss_vs_backprops.png (default: ./outputs/demo)",
-    )
-    parser.add_argument(
-        "--json", action="store_true", help="print the JSON document of all numbers to stdout"
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_output_options(parser, "demo", "results.json and loss_vs_backprops.png",
+                       "print the JSON document of all numbers to stdout")
 
 
 def run_demo_command(args: argparse.Namespace) -> int:

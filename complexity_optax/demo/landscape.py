@@ -51,7 +51,12 @@ from complexity_optax import landscape
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report
-from complexity_optax.demo.arguments import int_at_least, positive_int
+from complexity_optax.demo.arguments import (
+    add_output_options,
+    demo_method,
+    int_at_least,
+    positive_int,
+)
 from complexity_optax.demo.progress import Progress
 
 # (epochs, points per 1D slice, points per 2D axis, points on the paths, curve training steps)
@@ -355,13 +360,6 @@ def plot_landscape(document: dict[str, Any], path: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------- CLI
-def _method(text: str) -> str:
-    if text not in methods_lib.METHODS:
-        raise argparse.ArgumentTypeError(
-            f"unknown method {text!r}; valid: {', '.join(methods_lib.METHODS)}")
-    return text
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `landscape`."""
     parser.add_argument("--quick", action="store_true",
@@ -370,7 +368,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help=f"training epochs per network (default {DEFAULT['epochs']}, "
                              f"{QUICK['epochs']} with --quick)")
-    parser.add_argument("--method", type=_method, default="adam",
+    parser.add_argument("--method", type=demo_method, default="adam",
                         help=f"the demo method that trains both networks (default adam): "
                              f"{', '.join(methods_lib.METHODS)}")
     parser.add_argument("--points", type=int_at_least(3), default=None,
@@ -382,12 +380,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{DEFAULT['curve_steps']}, {QUICK['curve_steps']} with --quick)")
     parser.add_argument("--seed", type=int_at_least(0), default=0,
                         help="seed of the first network; the second uses seed + 1 (default 0)")
-    parser.add_argument("--output-dir", default=os.path.join("outputs", "landscape"),
-                        help="folder for results.json and landscape.png "
-                             "(default: ./outputs/landscape)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the JSON document to stdout (the report goes to stderr)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress line")
+    add_output_options(parser, "landscape", "results.json and landscape.png")
 
 
 def config_from_args(args: argparse.Namespace) -> LandscapeConfig:

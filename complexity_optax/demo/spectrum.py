@@ -49,7 +49,12 @@ from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report
 from complexity_optax.demo import train as train_lib
-from complexity_optax.demo.arguments import int_at_least, positive_int
+from complexity_optax.demo.arguments import (
+    add_output_options,
+    demo_method,
+    int_at_least,
+    positive_int,
+)
 from complexity_optax.demo.progress import Progress
 
 TOP_K = 5
@@ -372,13 +377,6 @@ def plot_spectrum(document: dict[str, Any], path: str) -> str:
 
 # ----------------------------------------------------------------------------------------- CLI
 
-def _method(text: str) -> str:
-    if text not in methods_lib.METHODS:
-        raise argparse.ArgumentTypeError(
-            f"unknown method {text!r}; valid: {', '.join(methods_lib.METHODS)}")
-    return text
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `spectrum`."""
     parser.add_argument("--quick", action="store_true",
@@ -387,7 +385,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help=f"training epochs (default {DEFAULT['epochs']}, "
                              f"{QUICK['epochs']} with --quick)")
-    parser.add_argument("--method", type=_method, default="adam",
+    parser.add_argument("--method", type=demo_method, default="adam",
                         help=f"the demo method that trains the MLP (default adam): "
                              f"{', '.join(methods_lib.METHODS)}")
     parser.add_argument("--probes", type=positive_int, default=None,
@@ -398,12 +396,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{DEFAULT['lanczos_steps']}, {QUICK['lanczos_steps']} with --quick)")
     parser.add_argument("--seed", type=int_at_least(0), default=0,
                         help="random seed (default 0)")
-    parser.add_argument("--output-dir", default=os.path.join("outputs", "spectrum"),
-                        help="folder for results.json and hessian_spectrum.png "
-                             "(default: ./outputs/spectrum)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the JSON document to stdout (the report goes to stderr)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress line")
+    add_output_options(parser, "spectrum", "results.json and hessian_spectrum.png")
 
 
 def config_from_args(args: argparse.Namespace) -> SpectrumConfig:

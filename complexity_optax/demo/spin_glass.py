@@ -55,7 +55,7 @@ import optax
 import complexity_optax as co
 from complexity_optax import landscape
 from complexity_optax.demo import report
-from complexity_optax.demo.arguments import int_at_least
+from complexity_optax.demo.arguments import add_output_options, int_at_least
 from complexity_optax.demo.progress import Progress
 
 LEARNING_RATE = 0.1
@@ -601,12 +601,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"disorder instances (default {DEFAULT['instances']}, "
                              f"{QUICK['instances']} with --quick)")
     parser.add_argument("--seed", type=int_at_least(0), default=0, help="random seed (default 0)")
-    parser.add_argument("--output-dir", default=os.path.join("outputs", "spin-glass"),
-                        help="folder for results.json, minima_energies.png and field_regimes.png "
-                             "(default: ./outputs/spin-glass)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the JSON document to stdout (tables go to stderr)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress line")
+    add_output_options(parser, "spin-glass",
+                       "results.json, minima_energies.png and field_regimes.png",
+                       "print the JSON document to stdout (tables go to stderr)")
 
 
 def config_from_args(args: argparse.Namespace) -> SpinGlassConfig:

@@ -41,7 +41,7 @@ import time
 from typing import Any
 
 from complexity_optax.demo import report
-from complexity_optax.demo.arguments import positive_int
+from complexity_optax.demo.arguments import add_output_options, positive_int
 
 __all__ = ["EXPERIMENTS", "add_arguments", "format_markdown", "mode_of", "run", "write_json"]
 
@@ -68,14 +68,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "from the paper's table)")
     parser.add_argument("--networks", default=None,
                         help="comma-separated subset of the experiment's networks")
-    parser.add_argument("--output-dir", default=os.path.join("outputs", "reproduce"),
-                        help="folder for the JSON record and the table "
-                             "(default ./outputs/reproduce)")
+    add_output_options(parser, "reproduce", "the JSON record and the table",
+                       "print the JSON record to stdout instead of the table")
     parser.add_argument("--figures-dir", default=None,
                         help="folder for the figures (default: --output-dir)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the JSON record to stdout instead of the table")
-    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
 
 
 def mode_of(args: argparse.Namespace) -> str:
