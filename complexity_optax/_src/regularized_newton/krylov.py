@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.tree import tree_dot
 from complexity_optax._src.common.types import MatVec, PyTree
 
 __all__ = [
@@ -53,10 +54,6 @@ class LanczosState(NamedTuple):
     betas: jax.Array
     size: jax.Array
     broke_down: jax.Array
-
-
-def _dot(a: PyTree, b: PyTree) -> jax.Array:
-    return sum(jnp.vdot(x, y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=False))
 
 
 def _project(basis: PyTree, vector: PyTree) -> jax.Array:
@@ -103,7 +100,7 @@ def lanczos_step(matvec: MatVec, state: LanczosState) -> LanczosState:
     q = jax.tree.map(lambda b: b[j], state.basis)
     w = matvec(q)
     w = jax.tree.map(lambda x, ref: x.astype(ref.dtype), w, q)
-    alpha = _dot(q, w).astype(state.alphas.dtype)
+    alpha = tree_dot(q, w).astype(state.alphas.dtype)
     # Classical Gram-Schmidt twice against the whole (zero-padded) basis, q_j included.
     for _ in range(2):
         coefficients = _project(state.basis, w)

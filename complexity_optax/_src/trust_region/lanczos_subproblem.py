@@ -12,6 +12,7 @@ import optax
 
 from complexity_optax._src.common import checks
 from complexity_optax._src.common.functions import call as compiled_call
+from complexity_optax._src.common.tree import tree_dot
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.steihaug import SteihaugResult, check_radius
 
@@ -296,12 +297,6 @@ def lanczos_subproblem(
                          grad, radius, preconditioner, rtol, theta)
 
 
-def _dot(x: PyTree, y: PyTree, dtype: Any) -> jax.Array:
-    terms = [jnp.sum(a.astype(dtype) * b.astype(dtype))
-             for a, b in zip(jax.tree.leaves(x), jax.tree.leaves(y), strict=False)]
-    return sum(terms) if terms else jnp.zeros((), dtype)
-
-
 def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters):
     """`lanczos_subproblem` after its checks (one compiled program when called eagerly)."""
     leaves = jax.tree.leaves(grad)
@@ -321,7 +316,7 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     def hat_hvp(v):
         return to_hat(hvp_fn(to_hat(v)))
     g_hat = to_hat(grad)
-    gamma = jnp.sqrt(jnp.maximum(_dot(g_hat, g_hat, dtype), 0.0))
+    gamma = jnp.sqrt(jnp.maximum(tree_dot(g_hat, g_hat, dtype), 0.0))
     tol = gamma * jnp.minimum(rtol, gamma**theta)
     ok = (gamma > 0) & jnp.isfinite(gamma) & (radius > 0)
     safe_gamma = jnp.where(ok, gamma, 1.0)
@@ -356,18 +351,18 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     def local(w, q, q_prev):
         """w minus its components on q_j and q_{j-1} (one more pass of the 3-term
         recurrence's own orthogonalisation: GLTR keeps no more)."""
-        c1, c0 = _dot(q, w, dtype), _dot(q_prev, w, dtype)
+        c1, c0 = tree_dot(q, w, dtype), tree_dot(q_prev, w, dtype)
         return jax.tree.map(lambda x, a, b: (x - c1 * a - c0 * b).astype(x.dtype), w, q, q_prev)
 
     def body(st: _Lanczos) -> _Lanczos:
         w = hat_hvp(st.q)
-        alpha = _dot(st.q, w, dtype)
+        alpha = tree_dot(st.q, w, dtype)
         w = jax.tree.map(lambda x, q, qp: (x - alpha * q - st.beta_prev * qp).astype(x.dtype),
                          w, st.q, st.q_prev)
         if full_reorth:
             w = project(st.basis, w, st.j)  # full reorthogonalisation against q_0 .. q_j
         # else: the 3-term recurrence alone (GLTR)
-        beta = jnp.sqrt(jnp.maximum(_dot(w, w, dtype), 0.0))
+        beta = jnp.sqrt(jnp.maximum(tree_dot(w, w, dtype), 0.0))
         finite = jnp.isfinite(alpha) & jnp.isfinite(beta)
         alphas = st.alphas.at[st.j].set(jnp.where(finite, alpha, 0.0))
         betas = st.betas.at[st.j].set(jnp.where(finite, beta, 0.0))
@@ -435,13 +430,13 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     u_hat = jax.tree.map(
         lambda b: jnp.tensordot(h_rows, b.astype(dtype), axes=1).astype(b.dtype), final.basis)
     # Without full reorthogonalisation Q_k may drift from orthonormal: never past the radius.
-    u_norm = jnp.sqrt(jnp.maximum(_dot(u_hat, u_hat, dtype), 0.0))
+    u_norm = jnp.sqrt(jnp.maximum(tree_dot(u_hat, u_hat, dtype), 0.0))
     u_hat = jax.tree.map(lambda a: (a / jnp.maximum(u_norm, 1.0)).astype(a.dtype), u_hat)
     u = to_hat(u_hat)
     hu = hvp_fn(u)
     # m(s) = radius (g^T u) + radius^2 (u^T H u) / 2, so the decrease over radius is
     # -(g^T u + radius u^T H u / 2): formed without radius^2.
-    g_u, u_h_u = _dot(grad, u, dtype), _dot(u, hu, dtype)
+    g_u, u_h_u = tree_dot(grad, u, dtype), tree_dot(u, hu, dtype)
     decrease = -work_radius * (g_u + 0.5 * work_radius * u_h_u)
     # The Cauchy step along -M^{-1} g: alpha_1 = q_1^T H_hat q_1 (the first Lanczos entry),
     # t = min(gamma / alpha_1, radius) (radius if alpha_1 <= 0), decrease t gamma - t^2 alpha_1/2.

@@ -12,6 +12,7 @@ import optax
 
 from complexity_optax._src.common import checks
 from complexity_optax._src.common.functions import call as compiled_call
+from complexity_optax._src.common.tree import tree_dot
 from complexity_optax._src.common.types import PyTree
 
 
@@ -74,18 +75,6 @@ def _check_hyperparameters(max_iters: Any, rtol: Any, theta: Any, stop: str) -> 
     checks.check_positive("rtol", rtol, allow_zero=True)
     checks.check_positive("theta", theta, allow_zero=True)
     checks.check_choice("stop", stop, ("residual", "model_gain"))
-
-
-def _dot(x: PyTree, y: PyTree, dtype: Any) -> jax.Array:
-    """$x^\top y$ in `dtype`: an elementwise product summed, leaf by leaf.
-
-    A sum rather than `optax.tree.vdot`'s `jnp.vdot`: XLA fuses an elementwise reduction into the
-    loop that produces its operands (the residual update, the HVP's last elementwise op), while a
-    dot is a separate library call that needs them written out first (one more pass over n).
-    """
-    terms = [jnp.sum(a.astype(dtype) * b.astype(dtype))
-             for a, b in zip(jax.tree.leaves(x), jax.tree.leaves(y), strict=False)]
-    return sum(terms) if terms else jnp.zeros((), dtype)
 
 
 def _axpy(x: PyTree, a: jax.Array, y: PyTree) -> PyTree:
@@ -253,7 +242,7 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
             return optax.tree.cast_like(optax.tree.div(r, preconditioner), r)
 
     v0 = precondition(grad)
-    rv0 = _dot(grad, v0, dtype)
+    rv0 = tree_dot(grad, v0, dtype)
     # Without a preconditioner r^T M^{-1} r is r^T r: the Euclidean norm needs no other pass.
     euclidean = (lambda r, rv: jnp.sqrt(jnp.maximum(rv, 0.0))) if preconditioner is None else (
         lambda r, rv: optax.tree.norm(r).astype(dtype))
@@ -272,7 +261,7 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
     def iterate(s: PyTree, r: PyTree, p: PyTree, rv, s_m_s, s_m_p, p_m_p, decrease, iterations):
         """Iteration k from (s_k, r_k, p_k): one HVP, then the step and whether CG stops."""
         hp = hvp_fn(p)
-        p_h_p = _dot(p, hp, dtype)
+        p_h_p = tree_dot(p, hp, dtype)
         finite = jnp.isfinite(p_h_p)
         nonpositive = finite & (p_h_p <= 0)
         alpha = rv / jnp.where(p_h_p > 0, p_h_p, 1.0)
@@ -289,7 +278,7 @@ def _steihaug_cg(hvp_fn, grad, radius, preconditioner, rtol, theta, max_iters, s
         interior_decrease = jnp.where(finite, decrease + 0.5 * alpha * rv, decrease)
         new_decrease = jnp.where(to_boundary, boundary_decrease, interior_decrease)
         r_next = _axpy(r, alpha, hp)
-        rv_next = _dot(r_next, precondition(r_next), dtype)
+        rv_next = tree_dot(r_next, precondition(r_next), dtype)
         if model_gain:
             gained = new_decrease - decrease
             converged = (iterations > 1) & ~(gained > gain_tol * decrease)
