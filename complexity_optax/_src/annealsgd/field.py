@@ -48,13 +48,6 @@ class AnnealedFieldState(NamedTuple):
     field_norm: jax.Array
 
 
-def as_key(key: Any, name: str = "key") -> jax.Array:
-    """`key` as a typed `jax.random` key: an int seed (Python or an integer array, possibly
-    traced by `inject_hyperparams`; an int in the int64 range), a typed key, or a raw `uint32[2]`
-    key (`checks.as_key`: a `TypeError`/`ValueError` naming `name` otherwise)."""
-    return checks.as_key(key, name)
-
-
 def check_scale(scale: Any, name: str = "scale") -> None:
     """Raises unless `scale` is a schedule, a traced value or a float in [0, float32 max]."""
     if callable(scale) or checks.is_traced(scale):
@@ -155,7 +148,7 @@ def add_annealed_field(
     """
     check_scale(scale)
     scale = checks.scalar_schedule("scale", scale)
-    key = as_key(key)
+    key = checks.as_key(key, "key")
     checks.check_choice("relative_to", relative_to, RELATIVE_TO)
     if not isinstance(resample, bool):
         raise TypeError(f"resample must be a bool, got {resample!r}")

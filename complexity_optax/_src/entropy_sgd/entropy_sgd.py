@@ -69,7 +69,6 @@ __all__ = [
 # The paper's defaults (Chaudhari et al. 2017, Sec. 5 and App.): L = 20, eta' = 0.1,
 # alpha = 0.75, thermal noise 1e-4, gamma_0 = 0.03 and scoping gamma_1 = 1e-3.
 DEFAULT_SCOPING = 1e-3
-_INT32_MAX = int(jnp.iinfo(jnp.int32).max)
 
 
 class EntropySGDState(NamedTuple):
@@ -124,10 +123,6 @@ def scoping_schedule(gamma: float, scoping: float,
                            jnp.asarray(big, jnp.float32))
 
     return schedule
-
-
-def _as_key(key: Any) -> jax.Array:
-    return checks.as_key(key, "key")
 
 
 def default_max_gamma(gamma: Any, inner_lr: Any) -> Any:
@@ -260,7 +255,7 @@ def scale_by_local_entropy(
       Chaudhari, Choromanska, Soatto, LeCun, Baldassi, Borgs, Chayes, Sagun & Zecchina,
       "Entropy-SGD: biasing gradient descent into wide valleys", ICLR 2017 (Algorithm 1).
     """
-    key = _as_key(key)
+    key = checks.as_key(key, "key")
     _validate_inner(inner_steps, inner_lr, noise, mean_decay)
     schedule = _gamma_schedule(gamma, scoping, max_gamma, inner_lr)
     inner_steps = int(inner_steps)
@@ -335,9 +330,9 @@ def scale_by_local_entropy(
             mean=optax.tree.where(ok, optax.tree.cast_like(mu, state.mean), state.mean),
             gamma=gamma_t,
             gradient_count=jnp.where(
-                ok & (state.gradient_count <= _INT32_MAX - inner_steps),
+                ok & (state.gradient_count <= checks.INT32_MAX - inner_steps),
                 state.gradient_count + inner_steps,
-                jnp.where(ok, _INT32_MAX, state.gradient_count)).astype(jnp.int32),
+                jnp.where(ok, checks.INT32_MAX, state.gradient_count)).astype(jnp.int32),
             curvature=jnp.where(lam_seen >= 0, lam_seen, state.curvature).astype(jnp.float32),
         )
         return optax.tree.cast_like(new_updates, updates), new_state

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.counters import saturating_add
 from complexity_optax._src.common.status import check_result, is_successful
 from complexity_optax._src.common.tree import all_finite, compute_dtype
 from complexity_optax._src.common.types import PyTree
@@ -38,16 +39,6 @@ __all__ = [
     "CubicRegularizationState", "cubic_regularization", "max_steps_limit", "minimize_cubic",
     "update_sigma",
 ]
-
-_INT32_MAX = int(jnp.iinfo(jnp.int32).max)
-
-
-def saturating_add(count: jax.Array, increment: Any) -> jax.Array:
-    """`count + increment` in int32, saturating at the largest int32."""
-    increment = jnp.asarray(increment, jnp.int32)
-    return jnp.where(count <= _INT32_MAX - increment, count + increment, _INT32_MAX).astype(
-        jnp.int32)
-
 
 def max_steps_limit(n: int, max_steps: int | None = None) -> int:
     r"""The outer-step limit of the full-batch solvers: `max_steps`, default $200n$ (scipy's rule).

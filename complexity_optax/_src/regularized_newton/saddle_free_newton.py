@@ -49,6 +49,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.counters import saturating_add
 from complexity_optax._src.common.status import check_result, is_successful
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
@@ -57,7 +58,6 @@ from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
 from complexity_optax._src.regularized_newton.cubic_regularization import (
     max_steps_limit,
-    saturating_add,
     start_point,
     status_after,
     unresolvable_move,

@@ -56,7 +56,6 @@ __all__ = [
     "validate_acceptance",
 ]
 
-_INT32_MAX = int(jnp.iinfo(jnp.int32).max)
 
 
 class TrustRegionPreset(NamedTuple):
@@ -487,7 +486,7 @@ def _is_int_array(value: Any) -> bool:
 
 def clamp_int32(value: int) -> int:
     """`value` clamped to the int32 range (step and iteration limits are int32 in the loops)."""
-    return int(min(max(int(value), 1), _INT32_MAX))
+    return int(min(max(int(value), 1), checks.INT32_MAX))
 
 
 def validate_acceptance(eta1: Any, eta2: Any, increase: Any, decrease: Any, *,

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, masked
+from complexity_optax._src.common.counters import saturating_add
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
 from complexity_optax._src.trust_region.ellipsoids import (
@@ -54,7 +55,6 @@ _TINY_DECREASE = 1e-15
 #: relative, ``eps(params dtype) * ||params||`` in the trust-region norm (`radius_floor`).
 MIN_RADIUS = 1e-18
 
-_INT32_MAX = jnp.iinfo(jnp.int32).max
 
 #: The library defaults of `trust_region` (no ``preset``): the authors' sphere constants for
 #: their MNIST MLP with their code's default residual CG rule (``precon_stopping_criterion``
@@ -111,12 +111,6 @@ def _default_initial_radius(ell: Ellipsoid, radius_norm: str) -> float:
 
 
 value_fn_kwargs = fn_kwargs
-
-
-def _saturating_add(count: jax.Array, increment: jax.Array) -> jax.Array:
-    increment = jnp.asarray(increment, jnp.int32)
-    return jnp.where(count <= _INT32_MAX - increment, count + increment, _INT32_MAX).astype(
-        jnp.int32)
 
 
 def is_low_precision(params: Any) -> bool:
@@ -353,10 +347,10 @@ def trust_region(
         new_state = TrustRegionState(
             radius=new_radius.astype(state.radius.dtype),
             ellipsoid_state=optax.tree.cast_like(ell_state, state.ellipsoid_state),
-            step_count=_saturating_add(state.step_count, 1),
-            accepted_count=_saturating_add(state.accepted_count, accepted),
-            gradient_count=_saturating_add(state.gradient_count, 1),
-            hvp_count=_saturating_add(state.hvp_count, iterations),
+            step_count=saturating_add(state.step_count, 1),
+            accepted_count=saturating_add(state.accepted_count, accepted),
+            gradient_count=saturating_add(state.gradient_count, 1),
+            hvp_count=saturating_add(state.hvp_count, iterations),
             last_rho=jnp.where(valid, verdict.rho, 0.0).astype(state.last_rho.dtype),
             last_model_decrease=jnp.where(valid, solve.model_decrease, 0.0).astype(
                 state.last_model_decrease.dtype),
