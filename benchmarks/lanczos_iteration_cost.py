@@ -1,7 +1,9 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
 """Per-iteration cost of the Lanczos trust-region subproblem against Steihaug CG.
 
-    python benchmarks/lanczos_iteration_cost.py [--n 10000] [--repeats 7]
+    python benchmarks/lanczos_iteration_cost.py [--n 1e4 1e5 1e6] [--repeats 7]
+
+The record `benchmarks/results/lanczos_iteration_cost_cpu.txt` is this script's output.
 
 One linearisation of a strictly convex chained function of n parameters (radius 1e6, rtol = 0,
 so that neither solver stops at the boundary), then each solver jitted with a cap of 10 and of
@@ -43,10 +45,15 @@ def _time(fn, repeats):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=float, default=1e4)
+    parser.add_argument("--n", type=float, nargs="+", default=[1e4])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    n = int(args.n)
+    print(f"device: {jax.devices()[0].device_kind}")
+    for n in (int(v) for v in args.n):
+        _one_size(n, args.repeats)
+
+
+def _one_size(n: int, repeats: int) -> None:
     x = jnp.linspace(-1.0, 1.0, n)
 
     def solver(kind, k):
@@ -60,18 +67,18 @@ def main() -> None:
             return res.step, res.iterations
         return lambda: run(x)
 
-    print(f"device: {jax.devices()[0].device_kind}, n = {n}")
+    print(f"n = {n}")
     slopes = {}
     for kind in ("steihaug", "lanczos"):
-        t10 = _time(solver(kind, 10), args.repeats)
-        t50 = _time(solver(kind, 50), args.repeats)
+        t10 = _time(solver(kind, 10), repeats)
+        t50 = _time(solver(kind, 50), repeats)
         i10, i50 = int(solver(kind, 10)()[1]), int(solver(kind, 50)()[1])
         slopes[kind] = (t50 - t10) / (i50 - i10)
-        print(f"{kind:9s}: t(10) = {t10 * 1e3:8.3f} ms ({i10} HVPs), "
+        print(f"  {kind:9s}: t(10) = {t10 * 1e3:8.3f} ms ({i10} HVPs), "
               f"t(50) = {t50 * 1e3:8.3f} ms ({i50} HVPs), "
               f"per iteration {slopes[kind] * 1e6:8.2f} us")
     ratio = slopes["lanczos"] / slopes["steihaug"]
-    print(f"per-iteration cost ratio lanczos / steihaug: {ratio:.2f}")
+    print(f"  per-iteration cost ratio lanczos / steihaug: {ratio:.2f}")
 
 
 if __name__ == "__main__":
