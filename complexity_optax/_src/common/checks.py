@@ -331,6 +331,32 @@ def check_int(name: str, value: Any, *, minimum: int | None = None,
         raise ValueError(f"{name} must be <= {maximum}{why}, got {value!r}")
 
 
+def is_int_array(value: Any) -> bool:
+    """Whether `value` is a scalar integer array (a count injected by `inject_hyperparams`, maybe
+    traced): such a value is taken as it is, a Python int is checked (`check_int_or_array`)."""
+    import jax.numpy as jnp
+
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and jnp.ndim(value) == 0 and bool(jnp.issubdtype(dtype, jnp.integer))
+
+
+def check_int_or_array(name: str, value: Any, *, minimum: int | None = None,
+                       maximum: int | None = None) -> None:
+    """`check_int`, unless `value` is a scalar integer array (`is_int_array`): the one spelling of
+    "a concrete int, or an injected int array" for counts such as `inner_steps`, `max_krylov`.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> check_int_or_array("inner_steps", jnp.int32(5), minimum=1)   # injected: taken as is
+      >>> check_int_or_array("inner_steps", 0, minimum=1)
+      Traceback (most recent call last):
+      ...
+      ValueError: inner_steps must be >= 1, got 0
+    """
+    if not is_int_array(value):
+        check_int(name, value, minimum=minimum, maximum=maximum)
+
+
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> None:
     """Raises unless `value` is one of `choices`."""
     choices = tuple(choices)

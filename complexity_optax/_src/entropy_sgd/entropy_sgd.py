@@ -178,9 +178,7 @@ def _gamma_schedule(gamma, scoping, max_gamma, inner_lr) -> Any:
 
 
 def _validate_inner(inner_steps, inner_lr, noise, mean_decay) -> None:
-    if not (getattr(inner_steps, "dtype", None) is not None and jnp.ndim(inner_steps) == 0
-            and jnp.issubdtype(inner_steps.dtype, jnp.integer)):
-        checks.check_int("inner_steps", inner_steps, minimum=1)
+    checks.check_int_or_array("inner_steps", inner_steps, minimum=1)
     checks.check_positive("inner_lr", inner_lr)
     checks.check_positive("noise", noise, allow_zero=True)
     checks.check_in_interval("mean_decay", mean_decay, 0.0, 1.0, low_inclusive=False)

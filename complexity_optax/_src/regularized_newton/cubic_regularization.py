@@ -251,9 +251,7 @@ def cubic_regularization(
     """
     ell = get_ellipsoid(ellipsoid)
     _validate_rule(initial_sigma, min_sigma, eta1, eta2, increase, decrease, kappa)
-    if not (getattr(max_krylov, "dtype", None) is not None and jnp.ndim(max_krylov) == 0
-            and jnp.issubdtype(max_krylov.dtype, jnp.integer)):
-        checks.check_int("max_krylov", max_krylov, minimum=1)
+    checks.check_int_or_array("max_krylov", max_krylov, minimum=1)
     max_krylov = int(max_krylov)
 
     def init_fn(params: optax.Params) -> CubicRegularizationState:

@@ -239,9 +239,7 @@ class SaddleFreeNewtonState(NamedTuple):
 def _validate(learning_rate, krylov_dim, damping, damping_growth, num_damping) -> None:
     checks.check_positive("learning_rate", learning_rate)
     for name, v in (("krylov_dim", krylov_dim), ("num_damping", num_damping)):
-        if not (getattr(v, "dtype", None) is not None and jnp.ndim(v) == 0
-                and jnp.issubdtype(v.dtype, jnp.integer)):
-            checks.check_int(name, v, minimum=1)
+        checks.check_int_or_array(name, v, minimum=1)
     checks.check_positive("damping", damping, allow_zero=True)
     checks.check_positive("damping_growth", damping_growth)
     growth = checks.concrete_float(damping_growth)

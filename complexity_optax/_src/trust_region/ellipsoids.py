@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.tree import all_finite
 from complexity_optax._src.common.types import PyTree
 
 
@@ -56,15 +57,8 @@ class SecondMomentEllipsoidState(NamedTuple):
     moment: PyTree
 
 
-def _all_finite(tree: PyTree) -> jax.Array:
-    leaves = jax.tree.leaves(tree)
-    if not leaves:
-        return jnp.asarray(True)
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
-
-
 def _keep_if_not_finite(grad: PyTree, new: PyTree, old: PyTree) -> PyTree:
-    return optax.tree.where(_all_finite(grad), new, old)
+    return optax.tree.where(all_finite(grad), new, old)
 
 
 def _sqrt_plus_eps(moment: PyTree, eps: float) -> PyTree:

@@ -479,11 +479,6 @@ def configure_rule(preset: str | None, base: TrustRegionPreset, *, radius_norm: 
     return rule
 
 
-def _is_int_array(value: Any) -> bool:
-    dtype = getattr(value, "dtype", None)
-    return dtype is not None and jnp.issubdtype(dtype, jnp.integer) and jnp.ndim(value) == 0
-
-
 def clamp_int32(value: int) -> int:
     """`value` clamped to the int32 range (step and iteration limits are int32 in the loops)."""
     return int(min(max(int(value), 1), checks.INT32_MAX))
@@ -550,8 +545,8 @@ def validate(
     sb = checks.concrete_float(shrink_below)
     if sb is not None and e2 is not None and sb > e2:
         raise ValueError(f"shrink_below must be <= eta2, got {shrink_below!r} > {eta2!r}")
-    if max_cg_iters is not None and not _is_int_array(max_cg_iters):
-        checks.check_int("max_cg_iters", max_cg_iters, minimum=1)
+    if max_cg_iters is not None:
+        checks.check_int_or_array("max_cg_iters", max_cg_iters, minimum=1)
     checks.check_in_interval("cg_rtol", cg_rtol, 0.0, 1.0, low_inclusive=False,
                              high_inclusive=False)
     checks.check_positive("cg_forcing_exponent", cg_forcing_exponent, allow_zero=True)
