@@ -116,6 +116,32 @@ def test_spectral_tool_called_eagerly_with_new_closures_compiles_once():
     assert float(out[1].estimate) == pytest.approx(1.5 * float(out[0].estimate), rel=1e-5)
 
 
+def test_eager_tool_on_a_new_operator_over_dict_params_compiles_once():
+    """The notebook pattern: `hessian_operator(loss, params, batches)` built anew at every call,
+    over a dict of parameters. Two things made every such eager call compile again (2.3 s per
+    call instead of 0.05 s on a 50,890-parameter MLP, `benchmarks/landscape_eager.py`): the
+    operator's `matvec` closure stayed a static leaf compared by identity, and the tools' `like`
+    template (a dict of `ShapeDtypeStruct`s, rebuilt per call) was compared by identity."""
+    def loss(p, x):
+        return jnp.sum(jnp.tanh(x @ p["w"] + p["b"]) ** 2)
+
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(6, 3)), jnp.float32)
+    key = jax.random.key(0)
+
+    def trace(scale):
+        params = {"w": scale * jnp.ones((3, 2)), "b": jnp.zeros(2)}
+        op = landscape.hessian_operator(loss, params, [(x,)])
+        return landscape.hutchinson_trace(op, params, key, num_samples=4).estimate
+
+    first = trace(0.1)
+    before = functions._jitted_apply._cache_size()
+    later = [trace(s) for s in (0.2, 0.3)]
+    assert functions._jitted_apply._cache_size() == before
+    assert float(later[0]) != float(first)  # this call's parameters, not the first call's
+    exact = jax.jit(lambda s: trace(s))(0.3)  # the same computation traced afresh
+    np.testing.assert_allclose(float(later[1]), float(exact), rtol=1e-5)
+
+
 def test_minimize_trust_region_with_a_new_closure_does_not_recompile():
     def solve(c):
         target = jnp.full(3, c)

@@ -60,14 +60,17 @@ class _Static:
 
     __slots__ = ("_hash", "_key", "value")
 
-    def __init__(self, value: Any):
+    def __init__(self, value: Any, identity: bool = False):
         self.value = value
-        try:
-            self._key = (type(value), value)
-            self._hash = hash(self._key)
-        except TypeError:
+        if identity:  # a module's globals dict
             self._key = (type(value), id(value))
-            self._hash = hash(self._key)
+        else:
+            try:
+                self._key = (type(value), value)
+                hash(self._key)
+            except TypeError:
+                self._key = (type(value), _data_key(value))
+        self._hash = hash(self._key)
 
     def __hash__(self) -> int:
         return self._hash
@@ -82,6 +85,21 @@ class _Static:
             return bool(a[1] == b[1])
         except Exception:  # noqa: BLE001 - a value whose == is not a bool: compare identity
             return a[1] is b[1]
+
+
+def _data_key(value: Any) -> Any:
+    """A value key for an unhashable container of hashable data (a dict of
+    `jax.ShapeDtypeStruct`s: the template of a pytree of parameters, rebuilt at every call), else
+    the identity: a list or a mutable object is the caller's own (a counter the function appends
+    to), compared by identity."""
+    if isinstance(value, dict):
+        leaves, treedef = jax.tree.flatten(value)
+        if leaves and all(isinstance(leaf, _DATA) for leaf in leaves):
+            return (treedef, tuple(leaves))
+    return id(value)
+
+
+_DATA = (jax.ShapeDtypeStruct, int, float, complex, str, bytes, bool, np.dtype)
 
 
 def _split(value: Any) -> tuple[list, Any]:
@@ -146,7 +164,8 @@ class PytreeFunction:
         return self.function()(*args, **kwargs)
 
     def tree_flatten(self):
-        aux = (self.code, _Static(self.globals), self.name, self.defaults, self.kwdefaults,
+        aux = (self.code, _Static(self.globals, identity=True), self.name, self.defaults,
+               self.kwdefaults,
                self.cells, self.referenced)
         return self.leaves, aux
 
@@ -187,7 +206,12 @@ def as_pytree(fun: Callable[..., Any]) -> Any:
         except RecursionError:  # a closure that refers to itself
             return _opaque(fun)
     if jax.tree.structure(fun) != jax.tree.structure(object()):  # a registered pytree
-        return fun
+        # Its callable fields become pytrees too: a `LinearOperator(matvec, like)` built anew
+        # at every call (`hessian_operator(loss, params, batches)` in a notebook) holds a new
+        # `matvec` closure each time, which would otherwise be a static leaf compared by
+        # identity, and every eager call would compile again.
+        return jax.tree.map(_convert_callable, fun,
+                            is_leaf=lambda x: x is not fun and callable(x))
     return _opaque(fun)
 
 
