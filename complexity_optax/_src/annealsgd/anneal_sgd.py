@@ -87,8 +87,7 @@ def anneal_sgd(
     checks.check_positive("learning_rate", learning_rate)
     learning_rate = checks.scalar_schedule("learning_rate", learning_rate)
     field_scale = checks.scalar_schedule("field_scale", field_scale)
-    if not isinstance(sphere, bool):
-        raise TypeError(f"sphere must be a bool, got {sphere!r}")
+    checks.check_bool("sphere", sphere)
     sgd.check_momentum(momentum)
     check_scale(field_scale, "field_scale")
     for name, value in (("learning_rate", learning_rate), ("momentum", momentum)):

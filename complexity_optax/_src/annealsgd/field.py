@@ -150,8 +150,7 @@ def add_annealed_field(
     scale = checks.scalar_schedule("scale", scale)
     key = checks.as_key(key, "key")
     checks.check_choice("relative_to", relative_to, RELATIVE_TO)
-    if not isinstance(resample, bool):
-        raise TypeError(f"resample must be a bool, got {resample!r}")
+    checks.check_bool("resample", resample)
 
     def init_fn(params):
         field = draw_like(key, params, name="params")

@@ -331,6 +331,20 @@ def check_int(name: str, value: Any, *, minimum: int | None = None,
         raise ValueError(f"{name} must be <= {maximum}{why}, got {value!r}")
 
 
+def check_bool(name: str, value: Any) -> None:
+    """Raises a `TypeError` naming `name` unless `value` is a Python bool (a flag that selects
+    code, such as `throw=` or `sphere=`: 0, 1 or an array are refused).
+
+    Examples:
+      >>> check_bool("throw", "yes")
+      Traceback (most recent call last):
+      ...
+      TypeError: throw must be a bool, got 'yes'
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+
+
 def is_int_array(value: Any) -> bool:
     """Whether `value` is a scalar integer array (a count injected by `inject_hyperparams`, maybe
     traced): such a value is taken as it is, a Python int is checked (`check_int_or_array`)."""

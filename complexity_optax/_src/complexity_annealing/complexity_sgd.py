@@ -116,8 +116,7 @@ def complexity_sgd(
     checks.check_positive("learning_rate", learning_rate)
     learning_rate = checks.scalar_schedule("learning_rate", learning_rate)
     for name, flag in (("two_step", two_step), ("sphere", sphere)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be a bool, got {flag!r}")
+        checks.check_bool(name, flag)
     sgd.check_momentum(momentum)
     for name, value in (("learning_rate", learning_rate), ("momentum", momentum)):
         checks.check_scalar(name, value)

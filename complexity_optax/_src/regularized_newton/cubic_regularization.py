@@ -433,8 +433,7 @@ def minimize_cubic(
     hyper = _Hyper(float(initial_sigma), float(min_sigma), float(eta1), float(eta2),
                    float(increase), float(decrease), float(kappa), int(max_steps), float(gtol))
     x0 = jax.tree.map(jnp.asarray, x0)
-    if not isinstance(throw, bool):
-        raise TypeError(f"throw must be a bool, got {throw!r}")
+    checks.check_bool("throw", throw)
     result = _solve(functions.as_pytree(fun), ell, int(max_krylov), x0, args, hyper)
     return check_result(result, "minimize_cubic", throw)
 

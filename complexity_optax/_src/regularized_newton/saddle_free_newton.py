@@ -448,8 +448,7 @@ def minimize_saddle_free_newton(
     checks.check_scalar("gtol", gtol)
     hyper = _Hyper(float(damping), float(damping_growth), int(max_steps), float(gtol))
     x0 = jax.tree.map(jnp.asarray, x0)
-    if not isinstance(throw, bool):
-        raise TypeError(f"throw must be a bool, got {throw!r}")
+    checks.check_bool("throw", throw)
     result = _solve(functions.as_pytree(fun), int(krylov_dim), int(num_damping), x0, args, hyper)
     return check_result(result, "minimize_saddle_free_newton", throw)
 

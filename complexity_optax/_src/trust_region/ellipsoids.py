@@ -151,8 +151,7 @@ def rmsprop_ellipsoid(
     checks.check_in_interval("decay", decay, 0.0, 1.0, high_inclusive=False)
     checks.check_positive("eps", eps, allow_zero=True)
     checks.check_positive("initial_accumulator", initial_accumulator, allow_zero=True)
-    if not isinstance(bias_correction, bool):
-        raise TypeError(f"bias_correction must be a bool, got {bias_correction!r}")
+    checks.check_bool("bias_correction", bias_correction)
     eps_value, acc_value = checks.concrete_float(eps), checks.concrete_float(initial_accumulator)
     if eps_value == 0.0 and acc_value == 0.0:
         raise ValueError(

@@ -348,12 +348,6 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
 
         return jax.lax.fori_loop(0, j // _BLOCK + 1, one_block, w)
 
-    def local(w, q, q_prev):
-        """w minus its components on q_j and q_{j-1} (one more pass of the 3-term
-        recurrence's own orthogonalisation: GLTR keeps no more)."""
-        c1, c0 = tree_dot(q, w, dtype), tree_dot(q_prev, w, dtype)
-        return jax.tree.map(lambda x, a, b: (x - c1 * a - c0 * b).astype(x.dtype), w, q, q_prev)
-
     def body(st: _Lanczos) -> _Lanczos:
         w = hat_hvp(st.q)
         alpha = tree_dot(st.q, w, dtype)
@@ -382,11 +376,10 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
         yy = st.yy + 2.0 * c * x_dot_p + c * c * pp
         inside = jnp.sqrt(jnp.maximum(yy, 0.0)) <= work_radius
         interior = positive & (inside | ~finite_radius)
-        step_len = c
         index_active = index <= st.j
 
         def interior_residual(_):
-            return jnp.abs(beta * step_len)
+            return jnp.abs(beta * c)
 
         def boundary_residual(_):
             sol = tridiagonal_tr(alphas, betas, index_active, gamma, work_radius)

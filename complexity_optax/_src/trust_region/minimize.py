@@ -270,10 +270,8 @@ def minimize_trust_region(
     checks.check_positive("xtol", xtol, allow_zero=True)
     checks.check_positive("ftol", ftol, allow_zero=True)
     checks.check_int("callback_every", callback_every, minimum=1)
-    if not isinstance(throw, bool):
-        raise TypeError(f"throw must be a bool, got {throw!r}")
-    if not isinstance(has_aux, bool):
-        raise TypeError(f"has_aux must be a bool, got {has_aux!r}")
+    checks.check_bool("throw", throw)
+    checks.check_bool("has_aux", has_aux)
     steps = clamp_int32(200 * n if max_steps is None else max_steps)
     cg_iters = clamp_int32(default_max_iters(subproblem, n, rule.max_cg_iters))
     rule = rule._replace(max_cg_iters=None, initial_radius=float(rule.initial_radius))

@@ -313,17 +313,15 @@ def evaluate_if_moved(fn: Any, params: Any, step: Any, value: jax.Array,
       5.0
     """
     dtype = jnp.asarray(value).dtype  # f at theta and at theta + s: one function, one dtype
-    if not has_aux:
-        def trial(p, s):
-            return jnp.asarray(fn(optax.apply_updates(p, s))).astype(dtype)
-        return jax.lax.cond(found.finite & found.moved, trial,
-                            lambda p, s: jnp.asarray(value).astype(dtype), params, step)
 
-    def trial_with_aux(p, s):
-        out, out_aux = fn(optax.apply_updates(p, s))
+    def trial(p, s):
+        out = fn(optax.apply_updates(p, s))
+        out, out_aux = out if has_aux else (out, None)
         return jnp.asarray(out).astype(dtype), out_aux
-    return jax.lax.cond(found.finite & found.moved, trial_with_aux,
-                        lambda p, s: (jnp.asarray(value).astype(dtype), aux), params, step)
+
+    evaluated = jax.lax.cond(found.finite & found.moved, trial,
+                             lambda p, s: (jnp.asarray(value).astype(dtype), aux), params, step)
+    return evaluated if has_aux else evaluated[0]
 
 
 def assess_step(

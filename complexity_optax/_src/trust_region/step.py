@@ -114,11 +114,9 @@ def trust_region_step(
     step = optax.tree.cast_like(solve.step, params)
     trial = optax.apply_updates(params, step)
     found = step_checks(step, params, trial)
-    if not has_aux:
-        trial_value, trial_aux = evaluate_if_moved(trial_fn, params, step, value, found), None
-    else:
-        trial_value, trial_aux = evaluate_if_moved(trial_fn, params, step, value, found,
-                                                   has_aux=True, aux=aux)
+    evaluated = evaluate_if_moved(trial_fn, params, step, value, found, has_aux=has_aux,
+                                  aux=aux)
+    trial_value, trial_aux = evaluated if has_aux else (evaluated, None)
     work = params if work_params is None else work_params
     floor = radius_floor(tree_norm_in(work, diagonal), jnp.result_type(*jax.tree.leaves(params)),
                          jnp.asarray(radius).dtype)
