@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from mgh_padded import padded_problems
 from scipy.optimize import minimize
 
 import complexity_optax as co
@@ -25,26 +26,8 @@ def _quadratic_cond_1e6(x):
     return 0.5 * jnp.sum(jnp.asarray(_D, x.dtype) * (x - 1.0) ** 2)
 
 
-_CASES = [(p.name, p.fun, p.n if not p.scalable else N,
-           p.x0(p.n if not p.scalable else N)) for p in PROBLEMS.values()]
-_CASES.append(("quadratic_cond_1e6", _quadratic_cond_1e6, N, np.zeros(N)))
-_NAMES = [c[0] for c in _CASES]
-
-
-def _padded(fun, n):
-    return lambda x: fun(x[:n])
-
-
-_BRANCHES = [_padded(fun, n) for _, fun, n, _ in _CASES]
-
-
-def _switched(x, index):
-    return jax.lax.switch(index, _BRANCHES, x)
-
-
-def _x0(i):
-    _, _, n, x0 = _CASES[i]
-    return np.concatenate([x0, np.zeros(N - n)])
+_SET = padded_problems(N, extra=(("quadratic_cond_1e6", _quadratic_cond_1e6, N, np.zeros(N)),))
+_CASES, _NAMES, _BRANCHES, _switched, _x0 = _SET
 
 
 _F = jax.jit(_switched)

@@ -28,32 +28,14 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from mgh_padded import padded_problems
 
 import complexity_optax as co
-from complexity_optax.testing.mgh_problems import PROBLEMS
 
 optx = pytest.importorskip("optimistix")
 
 N, K = 12, 25  # every problem padded to n = 12 (zero gradient and curvature in the padding)
-_CASES = [(p.name, p.fun, p.n if not p.scalable else N, p.x0(p.n if not p.scalable else N))
-          for p in PROBLEMS.values()]
-_NAMES = [c[0] for c in _CASES]
-
-
-def _padded(fun, n):
-    return lambda x: fun(x[:n])
-
-
-_BRANCHES = [_padded(fun, n) for _, fun, n, _ in _CASES]
-
-
-def _switched(x, index):
-    return jax.lax.switch(index, _BRANCHES, x)
-
-
-def _x0(i):
-    _, _, n, x0 = _CASES[i]
-    return np.concatenate([x0, np.zeros(N - n)])
+_CASES, _NAMES, _, _switched, _x0 = padded_problems(N)
 
 
 _SEEN: dict = {}
