@@ -178,9 +178,13 @@ def test_minimize_cubic_converges_on_more_garbow_hillstrom_problems(name):
         res = co.minimize_cubic(fun, jnp.asarray(x0, jnp.float64), gtol=1e-6)
         assert bool(res.converged), int(res.status)
         np.testing.assert_allclose(np.asarray(res.params), xstar, atol=atol)
-        assert int(res.num_grads) == 1 + 2 * int(res.num_steps)
+        # One linearisation per step plus the last one; one trial value per step.
+        assert int(res.num_grads) == 1 + int(res.num_steps)
         assert int(res.num_hvps) >= int(res.num_steps)
-        assert int(res.num_values) == 0
+        assert int(res.num_values) == 1 + 2 * int(res.num_steps)
+        assert int(res.num_accepted) <= int(res.num_steps)
+        np.testing.assert_allclose(float(res.grad_norm),
+                                   float(jnp.linalg.norm(res.grad)), rtol=1e-12)
 
 
 def _saddle(x):  # saddle at 0, minima at (0, ±√2), f = −1 there
@@ -210,14 +214,16 @@ def test_transformation_escapes_a_saddle_and_counts():
 
 def test_counts_exact_on_a_quadratic_with_three_eigenvalues():
     """Full-batch on ½xᵀDx, D = diag(1, 2, 3): Lanczos from g breaks down after exactly 3
-    columns, σ₀ tiny gives the Newton step, so one step converges: 3 HVPs, 1 + 2 gradients."""
+    columns, σ₀ tiny gives the Newton step, so one step converges: 3 HVPs, 2 linearisations
+    (at x0 and at the solution), 1 + 1 + 1 values (the trial value)."""
     with jax.enable_x64(True):
         d = jnp.array([1.0, 2.0, 3.0], jnp.float64)
         fun = lambda x: 0.5 * jnp.sum(d * x * x)
         res = co.minimize_cubic(fun, jnp.array([1.0, 1.0, 1.0]), initial_sigma=1e-9,
                                 min_sigma=1e-12, kappa=1e-9, gtol=1e-6)
     assert bool(res.converged)
-    assert (int(res.num_steps), int(res.num_hvps), int(res.num_grads)) == (1, 3, 3)
+    assert (int(res.num_steps), int(res.num_hvps), int(res.num_grads)) == (1, 3, 2)
+    assert (int(res.num_values), int(res.num_accepted)) == (3, 1)
 
 
 def _bounded_quadratic(p):

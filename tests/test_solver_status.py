@@ -76,3 +76,21 @@ def test_throw_raises_under_jit(name, use_equinox, monkeypatch):
 def test_throw_must_be_a_bool(name):
     with pytest.raises(TypeError, match="throw"):
         SOLVERS[name](_rosen, _X0, throw="yes")
+
+
+@pytest.mark.parametrize("name", list(SOLVERS))
+def test_one_loop_one_accounting(name):
+    """The three solvers run the one outer loop (`common.solver_loop`): per attempt one
+    linearisation (value, gradient, HVPs) and the final one at `params`, the final gradient in
+    the result, and the same stops in the same order: a stationary start stops before any step,
+    a NaN start is NONFINITE, `max_steps` attempts are MAX_STEPS."""
+    res = SOLVERS[name](_rosen, _X0, max_steps=3)
+    assert int(res.num_steps) == 3 and int(res.num_grads) == 4
+    assert 0 <= int(res.num_accepted) <= 3
+    # The returned gradient is the gradient at the returned point.
+    np.testing.assert_allclose(res.grad, jax.grad(_rosen)(res.params), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(res.grad_norm, jnp.linalg.norm(res.grad), rtol=1e-6)
+    res = SOLVERS[name](_rosen, jnp.ones(2))  # the minimiser: g = 0
+    assert (int(res.status), int(res.num_steps), int(res.num_grads)) == (0, 0, 1)
+    res = SOLVERS[name](_rosen, jnp.array([jnp.nan, 1.0]))
+    assert int(res.status) == co.SolverStatus.NONFINITE and int(res.num_steps) == 0

@@ -24,8 +24,9 @@ import optax
 
 from complexity_optax._src.common import checks, functions
 from complexity_optax._src.common.counters import saturating_add
-from complexity_optax._src.common.status import check_result, is_successful
-from complexity_optax._src.common.tree import all_finite, compute_dtype
+from complexity_optax._src.common.solver_loop import Attempt, Linearisation, run_solver_loop
+from complexity_optax._src.common.status import check_result
+from complexity_optax._src.common.tree import compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.arc_step import arc_step, update_sigma
@@ -69,32 +70,12 @@ def working_precision(x0: PyTree) -> tuple[Any, Any, Callable[[PyTree], PyTree]]
     return params_dtype, compute_dtype(params_dtype), work
 
 
-class StartPoint(NamedTuple):
-    """The common start of the full-batch loops (`minimize_cubic`,
-    `minimize_saddle_free_newton`): precision, value and gradient at `x0`, limits."""
-
-    dtype: Any  #: the solver's arithmetic dtype (`working_precision`).
-    work: Callable[[PyTree], PyTree]  #: the map applied to a point before `fun` sees it.
-    value_and_grad: Callable[[PyTree], tuple[jax.Array, PyTree]]  #: of `fun(work(p), *args)`.
-    value: jax.Array  #: f(x0) in `dtype`.
-    grad: PyTree  #: the gradient at x0.
-    grad_norm: jax.Array  #: its norm in `dtype`.
-    max_steps: jax.Array  #: int32.
-    gtol: jax.Array  #: in `dtype`.
-
-
-def start_point(fun: Callable[..., jax.Array], x0: PyTree, args: tuple, max_steps: Any,
-                gtol: Any) -> StartPoint:
-    """`StartPoint` of a full-batch solve (one value-and-gradient at `x0`)."""
-    _, dtype, work = working_precision(x0)
-
-    def value_and_grad(p):
-        return jax.value_and_grad(fun)(work(p), *args)
-
-    value0, grad0 = value_and_grad(x0)
-    return StartPoint(dtype, work, value_and_grad, jnp.asarray(value0).astype(dtype), grad0,
-                      optax.tree.norm(grad0).astype(dtype), jnp.asarray(max_steps, jnp.int32),
-                      jnp.asarray(gtol, dtype))
+def newton_linearise(fun: Callable[..., jax.Array], args: tuple,
+                     work: Callable[[PyTree], PyTree]) -> Callable[[PyTree], Linearisation]:
+    """The full-batch solvers' `linearise`: `value_grad_and_hvp` of `fun(work(p), *args)`."""
+    def linearise(p):
+        return Linearisation(*value_grad_and_hvp(fun, work(p), *args))
+    return linearise
 
 
 def unresolvable_move(params: PyTree, trial: PyTree) -> jax.Array:
@@ -316,19 +297,6 @@ class _Hyper(NamedTuple):
     gtol: Any
 
 
-class _Loop(NamedTuple):
-    params: PyTree
-    value: jax.Array
-    grad: PyTree
-    grad_norm: jax.Array
-    ellipsoid_state: PyTree
-    sigma: jax.Array
-    num_steps: jax.Array
-    num_hvps: jax.Array
-    num_grads: jax.Array
-    status: jax.Array
-
-
 def minimize_cubic(
     fun: Callable[..., jax.Array],
     x0: PyTree,
@@ -373,9 +341,10 @@ def minimize_cubic(
     bfloat16 solve ends near its minimum (its gradient there is about $\|H\|\,2^{-8}\|\theta\|$,
     above a float32 `gtol`).
 
-    Counts: one gradient at `x0`; per step one linearisation (`value_grad_and_hvp`), the
-    Lanczos products on it, and one value-and-gradient at the trial point (the accounting of
-    `minimize_trust_region`). The solve is one `lax.while_loop` in one `jax.jit`, compiled
+    The outer loop is the one of `minimize_trust_region` (`common.solver_loop`): per step one
+    linearisation (`value_grad_and_hvp`: value, gradient and the HVPs), the Lanczos products on
+    it, and one value at the trial point; the same stopping rules in the same order. The solve
+    is one `lax.while_loop` in one `jax.jit`, compiled
     once per code of `fun`, ellipsoid, `max_krylov` and argument shapes: `fun` is passed as a
     pytree (`common.functions.as_pytree`), so a new closure over new arrays of the same shapes
     reuses the compilation.
@@ -438,69 +407,36 @@ def minimize_cubic(
     return check_result(result, "minimize_cubic", throw)
 
 
-def status_after(value, grad, grad_norm, num_steps, gtol, max_steps):
-    """The loop status after a step: non-finite, converged, out of steps, or running."""
-    finite = jnp.isfinite(value) & all_finite(grad)
-    return jnp.where(
-        ~finite, R.STATUS_NONFINITE,
-        jnp.where(grad_norm <= gtol, R.STATUS_CONVERGED,
-                  jnp.where(num_steps >= max_steps, R.STATUS_MAX_STEPS, R.RUNNING)),
-    ).astype(jnp.int32)
-
-
 def _solve_impl(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
-           h: _Hyper) -> R.NewtonResult:
-    start = start_point(fun, x0, args, h.max_steps, h.gtol)
-    dtype, work, value_and_grad = start.dtype, start.work, start.value_and_grad
-    max_steps, gtol = start.max_steps, start.gtol
-    value0, grad0, norm0 = start.value, start.grad, start.grad_norm
-    zero = jnp.zeros((), jnp.int32)
-    init = _Loop(
-        params=x0, value=value0, grad=grad0, grad_norm=norm0,
-        ellipsoid_state=ell.update(grad0, ell.init(work(x0))),
-        sigma=jnp.asarray(h.initial_sigma, dtype),
-        num_steps=zero, num_hvps=zero, num_grads=jnp.ones((), jnp.int32),
-        status=status_after(value0, grad0, norm0, zero, gtol, max_steps),
-    )
+                h: _Hyper) -> R.NewtonResult:
+    _, dtype, work = working_precision(x0)
 
-    def body(st: _Loop) -> _Loop:
-        _, _, hvp_fn = value_grad_and_hvp(fun, work(st.params), *args)
-        out = arc_step(hvp_fn, st.grad, st.value, st.params, st.sigma,
-                       diagonal=ell.diagonal(st.ellipsoid_state),
-                       trial_fn=value_and_grad, max_krylov=max_krylov, kappa=h.kappa,
-                       eta1=h.eta1, eta2=h.eta2, increase=h.increase, decrease=h.decrease,
-                       min_sigma=h.min_sigma)
-        sub, trial, trial_value = out.solve, out.trial, out.trial_value
-        trial_grad = out.trial_extra
-        finite, accept, sigma, predicted = out.finite, out.accepted, out.sigma, sub.model_decrease
-        params = optax.tree.where(accept, trial, st.params)
-        value = jnp.where(accept, jnp.asarray(trial_value).astype(dtype), st.value)
-        grad = optax.tree.where(accept, trial_grad, st.grad)
-        grad_norm = jnp.where(accept, optax.tree.norm(trial_grad).astype(dtype), st.grad_norm)
-        ell_state = optax.tree.where(accept, ell.update(trial_grad, st.ellipsoid_state),
-                                     st.ellipsoid_state)
-        num_steps = st.num_steps + 1
-        status = status_after(value, grad, grad_norm, num_steps, gtol, max_steps)
+    def trial_value(p):
+        return jnp.asarray(fun(work(p), *args)).astype(dtype), None
+
+    def attempt(params, lin, method, fresh):
+        ell_state, sigma = method
+        ell_state = optax.tree.where(fresh, ell.update(lin.grad, ell_state), ell_state)
+        out = arc_step(lin.hvp_fn, lin.grad, lin.value, params, sigma,
+                       diagonal=ell.diagonal(ell_state), trial_fn=trial_value,
+                       max_krylov=max_krylov, kappa=h.kappa, eta1=h.eta1, eta2=h.eta2,
+                       increase=h.increase, decrease=h.decrease, min_sigma=h.min_sigma)
         # No resolvable progress: the step moves nothing by more than an ulp and either was
         # rejected (σ grows, the next step is shorter still) or σ cannot decrease any more.
-        floor = unresolvable_move(st.params, trial) & finite & (
-            ~accept | (sigma >= st.sigma))
-        status = jnp.where((status == R.RUNNING) & floor, R.STATUS_PRECISION_FLOOR, status)
-        status = jnp.where(~(predicted > 0), R.STATUS_NONPOSITIVE_PREDICTED_DECREASE,
-                           status).astype(jnp.int32)
-        return _Loop(params, value, grad, grad_norm, ell_state, sigma, num_steps,
-                     saturating_add(st.num_hvps, sub.iterations),
-                     saturating_add(st.num_grads, 2), status)
+        floor = unresolvable_move(params, out.trial) & out.finite & (
+            ~out.accepted | (out.sigma >= sigma))
+        pending = jnp.where(~(out.solve.model_decrease > 0),
+                            R.STATUS_NONPOSITIVE_PREDICTED_DECREASE,
+                            jnp.where(floor, R.STATUS_PRECISION_FLOOR, R.RUNNING))
+        one = jnp.ones((), jnp.int32)
+        return Attempt(out.trial, out.accepted, (ell_state, out.sigma), out.solve.iterations,
+                       one, jnp.asarray(False), pending)
 
-    final = jax.lax.while_loop(lambda st: st.status == R.RUNNING, body, init)
-    return R.NewtonResult(
-        params=final.params, value=final.value, grad_norm=final.grad_norm,
-        num_steps=final.num_steps, num_hvps=final.num_hvps, num_grads=final.num_grads,
-        num_values=jnp.zeros((), jnp.int32),
-        converged=is_successful(final.status),
-        status=final.status,
-        regularization=final.sigma,
-    )
+    method0 = (ell.init(work(x0)), jnp.asarray(h.initial_sigma, dtype))
+    final = run_solver_loop(newton_linearise(fun, args, work), attempt, x0, method0,
+                            dtype=dtype, gtol=jnp.asarray(h.gtol, dtype),
+                            max_steps=jnp.asarray(h.max_steps, jnp.int32))
+    return R.NewtonResult.from_loop(final, final.method[1])
 
 
 # One compilation per code of `fun`, statics and argument shapes: `fun` is a pytree

@@ -36,9 +36,9 @@ import jax
 import jax.numpy as jnp
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common import lanczos as krylov
 from complexity_optax._src.common.tree import compute_dtype
 from complexity_optax._src.common.types import MatVec, PyTree
-from complexity_optax._src.regularized_newton import krylov
 
 __all__ = ["CubicSubproblemResult", "cubic_subproblem", "solve_cubic_tridiagonal"]
 

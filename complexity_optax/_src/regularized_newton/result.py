@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 import jax
 
-from complexity_optax._src.common.status import SolverStatus, status_message
+from complexity_optax._src.common.solver_loop import RUNNING, LoopState
+from complexity_optax._src.common.status import SolverStatus, is_successful, status_message
 from complexity_optax._src.common.types import PyTree
 
 __all__ = [
@@ -29,7 +30,6 @@ STATUS_MAX_STEPS = int(SolverStatus.MAX_STEPS)
 STATUS_NONPOSITIVE_PREDICTED_DECREASE = int(SolverStatus.NONPOSITIVE_PREDICTED_DECREASE)
 STATUS_NONFINITE = int(SolverStatus.NONFINITE)
 STATUS_PRECISION_FLOOR = int(SolverStatus.PRECISION_FLOOR)
-RUNNING = -1  # the loop's own marker, never a final status
 
 
 class NewtonResult(NamedTuple):
@@ -42,10 +42,12 @@ class NewtonResult(NamedTuple):
       grad_norm: Euclidean norm of the gradient at `params` (the solver's precision).
       num_steps: outer iterations (accepted or rejected), int32.
       num_hvps: Hessian-vector products (Lanczos columns), int32.
-      num_grads: gradient evaluations, int32: one at `x0`, then per outer step one
-        linearisation (the point of the HVPs) and one value-and-gradient at the new point.
-      num_values: function values without a gradient (forward passes), int32: the damping line
-        search of `minimize_saddle_free_newton`; 0 for `minimize_cubic`.
+      num_grads: gradient evaluations, int32: one linearisation per outer iteration (it gives
+        the value, the gradient and the HVPs) plus the final one at `params` (the accounting of
+        `minimize_trust_region`, `common.solver_loop`).
+      num_values: function evaluations, int32: the linearisations, plus per step the trial
+        value (`minimize_cubic`) or the damping line search's `num_damping` values
+        (`minimize_saddle_free_newton`).
       converged: `status` is `STATUS_CONVERGED` or `STATUS_PRECISION_FLOOR`.
       status: int32, a `SolverStatus`: 0 converged, 1 `max_steps` reached, 2 non-positive
         predicted decrease, 3 non-finite value or gradient at `x0`, 4 precision floor: the
@@ -54,6 +56,8 @@ class NewtonResult(NamedTuple):
         whose gradient never reaches a float32 `gtol`); `message` is its text.
       regularization: the final $\sigma$ (ARC) or the last damping $\lambda$ (saddle-free
         Newton).
+      grad: the gradient at `params` (the solver's precision).
+      num_accepted: accepted steps, int32.
     """
 
     params: PyTree
@@ -66,6 +70,18 @@ class NewtonResult(NamedTuple):
     converged: jax.Array
     status: jax.Array
     regularization: jax.Array
+    grad: PyTree = None
+    num_accepted: jax.Array = None
+
+    @classmethod
+    def from_loop(cls, final: LoopState, regularization: jax.Array) -> NewtonResult:
+        """The result of a `common.solver_loop.run_solver_loop` run."""
+        return cls(params=final.params, value=final.value, grad_norm=final.grad_norm,
+                   num_steps=final.num_steps, num_hvps=final.num_hvps,
+                   num_grads=final.num_grads, num_values=final.num_values,
+                   converged=is_successful(final.status), status=final.status,
+                   regularization=regularization, grad=final.grad,
+                   num_accepted=final.num_accepted)
 
     @property
     def message(self) -> str:

@@ -49,20 +49,20 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common import lanczos as krylov
 from complexity_optax._src.common.counters import saturating_add
-from complexity_optax._src.common.status import check_result, is_successful
+from complexity_optax._src.common.solver_loop import Attempt, run_solver_loop
+from complexity_optax._src.common.status import check_result
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
-from complexity_optax._src.regularized_newton import krylov
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
 from complexity_optax._src.regularized_newton.cubic_regularization import (
     max_steps_limit,
-    start_point,
-    status_after,
+    newton_linearise,
     unresolvable_move,
+    working_precision,
 )
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 
 __all__ = [
     "SaddleFreeNewtonState",
@@ -364,19 +364,6 @@ class _Hyper(NamedTuple):
     gtol: Any
 
 
-class _Loop(NamedTuple):
-    params: PyTree
-    value: jax.Array
-    grad: PyTree
-    grad_norm: jax.Array
-    damping: jax.Array
-    num_steps: jax.Array
-    num_hvps: jax.Array
-    num_grads: jax.Array
-    num_values: jax.Array
-    status: jax.Array
-
-
 def minimize_saddle_free_newton(
     fun: Callable[..., jax.Array],
     x0: PyTree,
@@ -403,8 +390,10 @@ def minimize_saddle_free_newton(
     their own dtype (trial points rounded once, evaluated as rounded), like
     `minimize_trust_region`; float64 under `jax.enable_x64` stays float64.
 
-    Counts: one gradient at `x0`; per step one linearisation, at most $k$ HVPs, `num_damping`
-    values (`num_values`) and one value-and-gradient at the new point.
+    Counts (the outer loop of `minimize_trust_region`, `common.solver_loop`): per step one
+    linearisation (value, gradient and the HVPs), at most $k$ HVPs and `num_damping` values
+    of the line search, whose chosen value is the trial value; one more linearisation at the
+    end.
 
     Args:
       fun: scalar `fun(params, *args)`.
@@ -454,53 +443,37 @@ def minimize_saddle_free_newton(
 
 
 def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
-           h: _Hyper) -> R.NewtonResult:
-    start = start_point(fun, x0, args, h.max_steps, h.gtol)
-    dtype, work, value_and_grad = start.dtype, start.work, start.value_and_grad
-    max_steps, gtol = start.max_steps, start.gtol
-    value0, grad0, norm0 = start.value, start.grad, start.grad_norm
-    zero = jnp.zeros((), jnp.int32)
-    init = _Loop(x0, value0, grad0, norm0, jnp.zeros((), dtype), zero, zero,
-                 jnp.ones((), jnp.int32), zero,
-                 status_after(value0, grad0, norm0, zero, gtol, max_steps))
+                h: _Hyper) -> R.NewtonResult:
+    _, dtype, work = working_precision(x0)
 
     def rounded(params, step):
         return jax.tree.map(lambda x, s: (x + s).astype(x.dtype), params, step)
 
-    def body(st: _Loop) -> _Loop:
-        _, _, hvp_fn = value_grad_and_hvp(fun, work(st.params), *args)
-        k = saddle_free_krylov(hvp_fn, st.grad, krylov_dim)
-        def evaluate(step):
-            return fun(work(rounded(st.params, step)), *args)
-        step, _, delta = _line_search(evaluate, k, jnp.asarray(1.0, k.eigenvalues.dtype),
-                                      h.damping, h.damping_growth, num_damping, st.value)
-        trial = rounded(st.params, step)
-        trial_value, trial_grad = value_and_grad(trial)
-        trial_value = jnp.asarray(trial_value).astype(dtype)
-        finite = jnp.isfinite(trial_value) & all_finite(trial_grad)
-        accept = (trial_value < st.value) & finite
-        params = optax.tree.where(accept, trial, st.params)
-        value = jnp.where(accept, trial_value, st.value)
-        grad = optax.tree.where(accept, trial_grad, st.grad)
-        grad_norm = jnp.where(accept, optax.tree.norm(trial_grad).astype(dtype), st.grad_norm)
-        num_steps = st.num_steps + 1
-        status = status_after(value, grad, grad_norm, num_steps, gtol, max_steps)
-        stopped = jnp.where(at_precision_floor(st.params, trial, step, st.value, trial_value),
-                            R.STATUS_PRECISION_FLOOR, R.STATUS_NONPOSITIVE_PREDICTED_DECREASE)
-        status = jnp.where(accept, status, stopped)
-        return _Loop(params, value, grad, grad_norm, jnp.where(accept, delta, st.damping),
-                     num_steps, saturating_add(st.num_hvps, k.size),
-                     saturating_add(st.num_grads, 2),
-                     saturating_add(st.num_values, num_damping), status.astype(jnp.int32))
+    def attempt(params, lin, damping, fresh):
+        del fresh
+        k = saddle_free_krylov(lin.hvp_fn, lin.grad, krylov_dim)
 
-    final = jax.lax.while_loop(lambda st: st.status == R.RUNNING, body, init)
-    return R.NewtonResult(
-        params=final.params, value=final.value, grad_norm=final.grad_norm,
-        num_steps=final.num_steps, num_hvps=final.num_hvps, num_grads=final.num_grads,
-        num_values=final.num_values,
-        converged=is_successful(final.status),
-        status=final.status, regularization=final.damping,
-    )
+        def evaluate(step):
+            return fun(work(rounded(params, step)), *args)
+
+        # The line search's value at its chosen step is the trial value (inf if not finite).
+        step, trial_value, delta = _line_search(
+            evaluate, k, jnp.asarray(1.0, k.eigenvalues.dtype), h.damping, h.damping_growth,
+            num_damping, lin.value)
+        trial = rounded(params, step)
+        trial_value = jnp.asarray(trial_value).astype(dtype)
+        accept = trial_value < lin.value
+        stopped = jnp.where(at_precision_floor(params, trial, step, lin.value, trial_value),
+                            R.STATUS_PRECISION_FLOOR, R.STATUS_NONPOSITIVE_PREDICTED_DECREASE)
+        return Attempt(trial, accept, jnp.where(accept, delta.astype(dtype), damping), k.size,
+                       jnp.asarray(num_damping, jnp.int32), jnp.asarray(False),
+                       jnp.where(accept, R.RUNNING, stopped))
+
+    final = run_solver_loop(newton_linearise(fun, args, work), attempt, x0,
+                            jnp.zeros((), dtype), dtype=dtype,
+                            gtol=jnp.asarray(h.gtol, dtype),
+                            max_steps=jnp.asarray(h.max_steps, jnp.int32))
+    return R.NewtonResult.from_loop(final, final.method)
 
 
 # One compilation per code of `fun`, statics and argument shapes: `fun` is a pytree

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common import lanczos as krylov
 from complexity_optax._src.common.functions import call as compiled_call
 from complexity_optax._src.common.tree import tree_dot
 from complexity_optax._src.common.types import PyTree
@@ -37,9 +38,6 @@ def _rounds(dtype: Any) -> int:
     eps = float(jnp.finfo(dtype).eps)
     width = 4 * math.log(1 / eps) + 64
     return math.ceil(math.log(width / eps) / math.log(_GRID - 1))
-
-#: Rows per block of the reorthogonalisation (only the filled blocks are visited).
-_BLOCK = 8
 
 #: Up to this many parameters the Lanczos vectors are fully reorthogonalised; above it the
 #: 3-term recurrence alone (GLTR's choice) keeps an iteration O(n), as a CG iteration.
@@ -178,13 +176,7 @@ def tridiagonal_tr(alphas: jax.Array, betas: jax.Array, active: jax.Array, gamma
 
 
 class _Lanczos(NamedTuple):
-    basis: PyTree  # leaves (K, *shape): q_0 .. q_{K-1}, rows beyond j + 1 are zero
-    q: PyTree  # q_j
-    q_prev: PyTree  # q_{j-1}
-    beta_prev: jax.Array
-    j: jax.Array  # the index of q (iterations done so far)
-    alphas: jax.Array
-    betas: jax.Array
+    process: krylov.LanczosState  # the package's one Lanczos process on H_hat, from g_hat
     residual: jax.Array  # |beta_j h_j| of the last small solve (the Lagrangian's gradient)
     converged: jax.Array
     invariant: jax.Array
@@ -304,7 +296,6 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     n = sum(leaf.size for leaf in leaves)
     k_max = int(max(1, min(max_iters, n)))  # a Krylov space of dimension n is invariant
     radius = jnp.asarray(radius, dtype)
-    eps = jnp.finfo(dtype).eps
 
     if preconditioner is None:
         def to_hat(v):
@@ -333,41 +324,24 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     big = jnp.sqrt(jnp.finfo(dtype).max).astype(dtype)
     work_radius = jnp.where(finite_radius & ok, radius, jnp.where(ok, big, 1.0))
 
-    def project(basis, w, j):
-        """w minus its components on q_0 .. q_j: block modified Gram-Schmidt over the filled
-        blocks of `_BLOCK` rows only, so iteration j costs O((j + 1) n), not O(K n)."""
-        def one_block(b, w):
-            rows = jax.tree.map(
-                lambda x: jax.lax.dynamic_slice_in_dim(x, b * _BLOCK, _BLOCK, axis=0), basis)
-            coef = sum(jnp.tensordot(r.reshape(_BLOCK, -1).astype(dtype),
-                                     x.reshape(-1).astype(dtype), axes=1)
-                       for r, x in zip(jax.tree.leaves(rows), jax.tree.leaves(w), strict=False))
-            return jax.tree.map(
-                lambda r, x: (x - jnp.tensordot(coef, r.astype(dtype), axes=1)).astype(x.dtype),
-                rows, w)
-
-        return jax.lax.fori_loop(0, j // _BLOCK + 1, one_block, w)
-
     def body(st: _Lanczos) -> _Lanczos:
-        w = hat_hvp(st.q)
-        alpha = tree_dot(st.q, w, dtype)
-        w = jax.tree.map(lambda x, q, qp: (x - alpha * q - st.beta_prev * qp).astype(x.dtype),
-                         w, st.q, st.q_prev)
-        if full_reorth:
-            w = project(st.basis, w, st.j)  # full reorthogonalisation against q_0 .. q_j
-        # else: the 3-term recurrence alone (GLTR)
-        beta = jnp.sqrt(jnp.maximum(tree_dot(w, w, dtype), 0.0))
+        j = st.process.size
+        beta_prev = jnp.where(j > 0, st.process.betas[jnp.maximum(j - 1, 0)], 0.0)
+        process = krylov.lanczos_step(hat_hvp, st.process, reorthogonalize=full_reorth)
+        alpha, beta = process.alphas[j], process.betas[j]
         finite = jnp.isfinite(alpha) & jnp.isfinite(beta)
-        alphas = st.alphas.at[st.j].set(jnp.where(finite, alpha, 0.0))
-        betas = st.betas.at[st.j].set(jnp.where(finite, beta, 0.0))
+        # A non-finite column is not part of T (the solve stops with the columns before it).
+        alphas = process.alphas.at[j].set(jnp.where(finite, alpha, 0.0))
+        betas = process.betas.at[j].set(jnp.where(finite, beta, 0.0))
+        process = process._replace(alphas=alphas, betas=betas)
         # D-Lanczos: T_j = L D L^T, l_j = beta_{j-1} / d_{j-1}, d_j = alpha_j - l_j beta_{j-1};
         # with p_j = q_j - l_j p_{j-1} and q_j orthogonal to p_{j-1}, x_{j-1}:
         # ||p_j||^2 = 1 + l_j^2 ||p_{j-1}||^2, x_{j-1}.p_j = -l_j x_{j-1}.p_{j-1}, and
         # x_j = x_{j-1} + c_j p_j (c_j = z_j / d_j) gives ||x_j||^2 (= ||y_j||^2).
-        first = st.j == 0
+        first = j == 0
         safe_pivot = jnp.where(st.pivot != 0, st.pivot, 1.0)
-        ell = jnp.where(first, 0.0, st.beta_prev / safe_pivot)
-        pivot = alpha - ell * st.beta_prev
+        ell = jnp.where(first, 0.0, beta_prev / safe_pivot)
+        pivot = alpha - ell * beta_prev
         z = jnp.where(first, -gamma, -ell * st.z)
         positive = st.interior & finite & (pivot > 0)
         c = z / jnp.where(positive, pivot, 1.0)
@@ -376,52 +350,42 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
         yy = st.yy + 2.0 * c * x_dot_p + c * c * pp
         inside = jnp.sqrt(jnp.maximum(yy, 0.0)) <= work_radius
         interior = positive & (inside | ~finite_radius)
-        index_active = index <= st.j
+        index_active = index <= j
 
         def interior_residual(_):
             return jnp.abs(beta * c)
 
         def boundary_residual(_):
             sol = tridiagonal_tr(alphas, betas, index_active, gamma, work_radius)
-            h_last = jnp.sum(jnp.where(index == st.j, sol.h, 0.0))
+            h_last = jnp.sum(jnp.where(index == j, sol.h, 0.0))
             return jnp.abs(beta * h_last) * work_radius
 
         residual = jax.lax.cond(interior, interior_residual, boundary_residual, None)
-        scale = jnp.max(jnp.abs(alphas)) + jnp.max(jnp.abs(betas))
-        invariant = ~(beta > 8 * eps * scale)
+        invariant = process.broke_down
         converged = ~(residual > tol)
-        q_next = jax.tree.map(lambda x: (x / jnp.where(invariant, 1.0, beta)).astype(x.dtype), w)
-        store = (st.j + 1 < k_max) & ~invariant & finite
-        # A write to a row past the buffer is dropped: no read of the old row.
-        slot = jnp.where(store, st.j + 1, rows)
-        basis = jax.tree.map(lambda b, q: b.at[slot].set(q, mode="drop"), st.basis, q_next)
-        done = ~finite | invariant | converged | (st.j + 1 >= k_max)
-        return _Lanczos(basis=basis, q=q_next, q_prev=st.q, beta_prev=beta, j=st.j + 1,
-                        alphas=alphas, betas=betas, residual=residual,
+        done = ~finite | invariant | converged | (j + 1 >= k_max)
+        return _Lanczos(process=process, residual=residual,
                         converged=converged & finite, invariant=invariant & finite,
                         done=done, pivot=pivot, z=z, pp=pp, xp=x_dot_p + c * pp, yy=yy,
                         interior=interior)
 
-    rows = -(-k_max // _BLOCK) * _BLOCK  # the basis buffer, whole blocks (zero rows unused)
-    basis0 = jax.tree.map(
-        lambda q: jnp.zeros((rows,) + q.shape, q.dtype).at[0].set(q), q1)
-    zeros = optax.tree.zeros_like(g_hat)
-    init = _Lanczos(basis=basis0, q=q1, q_prev=zeros, beta_prev=jnp.zeros((), dtype),
-                    j=jnp.zeros((), jnp.int32), alphas=jnp.zeros(k_max, dtype),
-                    betas=jnp.zeros(k_max, dtype), residual=jnp.zeros((), dtype),
+    process0, _ = krylov.lanczos_init(q1, k_max)
+    process0 = process0._replace(alphas=process0.alphas.astype(dtype),
+                                 betas=process0.betas.astype(dtype),
+                                 norm_estimate=process0.norm_estimate.astype(dtype))
+    init = _Lanczos(process=process0, residual=jnp.zeros((), dtype),
                     converged=jnp.asarray(False), invariant=jnp.asarray(False),
                     done=~ok, pivot=jnp.ones((), dtype), z=jnp.zeros((), dtype),
                     pp=jnp.zeros((), dtype), xp=jnp.zeros((), dtype), yy=jnp.zeros((), dtype),
                     interior=jnp.asarray(True))
     final = jax.lax.while_loop(lambda st: ~st.done, body, init)
-    k = final.j
-    sol = tridiagonal_tr(final.alphas, final.betas, index < k, gamma, work_radius)
+    k = final.process.size
+    sol = tridiagonal_tr(final.process.alphas, final.process.betas, index < k, gamma,
+                         work_radius)
     # An infinite radius admits only an interior (Newton) step.
     h = jnp.where(finite_radius | ~sol.on_boundary, sol.h, 0.0)
     # u = s / radius in the original variables: M^{-1/2} Q_k (h / radius).
-    h_rows = jnp.zeros(rows, dtype).at[:k_max].set(h.astype(dtype))
-    u_hat = jax.tree.map(
-        lambda b: jnp.tensordot(h_rows, b.astype(dtype), axes=1).astype(b.dtype), final.basis)
+    u_hat = krylov.combine(final.process.basis, h.astype(dtype))
     # Without full reorthogonalisation Q_k may drift from orthonormal: never past the radius.
     u_norm = jnp.sqrt(jnp.maximum(tree_dot(u_hat, u_hat, dtype), 0.0))
     u_hat = jax.tree.map(lambda a: (a / jnp.maximum(u_norm, 1.0)).astype(a.dtype), u_hat)
@@ -433,7 +397,7 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     decrease = -work_radius * (g_u + 0.5 * work_radius * u_h_u)
     # The Cauchy step along -M^{-1} g: alpha_1 = q_1^T H_hat q_1 (the first Lanczos entry),
     # t = min(gamma / alpha_1, radius) (radius if alpha_1 <= 0), decrease t gamma - t^2 alpha_1/2.
-    alpha1 = final.alphas[0]
+    alpha1 = final.process.alphas[0]
     t_newton = gamma / jnp.where(alpha1 > 0, alpha1, 1.0)
     t_c = jnp.where(alpha1 > 0, jnp.minimum(t_newton, work_radius), work_radius)
     t_c = jnp.where(finite_radius | (alpha1 > 0), t_c, 0.0)

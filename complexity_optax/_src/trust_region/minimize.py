@@ -11,6 +11,12 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.solver_loop import (
+    RUNNING,
+    Attempt,
+    Linearisation,
+    run_solver_loop,
+)
 from complexity_optax._src.common.status import (
     STATUS_MESSAGES,
     TrustRegionStatus,
@@ -18,7 +24,7 @@ from complexity_optax._src.common.status import (
     is_successful,
     status_message,
 )
-from complexity_optax._src.common.tree import all_finite, compute_dtype
+from complexity_optax._src.common.tree import compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
@@ -47,7 +53,6 @@ STATUS_PRECISION_FLOOR = int(TrustRegionStatus.PRECISION_FLOOR)
 STATUS_XTOL = int(TrustRegionStatus.XTOL)
 STATUS_FTOL = int(TrustRegionStatus.FTOL)
 STATUS_CG_CAPPED = int(TrustRegionStatus.CG_CAPPED)
-_RUNNING = -1
 
 __all__ = ["STATUS_MESSAGES", "TrustRegionResult", "TrustRegionStatus", "minimize_trust_region"]
 
@@ -94,25 +99,6 @@ class TrustRegionResult(NamedTuple):
     def message(self) -> str:
         """The human message of `status`."""
         return status_message(int(self.status))
-
-
-class _LoopState(NamedTuple):
-    params: PyTree
-    value: jax.Array
-    grad: PyTree
-    grad_norm: jax.Array
-    aux: Any
-    ellipsoid_state: PyTree
-    fresh: jax.Array  # the point is new: fold its gradient into the ellipsoid
-    radius: jax.Array
-    num_steps: jax.Array
-    num_accepted: jax.Array
-    num_values: jax.Array
-    num_grads: jax.Array
-    num_hvps: jax.Array
-    num_cg_capped: jax.Array
-    pending: jax.Array  # the status decided by the last step, final at the next linearisation
-    status: jax.Array
 
 
 def minimize_trust_region(
@@ -297,12 +283,10 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
      callback, callback_every, krylov_dim) = static
     if krylov_dim is not None:
         max_cg_iters = krylov_dim
-    leaves = jax.tree.leaves(x0)
-    params_dtype = jnp.result_type(*leaves)
     # The solver's arithmetic is at least float32 (as in `trust_region`): with bfloat16 or
     # float16 parameters, fun, hessp and the subproblem see float32 parameters, while the
     # iterates and the trial points are rounded to the parameters' dtype.
-    dtype = compute_dtype(params_dtype)
+    dtype = compute_dtype(jnp.result_type(*jax.tree.leaves(x0)))
     work = exact_upcast if is_low_precision(x0) else (lambda p: p)
     def f(v):
         return jnp.asarray(v, dtype)
@@ -318,107 +302,61 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
         return out[0] if has_aux else out
 
     def linearise(p):
+        p = work(p)
         if hessp is None:
             if has_aux:
-                return value_grad_and_hvp(fun, p, *args, has_aux=True)
-            value, grad, hvp_fn = value_grad_and_hvp(fun, p, *args)
-            return value, grad, hvp_fn, None
+                return Linearisation(*value_grad_and_hvp(fun, p, *args, has_aux=True))
+            return Linearisation(*value_grad_and_hvp(fun, p, *args))
         (value, aux), grad = jax.value_and_grad(
             lambda q: fun(q, *args) if has_aux else (fun(q, *args), None), has_aux=True)(p)
-        return value, grad, (lambda v: hessp(p, v, *args)), aux
+        return Linearisation(value, grad, lambda v: hessp(p, v, *args), aux)
 
-    aux_shape = jax.eval_shape(lambda p: linearise(p)[3], work(x0))
-    aux0 = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), aux_shape)
-    zero = jnp.zeros((), jnp.int32)
-    init = _LoopState(
-        params=x0, value=jnp.zeros((), dtype), grad=optax.tree.zeros_like(work(x0)),
-        grad_norm=jnp.zeros((), dtype), aux=aux0, ellipsoid_state=ell.init(work(x0)),
-        fresh=jnp.asarray(True), radius=f(h["initial_radius"]), num_steps=zero,
-        num_accepted=zero, num_values=zero, num_grads=zero, num_hvps=zero, num_cg_capped=zero,
-        pending=jnp.asarray(_RUNNING, jnp.int32), status=jnp.asarray(_RUNNING, jnp.int32))
+    def attempt(params, lin, method, fresh):
+        ell_state, radius = method
+        ell_state = optax.tree.where(fresh, ell.update(lin.grad, ell_state), ell_state)
+        diag = norm_diagonal(ell.diagonal(ell_state), radius_norm, diagonal_floor)
+        out = trust_region_step(
+            subproblem, lin.hvp_fn, lin.grad, lin.value, params, radius, diagonal=diag,
+            trial_fn=lambda p: jnp.asarray(value_only(work(p))).astype(dtype), rule=rule,
+            max_iters=max_cg_iters, work_params=work(params))
+        sub, verdict = out.solve, out.assessment
+        accepted = verdict.accepted
+        actual = lin.value - out.trial_value
+        step_norm = tree_norm_in(out.step, None).astype(dtype)
+        xtol_met = step_norm <= f(h["xtol"]) * (f(h["xtol"]) + tree_norm_in(params, None)
+                                                 .astype(dtype))
+        pending = jnp.where(
+            verdict.at_precision_floor,
+            jnp.where(sub.capped, STATUS_CG_CAPPED, STATUS_PRECISION_FLOOR),
+            jnp.where(((verdict.outcome == StepOutcome.REJECTED) & ~(sub.model_decrease > 0))
+                      | (verdict.outcome == StepOutcome.STATIONARY),
+                      STATUS_NONPOSITIVE_PREDICTED_DECREASE,
+                      jnp.where(accepted & xtol_met, STATUS_XTOL,
+                                jnp.where(accepted & (actual <= f(h["ftol"]) * jnp.abs(lin.value)),
+                                          STATUS_FTOL, RUNNING)))).astype(jnp.int32)
+        return Attempt(out.trial, accepted, (ell_state, verdict.radius), sub.iterations,
+                       jnp.ones((), jnp.int32), sub.capped, pending)
 
-    def body(st: _LoopState) -> _LoopState:
-        value, grad, hvp_fn, aux = linearise(work(st.params))
-        value = jnp.asarray(value).astype(dtype)
-        grad_norm = tree_norm_in(grad, None).astype(dtype)
-        finite = jnp.isfinite(value) & all_finite(grad)
-        first = st.num_grads == 0
-        ell_state = optax.tree.where(st.fresh, ell.update(grad, st.ellipsoid_state),
-                                     st.ellipsoid_state)
-        head_status = jnp.where(
-            first & ~finite, STATUS_NONFINITE,
-            jnp.where(grad_norm <= f(h["gtol"]), STATUS_CONVERGED,
-                      jnp.where(st.pending != _RUNNING, st.pending,
-                                jnp.where(st.num_steps >= max_steps, STATUS_MAX_STEPS,
-                                          _RUNNING)))).astype(jnp.int32)
-        if callback is not None:
-            def report(_):
+    report = None
+    if callback is not None:
+        def report(st, lin, running):
+            def call(_):
                 jax.debug.callback(lambda step, v, g, r, x: callback(
                     {"step": int(step), "value": float(v), "grad_norm": float(g),
                      "radius": float(r), "params": x}),
-                    st.num_steps, value, grad_norm, st.radius, st.params, ordered=True)
-            jax.lax.cond((st.num_steps % callback_every == 0) & (head_status == _RUNNING),
-                         report, lambda _: None, None)
+                    st.num_steps, lin.value, optax.tree.norm(lin.grad), st.method[1],
+                    st.params, ordered=True)
+            jax.lax.cond((st.num_steps % callback_every == 0) & running, call,
+                         lambda _: None, None)
 
-        stop = head_status != _RUNNING
-
-        def attempt(_):
-            diag = norm_diagonal(ell.diagonal(ell_state), radius_norm, diagonal_floor)
-            out = trust_region_step(
-                subproblem, hvp_fn, grad, value, st.params, st.radius, diagonal=diag,
-                trial_fn=lambda p: jnp.asarray(value_only(work(p))).astype(dtype), rule=rule,
-                max_iters=max_cg_iters, work_params=work(st.params))
-            step, sub, verdict = out.step, out.solve, out.assessment
-            trial, trial_value = out.trial, out.trial_value
-            accepted = verdict.accepted
-            actual = value - trial_value
-            step_norm = tree_norm_in(step, None).astype(dtype)
-            capped = sub.capped
-            pending = jnp.where(
-                verdict.at_precision_floor,
-                jnp.where(capped, STATUS_CG_CAPPED, STATUS_PRECISION_FLOOR),
-                jnp.where(((verdict.outcome == StepOutcome.REJECTED) & ~(sub.model_decrease > 0))
-                          | (verdict.outcome == StepOutcome.STATIONARY),
-                          STATUS_NONPOSITIVE_PREDICTED_DECREASE,
-                          jnp.where(accepted & (step_norm <= f(h["xtol"]) * (
-                              f(h["xtol"]) + tree_norm_in(st.params, None).astype(dtype))),
-                              STATUS_XTOL,
-                              jnp.where(accepted & (actual <= f(h["ftol"]) * jnp.abs(value)),
-                                        STATUS_FTOL, _RUNNING)))).astype(jnp.int32)
-            return (trial, accepted, verdict.radius, sub.iterations,
-                    jnp.asarray(capped).astype(jnp.int32), pending)
-
-        def skip(_):
-            return (st.params, jnp.asarray(False), st.radius, zero, zero,
-                    jnp.asarray(_RUNNING, jnp.int32))
-
-        trial, accepted, radius, iterations, capped, pending = jax.lax.cond(
-            stop, skip, attempt, None)
-        moved = accepted & ~stop
-        return _LoopState(
-            params=optax.tree.where(moved, trial, st.params),
-            value=value, grad=grad, grad_norm=grad_norm, aux=aux,
-            ellipsoid_state=ell_state,
-            fresh=moved,
-            radius=radius,
-            num_steps=st.num_steps + (~stop).astype(jnp.int32),
-            num_accepted=st.num_accepted + moved.astype(jnp.int32),
-            num_values=st.num_values + 1 + (~stop).astype(jnp.int32),
-            num_grads=st.num_grads + 1,
-            num_hvps=st.num_hvps + iterations,
-            num_cg_capped=st.num_cg_capped + capped,
-            pending=pending,
-            status=head_status,
-        )
-
-    final = jax.lax.while_loop(lambda st: st.status == _RUNNING, body, init)
-    successful = is_successful(final.status)
+    final = run_solver_loop(linearise, attempt, x0, (ell.init(work(x0)), f(h["initial_radius"])),
+                            dtype=dtype, gtol=f(h["gtol"]), max_steps=max_steps, report=report)
     return TrustRegionResult(
         params=final.params, value=final.value, grad=final.grad, grad_norm=final.grad_norm,
         num_steps=final.num_steps, num_accepted=final.num_accepted,
         num_values=final.num_values, num_grads=final.num_grads, num_hvps=final.num_hvps,
-        converged=successful, status=final.status, radius=final.radius,
-        aux=final.aux if has_aux else None, num_cg_capped=final.num_cg_capped)
+        converged=is_successful(final.status), status=final.status, radius=final.method[1],
+        aux=final.aux if has_aux else None, num_cg_capped=final.num_capped)
 
 
 _solve = jax.jit(_solve_impl, static_argnums=(2, 3))

@@ -17,13 +17,11 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common import lanczos as krylov
 from complexity_optax._src.common import tree as tree_lib
 from complexity_optax._src.common.draws import draw_like
 from complexity_optax._src.common.types import MatVec
 from complexity_optax.landscape.spectral import linear_operator as _linop
-
-_DGKS_RATIO = 1.0 / math.sqrt(2.0)
-_CHUNK = 8  # basis rows per reorthogonalisation chunk
 
 
 class LanczosResult(NamedTuple):
@@ -72,63 +70,6 @@ def _float_dtype(like: Any) -> jnp.dtype:
     return jnp.result_type(*[leaf.dtype for leaf in jax.tree.leaves(like)])
 
 
-def _basis_coefficients(basis: Any, v: Any) -> jax.Array:
-    """`Qᵀ v` for a stacked basis `Q` (leading axis) and a vector `v`, leaf by leaf."""
-    terms = jax.tree.map(
-        lambda q, x: jnp.tensordot(q.reshape(q.shape[0], -1), x.reshape(-1), axes=1), basis, v
-    )
-    return sum(jax.tree.leaves(terms))
-
-
-def _basis_combination(basis: Any, coefficients: jax.Array) -> Any:
-    """`Q c` for a stacked basis `Q` and coefficients `c` (length of the leading axis)."""
-    return jax.tree.map(lambda q: jnp.tensordot(coefficients.astype(q.dtype), q, axes=1), basis)
-
-
-def _project_out(basis: Any, v: Any, filled: Any = None) -> Any:
-    """`v − Q Qᵀ v`: one block Gram-Schmidt pass against the stacked basis `Q`.
-
-    With `filled` (a traced row count) the basis is swept in chunks of `_CHUNK` rows by a
-    loop whose trip count is `⌈filled / _CHUNK⌉`, so that step `j` of an `m`-step run reads
-    about `j` rows of the basis, not `m` (the basis is padded to a multiple of `_CHUNK`).
-    """
-    rows = jax.tree.leaves(basis)[0].shape[0]
-    if filled is None or rows <= _CHUNK:
-        return optax.tree.sub(v, _basis_combination(basis, _basis_coefficients(basis, v)))
-
-    def chunk_pass(i, x):
-        chunk = jax.tree.map(
-            lambda q: jax.lax.dynamic_slice_in_dim(q, i * _CHUNK, _CHUNK), basis)
-        return optax.tree.sub(x, _basis_combination(chunk, _basis_coefficients(chunk, x)))
-
-    return jax.lax.fori_loop(0, (filled + _CHUNK - 1) // _CHUNK, chunk_pass, v)
-
-
-def _hashed_vector(like: Any, salt: Any) -> Any:
-    """A cheap pseudo-random vector in [−1, 1) (an integer hash of the index and `salt`).
-
-    Used only to restart after an exhausted Krylov space, where any vector outside the span
-    will do; it compiles to a few integer operations instead of a full random draw.
-    """
-    leaves, treedef = jax.tree.flatten(like)
-    out, offset = [], 0
-    for leaf in leaves:
-        size = math.prod(leaf.shape)
-        h = (jnp.arange(size, dtype=jnp.uint32) + jnp.uint32(offset)) * jnp.uint32(2654435761)
-        h = h ^ (jnp.asarray(salt).astype(jnp.uint32) * jnp.uint32(40503) + jnp.uint32(977))
-        h = h ^ (h >> 15)
-        h = h * jnp.uint32(2246822519)
-        h = h ^ (h >> 13)
-        unit = (h >> 8).astype(jnp.float32) / jnp.float32(2**24)
-        out.append((2.0 * unit - 1.0).reshape(leaf.shape).astype(leaf.dtype))
-        offset += size
-    return jax.tree.unflatten(treedef, out)
-
-
-def _project_if(condition: Any, basis: Any, v: Any, filled: Any) -> Any:
-    return jax.lax.cond(condition, lambda x: _project_out(basis, x, filled), lambda x: x, v)
-
-
 def lanczos(
     matvec: MatVec,
     like: Any,
@@ -152,11 +93,13 @@ def lanczos(
 
     so that `Qᵀ A Q = T` (tridiagonal) with `Q` orthonormal to working precision (the full
     reorthogonalisation repeats when the Daniel-Gragg-Kaufman-Stewart test detects cancellation,
-    ‖w‖ dropping by more than `1/√2`). If `β_j` falls below `100·ε·‖A‖` (the Krylov space
+    ‖w‖ dropping by more than `1/√2`). If `β_j` falls below `8·ε·‖A‖` (the Krylov space
     of `q_1` is exhausted), `β_j` is set to zero and the iteration goes on from a
-    pseudo-random unit vector orthogonal to `Q_j`. The loop is a `lax.fori_loop`; the basis is a
-    preallocated pytree with a leading axis `num_steps`, swept in chunks so that step `j` reads only
-    the `j` rows filled so far. Costs `m` matvecs and `O(m²N)` for the reorthogonalisation.
+    pseudo-random unit vector orthogonal to `Q_j`. This is the package's one Lanczos process
+    (`complexity_optax._src.common.lanczos`, shared with ARC and saddle-free Newton) in a
+    `lax.fori_loop`; the basis is a preallocated pytree with a leading axis `num_steps`, swept in
+    chunks so that step `j` reads only the `j` rows filled so far. Costs `m` matvecs and
+    `O(m²N)` for the reorthogonalisation.
 
     Everything runs in the compute dtype (float32 for bfloat16/float16 `like`; `ε` is that
     dtype's epsilon). A non-finite product makes every `alpha` and `beta` NaN.
@@ -200,73 +143,36 @@ def lanczos(
 
 def _lanczos_setup(matvec: MatVec, like: Any, key: jax.Array, num_steps: int,
                    init_vector: Any):
-    """`(step, init)` of an `num_steps`-step Lanczos run: `step(j, carry) -> carry`."""
-    dtype = _float_dtype(like)
-    eps = jnp.finfo(dtype).eps
-    start_key, restart_key = jax.random.split(key)
-
+    """`(step, init)` of a `num_steps`-step run of the package's one Lanczos process
+    (`_src.common.lanczos`, restarted from a hashed vector on exhaustion):
+    `step(j, state) -> state`."""
     if init_vector is None:
-        init_vector = draw_like(start_key, like)
+        init_vector = draw_like(key, like)
     init_vector = jax.tree.map(lambda x, t: jnp.asarray(x).astype(t.dtype), init_vector, like)
-    q0 = optax.tree.scale(1.0 / optax.tree.norm(init_vector), init_vector)
-    rows = num_steps if num_steps <= _CHUNK else -(-num_steps // _CHUNK) * _CHUNK
-    basis = jax.tree.map(lambda x: jnp.zeros((rows,) + x.shape, x.dtype), like)
-    basis = jax.tree.map(lambda b, x: b.at[0].set(x), basis, q0)
-    del restart_key
+    init, _ = krylov.lanczos_init(init_vector, num_steps)
 
-    def step(j, carry):
-        basis, alphas, betas, q_prev, beta_prev, norm_estimate, finite = carry
-        q = jax.tree.map(lambda b: b[j], basis)
-        w = matvec(q)
-        w = jax.tree.map(lambda x: jnp.asarray(x).astype(dtype), w)
-        norm_estimate = jnp.maximum(norm_estimate, optax.tree.norm(w))
-        alpha = optax.tree.vdot(q, w)
-        w = optax.tree.add_scale(w, -alpha, q)
-        w = optax.tree.add_scale(w, -beta_prev, q_prev)
-        once = _project_out(basis, w, j + 1)
-        beta_once = optax.tree.norm(once)
-        # Daniel-Gragg-Kaufman-Stewart: a second pass only after cancellation ("twice is
-        # enough"); after the three-term recurrence the first pass removes only rounding.
-        w = _project_if(beta_once < _DGKS_RATIO * optax.tree.norm(w), basis, once, j + 1)
-        beta = optax.tree.norm(w)
-        finite = finite & jnp.isfinite(alpha) & jnp.isfinite(beta)
-        exhausted = beta <= 100.0 * eps * norm_estimate
-        # Exhausted Krylov space: go on from a fresh vector orthogonal to the basis.
-        fresh = jax.tree.map(lambda x, r: jnp.where(exhausted, r, x), w,
-                             _hashed_vector(like, j + 1))
-        fresh = _project_if(exhausted, basis, _project_if(exhausted, basis, fresh, j + 1),
-                            j + 1)
-        next_q = optax.tree.scale(1.0 / optax.tree.norm(fresh), fresh)
-        beta = jnp.where(exhausted, jnp.zeros_like(beta), beta)
-        # After the last step, row j + 1 is padding or out of range.
-        basis = jax.tree.map(lambda b, x: b.at[j + 1].set(x, mode="drop"), basis, next_q)
-        alphas = alphas.at[j].set(alpha.astype(dtype))
-        betas = betas.at[j].set(beta.astype(dtype))
-        return (basis, alphas, betas, q, beta.astype(dtype), norm_estimate.astype(dtype),
-                finite)
+    def step(j, state):
+        del j  # the state counts its own columns
+        return krylov.lanczos_step(matvec, state,
+                                   restart=lambda salt: krylov.hashed_vector(like, salt))
 
-    init = (
-        basis,
-        jnp.zeros((num_steps,), dtype),
-        jnp.zeros((num_steps,), dtype),
-        optax.tree.zeros_like(like),
-        jnp.zeros((), dtype),
-        jnp.zeros((), dtype),
-        jnp.asarray(True),
-    )
     return step, init
+
+
+def _as_result(state: krylov.LanczosState, num_steps: int, m: Any) -> LanczosResult:
+    """The full-length `LanczosResult` of a state (NaN when a product was not finite)."""
+    basis = jax.tree.map(lambda b: b[:num_steps], state.basis)
+    alphas, betas = _linop.nan_unless(state.finite, (state.alphas, state.betas))
+    return LanczosResult(alphas, betas, betas[m - 1], basis)
 
 
 def _lanczos(matvec: MatVec, like: Any, key: jax.Array, num_steps: int, return_basis: bool,
              init_vector: Any) -> LanczosResult:
     """`lanczos` after its checks: `matvec` and `like` in the compute dtype."""
     step, init = _lanczos_setup(matvec, like, key, num_steps, init_vector)
-    basis, alphas, betas, *_, finite = jax.lax.fori_loop(0, num_steps, step, init)
-    basis = jax.tree.map(lambda b: b[:num_steps], basis)
-    alphas, betas = _linop.nan_unless(finite, (alphas, betas))
-    return LanczosResult(
-        alphas, betas[: num_steps - 1], betas[num_steps - 1], basis if return_basis else None
-    )
+    out = _as_result(jax.lax.fori_loop(0, num_steps, step, init), num_steps, num_steps)
+    return LanczosResult(out.alphas, out.betas[: num_steps - 1], out.residual_beta,
+                         out.basis if return_basis else None)
 
 
 def _lanczos_until(matvec: MatVec, like: Any, key: jax.Array, max_steps: int, min_steps: int,
@@ -284,25 +190,21 @@ def _lanczos_until(matvec: MatVec, like: Any, key: jax.Array, max_steps: int, mi
     step, init = _lanczos_setup(matvec, like, key, max_steps, None)
 
     def cond(loop):
-        j, _, done, _ = loop
-        return (j < max_steps) & ~done
+        lanczos_state, done, _ = loop
+        return (lanczos_state.size < max_steps) & ~done
 
     def body(loop):
-        j, carry, _, aux = loop
-        carry = step(j, carry)
-        m = j + 1
+        lanczos_state, _, aux = loop
+        lanczos_state = step(lanczos_state.size, lanczos_state)
+        m = lanczos_state.size
         due = (m >= min_steps) & (((m - min_steps) % check_every) == 0)
-        _, alphas, betas, *_, finite = carry
-        done, aux = jax.lax.cond(due, lambda a: converged(alphas, betas, m, a),
-                                 lambda a: (jnp.asarray(False), a), aux)
-        return m, carry, done | ~finite, aux
+        done, aux = jax.lax.cond(
+            due, lambda a: converged(lanczos_state.alphas, lanczos_state.betas, m, a),
+            lambda a: (jnp.asarray(False), a), aux)
+        return lanczos_state, done | ~lanczos_state.finite, aux
 
-    m, carry, _, _ = jax.lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), init,
-                                                     jnp.asarray(False), state))
-    basis, alphas, betas, *_, finite = carry
-    basis = jax.tree.map(lambda b: b[:max_steps], basis)
-    alphas, betas = _linop.nan_unless(finite, (alphas, betas))
-    return LanczosResult(alphas, betas, betas[m - 1], basis), m
+    final, _, _ = jax.lax.while_loop(cond, body, (init, jnp.asarray(False), state))
+    return _as_result(final, max_steps, final.size), final.size
 
 
 def tridiagonal_matrix(alphas: jax.Array, betas: jax.Array) -> jax.Array:
