@@ -5,6 +5,7 @@
     python benchmarks/trust_region.py --sizes 1e3,1e4,1e5,1e6 [--repeats N] [--repeats-large M]
     python benchmarks/trust_region.py --profile 1e6
     python benchmarks/trust_region.py --problems 1000,100000
+    python benchmarks/trust_region.py --solve-cost 1e4,1e5,1e6
 
 Prints the device, then a table of ratios (median of repeats, after a warm-up call that compiles,
 every call closed by ``jax.block_until_ready``):
@@ -215,8 +216,13 @@ def scipy_vs_ours(fun, x0, max_steps, gtol):
     return t_scipy / t_ours, int(sc.nit), int(ours.num_steps), float(sc.fun), float(ours.value)
 
 
+SOLVERS = ("tr", "tr_rmsprop", "arc", "sfn")  # the columns of `problem_set`
+
+
 def _one_problem(problem, n: int, max_steps: int, minimize) -> str:
-    """One row of `problem_set`."""
+    """One row of `problem_set`: scipy trust-ncg, then each of `SOLVERS`."""
+    from complexity_optax import minimize_cubic, minimize_saddle_free_newton
+
     x0 = jnp.asarray(problem.x0(n), jnp.float64)
     f = jax.jit(problem.fun)
     g = jax.jit(jax.grad(problem.fun))
@@ -233,35 +239,48 @@ def _one_problem(problem, n: int, max_steps: int, minimize) -> str:
                         jac=lambda x: np.asarray(g(x)), hessp=hessp,
                         options={"gtol": 1e-5, "maxiter": max_steps})
 
-    def run_ours(ell="identity"):
-        return minimize_trust_region(problem.fun, x0, gtol=1e-5, max_steps=max_steps,
-                                     ellipsoid=ell)
-
-    jax.block_until_ready((run_ours(), f(x0), g(x0), hp(x0, x0)))  # compile all first
-    start = time.perf_counter()
-    ours = jax.block_until_ready(run_ours())
-    t_ours = time.perf_counter() - start
+    solvers = {
+        "tr": lambda: minimize_trust_region(problem.fun, x0, gtol=1e-5, max_steps=max_steps),
+        "tr_rmsprop": lambda: minimize_trust_region(problem.fun, x0, gtol=1e-5,
+                                                    max_steps=max_steps, ellipsoid="rmsprop"),
+        "arc": lambda: minimize_cubic(problem.fun, x0, gtol=1e-5, max_steps=max_steps),
+        "sfn": lambda: minimize_saddle_free_newton(problem.fun, x0, gtol=1e-5,
+                                                   max_steps=max_steps),
+    }
+    jax.block_until_ready((f(x0), g(x0), hp(x0, x0)))
     start = time.perf_counter()
     sc = run_scipy()
     t_scipy = time.perf_counter() - start
-    ell = run_ours("rmsprop")
-    return (f"{problem.name:26s} n={n:>7d}  scipy {sc.nit:5d} steps {hvps[0]:6d} HVPs "
-            f"| ours {int(ours.num_steps):5d} steps {int(ours.num_hvps):6d} HVPs "
-            f"status {int(ours.status)} | time scipy/ours {t_scipy / t_ours:7.1f} "
-            f"| rmsprop {int(ell.num_steps):5d} steps status {int(ell.status)}")
+    row = f"{problem.name:26s} n={n:>7d} | scipy {sc.nit:5d} {hvps[0]:6d} {t_scipy:8.3f}s"
+    for name in SOLVERS:
+        jax.block_until_ready(solvers[name]())  # compile first
+        start = time.perf_counter()
+        res = jax.block_until_ready(solvers[name]())
+        seconds = time.perf_counter() - start
+        row += (f" | {int(res.num_steps):5d} {int(res.num_hvps):6d} {int(res.status)} "
+                f"{t_scipy / seconds:7.1f}x")
+    return row
+
+
+PROBLEM_HEADER = (
+    f"{'problem':26s} {'n':>9s} | scipy trust-ncg: steps HVPs time"
+    + "".join(f" | {name}: steps HVPs status scipy/ours" for name in SOLVERS))
 
 
 def problem_set(sizes: tuple[int, ...], max_steps: int = 5000) -> list[str]:
-    """The Moré-Garbow-Hillstrom set (the tests' definitions) against scipy trust-ncg, float64.
+    """The Moré-Garbow-Hillstrom set (the tests' definitions): solvers x problems, float64.
 
-    Per problem and size: steps and HVPs of both, the time ratio scipy / ours (jitted
-    callbacks for scipy, our compile excluded), and our steps with the RMSProp ellipsoid.
+    Per problem and size: scipy trust-ncg's steps, HVPs and time (jitted callbacks), then for
+    `minimize_trust_region` (sphere and RMSProp ellipsoid), `minimize_cubic` and
+    `minimize_saddle_free_newton` (defaults, gtol 1e-5) their steps, HVPs, `SolverStatus`
+    and the time ratio scipy / ours (our compile excluded).
     """
     from scipy.optimize import minimize
 
     from complexity_optax.testing.mgh_problems import PROBLEMS
 
-    lines = []
+    print(PROBLEM_HEADER, flush=True)
+    lines = [PROBLEM_HEADER]
     for problem in PROBLEMS.values():
         for n in (sizes if problem.scalable else (problem.n,)):
             if problem.name == "extended_powell_singular":
@@ -269,6 +288,62 @@ def problem_set(sizes: tuple[int, ...], max_steps: int = 5000) -> list[str]:
             line = _one_problem(problem, n, max_steps, minimize)
             print(line, flush=True)
             lines.append(line)
+    return lines
+
+
+def solve_cost(sizes: tuple[int, ...], max_steps: int = 50, repeats: int = 3) -> list[str]:
+    """`minimize_trust_region` against scipy trust-ncg on chained Rosenbrock, float64, per n.
+
+    Both from (-1.2, 1, -1.2, ...) with scipy's constants, gtol 1e-5 and `max_steps` steps at
+    most; scipy's callbacks are jitted JAX (value, gradient, HVP; compiled before timing). Per
+    n: steps and HVPs of both, the medians of `repeats` timed solves, their ratio scipy / ours,
+    and our solve over the sum of its parts, (steps + 1) linearisations + HVPs tangent
+    products + steps evaluations, each part timed standalone (target <= 1.5).
+    """
+    from scipy.optimize import minimize
+
+    lines = [f"{'n':>9s} | scipy steps HVPs seconds | ours steps HVPs seconds status | "
+             "scipy/ours | ours/parts"]
+    print(lines[0], flush=True)
+    for n in sizes:
+        x0 = jnp.tile(jnp.array([-1.2, 1.0], jnp.float64), (n + 1) // 2)[:n]
+        f = jax.jit(rosenbrock)
+        g = jax.jit(jax.grad(rosenbrock))
+        hp = jax.jit(lambda x, v: hvp(rosenbrock, x, v))
+        hvps = [0]
+
+        def hessp(x, v, hvps=hvps, hp=hp):
+            hvps[0] += 1
+            return np.asarray(hp(x, v))
+
+        def run_scipy(f=f, g=g, hessp=hessp, x0=x0, hvps=hvps):
+            hvps[0] = 0
+            return minimize(lambda x: float(f(x)), np.asarray(x0), method="trust-ncg",
+                            jac=lambda x: np.asarray(g(x)), hessp=hessp,
+                            options={"gtol": 1e-5, "maxiter": max_steps})
+
+        def run_ours(x0=x0):
+            return minimize_trust_region(rosenbrock, x0, gtol=1e-5, max_steps=max_steps)
+
+        jax.block_until_ready((f(x0), g(x0), hp(x0, x0)))
+        t_scipy = median_time(run_scipy, repeats=repeats)
+        t_ours = median_time(run_ours, repeats=repeats)
+        sc, ours = run_scipy(), run_ours()
+        # The parts, each standalone and jitted: a linearisation (value, gradient, residuals),
+        # one tangent product of it, one evaluation.
+        lin = jax.jit(lambda x: value_grad_and_hvp(rosenbrock, x)[:2])
+        tangent = jax.jit(lambda x, v: value_grad_and_hvp(rosenbrock, x)[2](v))
+        t_lin = median_time(lin, x0, repeats=max(repeats, 5))
+        t_tangent_full = median_time(tangent, x0, x0, repeats=max(repeats, 5))
+        t_eval = median_time(f, x0, repeats=max(repeats, 5))
+        t_hvp = max(t_tangent_full - t_lin, 0.0)  # the product beyond its linearisation
+        steps, products = int(ours.num_steps), int(ours.num_hvps)
+        parts = (steps + 1) * t_lin + products * t_hvp + steps * t_eval
+        line = (f"{n:9d} | scipy {sc.nit:5d} {hvps[0]:5d} {t_scipy:8.3f} | ours {steps:5d} "
+                f"{products:5d} {t_ours:8.3f} {int(ours.status)} | {t_scipy / t_ours:10.2f} | "
+                f"{t_ours / parts:10.2f}")
+        print(line, flush=True)
+        lines.append(line)
     return lines
 
 
@@ -467,6 +542,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a few seconds)")
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--solve-cost", type=str, default=None,
+                        help="sizes, e.g. 1e4,1e5,1e6: minimize_trust_region vs scipy trust-ncg "
+                             "on Rosenbrock, and our solve over its parts (`solve_cost`)")
     parser.add_argument("--problems", type=str, default=None,
                         help="only the MGH problem set at these comma-separated sizes "
                              "(e.g. 1000,100000)")
@@ -500,6 +578,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         rows = size_sweep(parse_sizes(args.sizes), repeats, args.repeats_large,
                           n_data=args.batch)
         return {f"{row['problem']} n={row['n']}": row["step_over_parts"] for row in rows}
+    if args.solve_cost:
+        with jax.enable_x64(True):
+            solve_cost(parse_sizes(args.solve_cost), repeats=args.repeats or 3)
+        return {}
     if args.problems:
         with jax.enable_x64(True):
             problem_set(tuple(int(v) for v in args.problems.split(",")))

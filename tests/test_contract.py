@@ -156,7 +156,11 @@ def test_unknown_extra_kwarg_does_not_change_the_update(name):
     _, _, with_unknown = C.jitted_step(name)(PARAMS, state, grads, value, BATCH)
     # The same update up to float32 rounding: the two programs are compiled apart, and XLA may
     # fuse (and so round) them differently (measured: 1 ulp, with the suite's classic emitter).
-    assert_trees_close(without_unknown(PARAMS, state), with_unknown, rtol=1e-6, atol=1e-7)
+    # Saddle-free Newton divides T's eigen-coordinates by |lambda_i| + delta * scale with the
+    # relative damping delta >= 1e-3 (its default grid): a rounding difference of eps in T is
+    # amplified up to 1/delta = 1e3 times (measured: 3.2e-6 relative).
+    rtol = 1e3 * float(np.finfo(np.float32).eps) if name == "saddle_free_newton" else 1e-6
+    assert_trees_close(without_unknown(PARAMS, state), with_unknown, rtol=rtol, atol=1e-7)
 
 
 def _inject_state(entry, state):

@@ -39,6 +39,7 @@ from complexity_optax._src.regularized_newton.saddle_free_newton import (
     _line_search,
     _validate,
     at_precision_floor,
+    damping_floor,
     saddle_free_krylov,
 )
 from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
@@ -253,22 +254,26 @@ class SaddleFreeNewtonMinimiser(optx.AbstractMinimiser):
         def evaluate(step):
             return fn(optax.apply_updates(y, optax.tree.cast_like(step, y)), args)[0]
 
+        floor = damping_floor(state.regularization, self.damping, self.damping_growth,
+                              self.num_damping)
         step, _, delta = _line_search(evaluate, k, jnp.asarray(1.0, k.eigenvalues.dtype),
-                                      self.damping, self.damping_growth, self.num_damping,
-                                      value)
+                                      floor, self.damping_growth, self.num_damping, value)
         trial = optax.apply_updates(y, optax.tree.cast_like(step, y))
         trial_value, trial_aux = fn(trial, args)
         finite = jnp.isfinite(trial_value) & all_finite(step)
         decreased = finite & (trial_value < value)
         accepted = decreased & ~stop_now
         converged = accepted & _cauchy(self, y, trial, value, trial_value)
-        floor = ~decreased & at_precision_floor(y, trial, step, value, trial_value)
-        failed = ~decreased & ~floor & ~grad_zero
+        # A failed search on a moved grid is retried on the first grid (as
+        # `minimize_saddle_free_newton`: damping 0 resets it); only the first grid's ends it.
+        shifted = state.regularization > 0
+        floor = ~decreased & ~shifted & at_precision_floor(y, trial, step, value, trial_value)
+        failed = ~decreased & ~shifted & ~floor & ~grad_zero
         new_y = optax.tree.where(accepted, trial, y)
         new_aux = optax.tree.where(accepted, trial_aux, aux)
         new_state = _next_state(state, stop_now=stop_now, result_now=result_now,
                                 accepted=accepted,
-                                regularization=jnp.where(accepted, delta, state.regularization
+                                regularization=jnp.where(accepted, delta, 0.0
                                                          ).astype(state.regularization.dtype),
                                 ellipsoid_state=None, converged=converged, floor=floor,
                                 failed=failed, hvps=k.size)

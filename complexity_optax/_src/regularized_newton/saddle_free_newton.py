@@ -154,6 +154,32 @@ def saddle_free_direction(
     return _direction(k, jnp.asarray(damping, k.eigenvalues.dtype))
 
 
+def damping_floor(last: jax.Array, damping: Any, growth: Any, num_damping: int) -> jax.Array:
+    r"""The lowest relative damping of the next grid of the full-batch solvers: the grid
+    recentred on the last accepted $\delta$, never above the first grid.
+
+    $\delta_0' = \max(\epsilon, \min(\delta_{last} / \text{growth}^{\lfloor m/2\rfloor},
+    \delta_0))$ for $m$ = `num_damping` (and $\delta_0$ before any accepted step): when the
+    least damped candidates win, the grid moves down by the decades they won by, as
+    Levenberg-Marquardt moves its damping, so badly scaled problems (curvatures $10^{-9}$ of the
+    largest, where $\delta_0 = 10^{-4}$ keeps the Newton step along the small ones $10^5$
+    times too short) reach the undamped step; a run that needs more damping has the first
+    grid's range again.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> [f"{float(damping_floor(jnp.float32(d), 1e-4, 10.0, 8)):.3g}"
+      ...  for d in (0.0, 1e-2, 1e-4, 10.0)]     # none yet, 1e-2, 1e-4 (eps-floored), 10
+      ['0.0001', '1e-06', '1.19e-07', '0.0001']
+    """
+    last = jnp.asarray(last)
+    eps = jnp.finfo(last.dtype).eps
+    shifted = last / jnp.asarray(growth, last.dtype) ** (num_damping // 2)
+    floor = jnp.where(last > 0, jnp.minimum(shifted, jnp.asarray(damping, last.dtype)),
+                      jnp.asarray(damping, last.dtype))
+    return jnp.maximum(floor, eps)
+
+
 def _candidates(damping, growth, num_damping: int, dtype) -> jax.Array:
     return jnp.asarray(damping, dtype) * jnp.asarray(growth, dtype) ** jnp.arange(
         num_damping, dtype=dtype)
@@ -457,17 +483,21 @@ def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
             return fun(work(rounded(params, step)), *args)
 
         # The line search's value at its chosen step is the trial value (inf if not finite).
+        shifted = damping > 0  # the grid moved below the first one (`damping_floor`)
         step, trial_value, delta = _line_search(
-            evaluate, k, jnp.asarray(1.0, k.eigenvalues.dtype), h.damping, h.damping_growth,
-            num_damping, lin.value)
+            evaluate, k, jnp.asarray(1.0, k.eigenvalues.dtype),
+            damping_floor(damping, h.damping, h.damping_growth, num_damping),
+            h.damping_growth, num_damping, lin.value)
         trial = rounded(params, step)
         trial_value = jnp.asarray(trial_value).astype(dtype)
         accept = trial_value < lin.value
         stopped = jnp.where(at_precision_floor(params, trial, step, lin.value, trial_value),
                             R.STATUS_PRECISION_FLOOR, R.STATUS_NONPOSITIVE_PREDICTED_DECREASE)
-        return Attempt(trial, accept, jnp.where(accept, delta.astype(dtype), damping), k.size,
-                       jnp.asarray(num_damping, jnp.int32), jnp.asarray(False),
-                       jnp.where(accept, R.RUNNING, stopped))
+        # A failed search on a moved grid is retried on the first grid (damping 0 resets it);
+        # only the first grid's failure ends the solve.
+        pending = jnp.where(accept | shifted, R.RUNNING, stopped)
+        return Attempt(trial, accept, jnp.where(accept, delta.astype(dtype), 0.0), k.size,
+                       jnp.asarray(num_damping, jnp.int32), jnp.asarray(False), pending)
 
     final = run_solver_loop(newton_linearise(fun, args, work), attempt, x0,
                             jnp.zeros((), dtype), dtype=dtype,
