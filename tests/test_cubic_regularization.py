@@ -313,3 +313,30 @@ def test_step_counts_are_validated(bad):
         co.cubic_regularization(max_krylov=bad)
     with pytest.raises((ValueError, TypeError), match="max_iters"):
         co.cubic_subproblem(lambda v: v, jnp.ones(2), 1.0, max_iters=bad)
+
+
+def test_subproblem_never_decreases_less_than_the_cauchy_point():
+    """Regression: at ARC's 98th step on Powell's badly scaled function (float64, a Hessian of
+    condition 1e17) the secular solve returned a model *increase* (decrease -3.3e-9 at
+    sigma = 5.12e-6) and the solve stopped with status 2. The step now decreases the model at
+    least as much as the Cauchy point (closed form along -g), and the solve converges."""
+    from complexity_optax._src.regularized_newton.cubic_subproblem import (
+        cauchy_point,
+        cubic_subproblem,
+    )
+    from complexity_optax.testing.mgh_problems import PROBLEMS
+
+    with jax.enable_x64(True):
+        h = jnp.array([[1.54243443e10, 1.99999232e4], [1.99999232e4, 2.59329912e-2]])
+        g = jnp.array([-3.38591589e-01, -4.51848741e-07])
+        sigma = 5.12e-6
+        out = cubic_subproblem(lambda v: h @ v, g, sigma, max_iters=2, kappa=0.1)
+        gnorm = jnp.linalg.norm(g)
+        _, cauchy = cauchy_point(g @ h @ g / gnorm**2, gnorm, jnp.float64(sigma))
+        s = out.step
+        true_decrease = -(g @ s + 0.5 * s @ h @ s + sigma / 3 * jnp.linalg.norm(s) ** 3)
+        assert float(out.model_decrease) >= -float(cauchy) > 0
+        assert float(true_decrease) == pytest.approx(float(out.model_decrease), rel=1e-6)
+        p = PROBLEMS["powell_badly_scaled"]
+        res = co.minimize_cubic(p.fun, jnp.asarray(p.x0(2), jnp.float64), gtol=1e-5)
+        assert int(res.status) == 0 and float(res.grad_norm) <= 1e-5

@@ -72,6 +72,28 @@ def _tridiagonal_matvec(d: jax.Array, e: jax.Array, u: jax.Array) -> jax.Array:
     return out.at[1:].add(e * u[:-1])
 
 
+def cauchy_point(alpha: jax.Array, gnorm: jax.Array, sigma: jax.Array
+                 ) -> tuple[jax.Array, jax.Array]:
+    r"""The minimiser of the cubic model along $-g$: $t > 0$ minimising
+    $-\gamma t + \tfrac12 \alpha t^2 + \tfrac\sigma3 t^3$ ($\alpha = q_1^\top H q_1$), and that
+    model value.
+
+    $t$ is the positive root of $\sigma t^2 + \alpha t - \gamma = 0$, formed without
+    cancellation: $2\gamma / (\alpha + \sqrt{\alpha^2 + 4\sigma\gamma})$ for $\alpha \ge 0$,
+    $(-\alpha + \sqrt{\alpha^2 + 4\sigma\gamma}) / (2\sigma)$ otherwise.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> t, m = cauchy_point(jnp.float32(1.0), jnp.float32(2.0), jnp.float32(1.0))
+      >>> float(t), round(float(m), 4)    # t^2 + t - 2 = 0; m = -2 + 1/2 + 1/3
+      (1.0, -1.1667)
+    """
+    root = jnp.sqrt(alpha * alpha + 4.0 * sigma * gnorm)
+    t = jnp.where(alpha >= 0, 2.0 * gnorm / jnp.where(alpha + root > 0, alpha + root, 1.0),
+                  (root - alpha) / (2.0 * sigma))
+    return t, -gnorm * t + 0.5 * alpha * t * t + sigma / 3.0 * t ** 3
+
+
 def solve_cubic_tridiagonal(
     diagonal: jax.Array, off_diagonal: jax.Array, gnorm: jax.Array, sigma: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -272,6 +294,17 @@ def cubic_subproblem(
 
     final = jax.lax.while_loop(cond, lambda st: krylov.lanczos_step(matvec, st), state0)
     u, lam, model, model_grad = model_solution(final, gnorm)
+    # The Cauchy point: the model's minimiser along -g (u = -t e_1), in closed form. A computed
+    # solution that decreases the model less (a secular solve ruined by rounding, as with a
+    # Hessian of condition 1e17 in float64) is replaced by it, so the step always decreases the
+    # model at least as much as the Cauchy point (Cartis, Gould & Toint's requirement).
+    t_c, cauchy_model = cauchy_point(final.alphas[0], gnorm, sigma)
+    use_cauchy = ~(model <= cauchy_model) & (final.size > 0)
+    u = jnp.where(use_cauchy, jnp.zeros_like(u).at[0].set(-t_c), u)
+    lam = jnp.where(use_cauchy, sigma * t_c, lam)
+    model = jnp.where(use_cauchy, cauchy_model, model)
+    # Its model gradient in the Krylov space is beta_1 t e_2 (the first row vanishes by t's choice).
+    model_grad = jnp.where(use_cauchy, jnp.abs(final.betas[0]) * t_c, model_grad)
     nonzero = gnorm > 0
     y = krylov.combine(final.basis, u)
     step = y if inv_sqrt is None else jax.tree.map(lambda x, d: x * d, y, inv_sqrt)
