@@ -88,13 +88,18 @@ class _Static:
 
 
 def _data_key(value: Any) -> Any:
-    """A value key for an unhashable container of hashable data (a dict of
-    `jax.ShapeDtypeStruct`s: the template of a pytree of parameters, rebuilt at every call), else
-    the identity: a list or a mutable object is the caller's own (a counter the function appends
-    to), compared by identity."""
-    if isinstance(value, dict):
+    """A value key for an unhashable container of hashable data, else the identity.
+
+    By value: a dict of hashable data, and any container (a list, a tuple of dicts...) that
+    holds a `jax.ShapeDtypeStruct`: the template of a pytree of parameters, rebuilt at every
+    call, whatever the parameters' structure (a list of layer dicts is as common as a dict).
+    By identity: other lists and mutable objects, the caller's own (a counter the function
+    appends to)."""
+    if isinstance(value, (dict, list, tuple)):
         leaves, treedef = jax.tree.flatten(value)
-        if leaves and all(isinstance(leaf, _DATA) for leaf in leaves):
+        if leaves and all(isinstance(leaf, _DATA) for leaf in leaves) and (
+                isinstance(value, dict)
+                or any(isinstance(leaf, jax.ShapeDtypeStruct) for leaf in leaves)):
             return (treedef, tuple(leaves))
     return id(value)
 
