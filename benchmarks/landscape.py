@@ -32,13 +32,14 @@ import argparse
 import math
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
 from complexity_optax import landscape
-from complexity_optax._src.trust_region.hvp import hvp, value_grad_and_hvp
+from complexity_optax._src.common.hvp import hvp, value_grad_and_hvp
 
 FULL = dict(widths=(784, 1024, 256, 10), batch=256, probes=4, steps=32, n=400, p=3, repeats=5)
 QUICK = dict(widths=(32, 64, 10), batch=32, probes=2, steps=8, n=100, p=3, repeats=3)

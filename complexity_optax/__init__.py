@@ -20,6 +20,17 @@ from complexity_optax._src.annealsgd.field import (
     add_annealed_field,
     field_alignment,
 )
+
+# --- trust region ---
+from complexity_optax._src.common.ellipsoids import (
+    Ellipsoid,
+    adagrad_ellipsoid,
+    adam_ellipsoid,
+    get_ellipsoid,
+    identity_ellipsoid,
+    rmsprop_ellipsoid,
+)
+from complexity_optax._src.common.hvp import hvp, value_grad_and_hvp
 from complexity_optax._src.common.status import (
     SolverStatus,
     TrustRegionStatus,  # noqa: F401  (importable, same enum)
@@ -74,17 +85,6 @@ from complexity_optax._src.regularized_newton.saddle_free_newton import (
     saddle_free_direction,
     saddle_free_newton,
 )
-
-# --- trust region ---
-from complexity_optax._src.trust_region.ellipsoids import (
-    Ellipsoid,
-    adagrad_ellipsoid,
-    adam_ellipsoid,
-    get_ellipsoid,
-    identity_ellipsoid,
-    rmsprop_ellipsoid,
-)
-from complexity_optax._src.trust_region.hvp import hvp, value_grad_and_hvp
 from complexity_optax._src.trust_region.lanczos_subproblem import lanczos_subproblem
 from complexity_optax._src.trust_region.minimize import TrustRegionResult, minimize_trust_region
 from complexity_optax._src.trust_region.rule import PRESETS as TRUST_REGION_PRESETS

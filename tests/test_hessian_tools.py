@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy import special
 
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax import landscape as ls
+from complexity_optax._src.common.hvp import value_grad_and_hvp
 
 GOE_N = 200
 GOE_SHIFT = 0.3

@@ -20,7 +20,7 @@ from optimised_jit import optimised_jit
 
 from complexity_optax import datasets
 from complexity_optax import landscape as ls
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+from complexity_optax._src.common.hvp import value_grad_and_hvp
 
 NUM_EXAMPLES, TRAIN_STEPS = 128, 150
 PROBES, STEPS, TOP_K = 8, 80, 5

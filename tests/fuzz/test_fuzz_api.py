@@ -152,7 +152,7 @@ def _numeric_kind(value):
 CHEAP_MODULES = (
     "complexity_optax._src.complexity_annealing.", "complexity_optax._src.annealsgd.",
     "complexity_optax._src.common.", "complexity_optax.landscape.physics.",
-    "complexity_optax._src.trust_region.ellipsoids",
+    "complexity_optax._src.common.ellipsoids",
 )
 
 

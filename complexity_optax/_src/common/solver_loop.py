@@ -33,11 +33,12 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common.counters import saturating_add
+from complexity_optax._src.common.hvp import value_grad_and_hvp
 from complexity_optax._src.common.status import SolverStatus
 from complexity_optax._src.common.tree import all_finite
 from complexity_optax._src.common.types import MatVec, PyTree
 
-__all__ = ["RUNNING", "Attempt", "Linearisation", "LoopState", "run_solver_loop"]
+__all__ = ["RUNNING", "Attempt", "Linearisation", "LoopState", "linearise_fn", "run_solver_loop"]
 
 RUNNING = -1  #: the loop's own marker, never a final status
 
@@ -49,6 +50,35 @@ class Linearisation(NamedTuple):
     grad: PyTree
     hvp_fn: MatVec
     aux: Any = None
+
+
+def linearise_fn(fun: Callable[..., Any], args: tuple, work: Callable[[PyTree], PyTree], *,
+                 has_aux: bool = False,
+                 hessp: Callable[..., PyTree] | None = None) -> Callable[[PyTree], Linearisation]:
+    r"""The solvers' `linearise`: $\theta \mapsto$ `Linearisation` of `fun(work(θ), *args)`.
+
+    One `jax.linearize` of the gradient (`value_grad_and_hvp`) gives the value, the gradient and
+    a reusable $v \mapsto Hv$; with a user `hessp(θ, v, *args)` the products are the user's and
+    the value and gradient come from one `jax.value_and_grad`. With `has_aux`, `fun` returns
+    `(value, aux)`. `work` maps the stored parameters to the solver's arithmetic (float32 for
+    bfloat16 parameters).
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> lin = linearise_fn(lambda x, c: jnp.sum(c * x ** 2), (3.0,), lambda p: p)(
+      ...     jnp.array([1.0, 2.0]))
+      >>> float(lin.value), lin.grad, lin.hvp_fn(jnp.array([1.0, 0.0]))
+      (15.0, Array([ 6., 12.], dtype=float32), Array([6., 0.], dtype=float32))
+    """
+    def linearise(p):
+        p = work(p)
+        if hessp is None:
+            return Linearisation(*value_grad_and_hvp(fun, p, *args, has_aux=has_aux))
+        (value, aux), grad = jax.value_and_grad(
+            lambda q: fun(q, *args) if has_aux else (fun(q, *args), None), has_aux=True)(p)
+        return Linearisation(value, grad, lambda v: hessp(p, v, *args), aux)
+
+    return linearise
 
 
 class Attempt(NamedTuple):
@@ -151,7 +181,8 @@ def run_solver_loop(
       (Array([1., 1.], dtype=float32), 0, 1, 2)
     """
     zero = jnp.zeros((), jnp.int32)
-    grad_shape, aux_shape = jax.eval_shape(lambda p: (linearise(p).grad, linearise(p).aux), x0)
+    grad_shape, aux_shape = jax.eval_shape(lambda p: (lambda lin: (lin.grad, lin.aux))(
+        linearise(p)), x0)
     init = LoopState(
         params=x0, value=jnp.zeros((), dtype),
         grad=jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), grad_shape),

@@ -17,10 +17,10 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, masked
+from complexity_optax._src.common.hvp import value_grad_and_hvp
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
 __all__ = ["BatchModel", "linearize_batch", "nothing_to_update"]

@@ -24,15 +24,14 @@ import optax
 
 from complexity_optax._src.common import checks, functions
 from complexity_optax._src.common.counters import saturating_add
-from complexity_optax._src.common.solver_loop import Attempt, Linearisation, run_solver_loop
+from complexity_optax._src.common.ellipsoids import Ellipsoid, get_ellipsoid
+from complexity_optax._src.common.solver_loop import Attempt, linearise_fn, run_solver_loop
 from complexity_optax._src.common.status import check_result
 from complexity_optax._src.common.tree import compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.arc_step import arc_step, update_sigma
 from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
-from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import clamp_int32, validate_acceptance
 from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
@@ -68,14 +67,6 @@ def working_precision(x0: PyTree) -> tuple[Any, Any, Callable[[PyTree], PyTree]]
     params_dtype = jnp.result_type(*jax.tree.leaves(x0))
     work = exact_upcast if is_low_precision(x0) else (lambda p: p)
     return params_dtype, compute_dtype(params_dtype), work
-
-
-def newton_linearise(fun: Callable[..., jax.Array], args: tuple,
-                     work: Callable[[PyTree], PyTree]) -> Callable[[PyTree], Linearisation]:
-    """The full-batch solvers' `linearise`: `value_grad_and_hvp` of `fun(work(p), *args)`."""
-    def linearise(p):
-        return Linearisation(*value_grad_and_hvp(fun, work(p), *args))
-    return linearise
 
 
 def unresolvable_move(params: PyTree, trial: PyTree) -> jax.Array:
@@ -433,7 +424,7 @@ def _solve_impl(fun, ell: Ellipsoid, max_krylov: int, x0: PyTree, args: tuple,
                        one, jnp.asarray(False), pending)
 
     method0 = (ell.init(work(x0)), jnp.asarray(h.initial_sigma, dtype))
-    final = run_solver_loop(newton_linearise(fun, args, work), attempt, x0, method0,
+    final = run_solver_loop(linearise_fn(fun, args, work), attempt, x0, method0,
                             dtype=dtype, gtol=jnp.asarray(h.gtol, dtype),
                             max_steps=jnp.asarray(h.max_steps, jnp.int32))
     return R.NewtonResult.from_loop(final, final.method[1])

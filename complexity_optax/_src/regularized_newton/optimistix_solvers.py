@@ -29,6 +29,8 @@ import optax
 import optimistix as optx
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.ellipsoids import Ellipsoid, get_ellipsoid
+from complexity_optax._src.common.hvp import value_grad_and_hvp
 from complexity_optax._src.common.tree import all_finite
 from complexity_optax._src.regularized_newton.arc_step import arc_step
 from complexity_optax._src.regularized_newton.cubic_regularization import (
@@ -42,8 +44,6 @@ from complexity_optax._src.regularized_newton.saddle_free_newton import (
     damping_floor,
     saddle_free_krylov,
 )
-from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 
 __all__ = ["CubicRegularizationMinimiser", "SaddleFreeNewtonMinimiser"]
 

@@ -51,7 +51,7 @@ import optax
 from complexity_optax._src.common import checks, functions
 from complexity_optax._src.common import lanczos as krylov
 from complexity_optax._src.common.counters import saturating_add
-from complexity_optax._src.common.solver_loop import Attempt, run_solver_loop
+from complexity_optax._src.common.solver_loop import Attempt, linearise_fn, run_solver_loop
 from complexity_optax._src.common.status import check_result
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
@@ -59,7 +59,6 @@ from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
 from complexity_optax._src.regularized_newton.cubic_regularization import (
     max_steps_limit,
-    newton_linearise,
     unresolvable_move,
     working_precision,
 )
@@ -499,7 +498,7 @@ def _solve_impl(fun, krylov_dim: int, num_damping: int, x0: PyTree, args: tuple,
         return Attempt(trial, accept, jnp.where(accept, delta.astype(dtype), 0.0), k.size,
                        jnp.asarray(num_damping, jnp.int32), jnp.asarray(False), pending)
 
-    final = run_solver_loop(newton_linearise(fun, args, work), attempt, x0,
+    final = run_solver_loop(linearise_fn(fun, args, work), attempt, x0,
                             jnp.zeros((), dtype), dtype=dtype,
                             gtol=jnp.asarray(h.gtol, dtype),
                             max_steps=jnp.asarray(h.max_steps, jnp.int32))

@@ -11,10 +11,11 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.common.solver_loop import (
     RUNNING,
     Attempt,
-    Linearisation,
+    linearise_fn,
     run_solver_loop,
 )
 from complexity_optax._src.common.status import (
@@ -26,8 +27,6 @@ from complexity_optax._src.common.status import (
 )
 from complexity_optax._src.common.tree import compute_dtype
 from complexity_optax._src.common.types import PyTree
-from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,
@@ -301,16 +300,6 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
         out = fun(p, *args)
         return out[0] if has_aux else out
 
-    def linearise(p):
-        p = work(p)
-        if hessp is None:
-            if has_aux:
-                return Linearisation(*value_grad_and_hvp(fun, p, *args, has_aux=True))
-            return Linearisation(*value_grad_and_hvp(fun, p, *args))
-        (value, aux), grad = jax.value_and_grad(
-            lambda q: fun(q, *args) if has_aux else (fun(q, *args), None), has_aux=True)(p)
-        return Linearisation(value, grad, lambda v: hessp(p, v, *args), aux)
-
     def attempt(params, lin, method, fresh):
         ell_state, radius = method
         ell_state = optax.tree.where(fresh, ell.update(lin.grad, ell_state), ell_state)
@@ -349,6 +338,7 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
             jax.lax.cond((st.num_steps % callback_every == 0) & running, call,
                          lambda _: None, None)
 
+    linearise = linearise_fn(fun, args, work, has_aux=has_aux, hessp=hessp)
     final = run_solver_loop(linearise, attempt, x0, (ell.init(work(x0)), f(h["initial_radius"])),
                             dtype=dtype, gtol=f(h["gtol"]), max_steps=max_steps, report=report)
     return TrustRegionResult(

@@ -16,9 +16,9 @@ import jax.numpy as jnp
 import optax
 import optimistix as optx
 
+from complexity_optax._src.common.ellipsoids import Ellipsoid, get_ellipsoid
+from complexity_optax._src.common.hvp import value_grad_and_hvp
 from complexity_optax._src.common.tree import all_finite
-from complexity_optax._src.trust_region.ellipsoids import Ellipsoid, get_ellipsoid
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
 from complexity_optax._src.trust_region.rule import (
     PRESETS,
     StepOutcome,

@@ -23,14 +23,14 @@ import optax
 
 from complexity_optax._src.common import checks, masked
 from complexity_optax._src.common.counters import saturating_add
-from complexity_optax._src.common.kwargs import fn_kwargs
-from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
-from complexity_optax._src.trust_region.ellipsoids import (
+from complexity_optax._src.common.ellipsoids import (
     Ellipsoid,
     get_ellipsoid,
     rmsprop_ellipsoid,
 )
-from complexity_optax._src.trust_region.hvp import value_grad_and_hvp
+from complexity_optax._src.common.hvp import value_grad_and_hvp
+from complexity_optax._src.common.kwargs import fn_kwargs
+from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
 from complexity_optax._src.trust_region.rule import (
     StepOutcome,
     TrustRegionPreset,
