@@ -161,16 +161,20 @@ def hashed_vector(like: PyTree, salt: Any) -> PyTree:
     return jax.tree.unflatten(treedef, out)
 
 
-def lanczos_init(start: PyTree, max_size: int) -> tuple[LanczosState, jax.Array]:
+def lanczos_init(start: PyTree, max_size: int,
+                 norm: jax.Array | None = None) -> tuple[LanczosState, jax.Array]:
     """The process with `q_1 = start / ‖start‖` and no product yet; also returns `‖start‖`.
 
-    A zero `start` gives a zero basis (callers handle a zero gradient themselves).
+    A caller that has `‖start‖` already passes it as `norm` (no second pass over the vector).
+    A zero or non-finite `norm` gives a zero basis (callers handle a zero gradient themselves).
     """
-    norm = optax.tree.norm(start)
+    norm = optax.tree.norm(start) if norm is None else jnp.asarray(norm)
     dtype = norm.dtype
-    safe = jnp.where(norm > 0, norm, 1.0)
+    valid = (norm > 0) & jnp.isfinite(norm)
+    safe = jnp.where(valid, norm, 1.0)
     rows = basis_rows(max_size)
-    q1 = jax.tree.map(lambda x: x / safe.astype(x.dtype), start)
+    q1 = jax.tree.map(lambda x: jnp.where(valid, x / safe.astype(x.dtype), 0).astype(x.dtype),
+                      start)
     basis = jax.tree.map(lambda x: jnp.zeros((rows,) + x.shape, x.dtype).at[0].set(x), q1)
     zero = jnp.zeros((), dtype)
     return LanczosState(basis, jnp.zeros((max_size,), dtype), jnp.zeros((max_size,), dtype),

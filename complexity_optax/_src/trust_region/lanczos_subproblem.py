@@ -310,9 +310,6 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     gamma = jnp.sqrt(jnp.maximum(tree_dot(g_hat, g_hat, dtype), 0.0))
     tol = gamma * jnp.minimum(rtol, gamma**theta)
     ok = (gamma > 0) & jnp.isfinite(gamma) & (radius > 0)
-    safe_gamma = jnp.where(ok, gamma, 1.0)
-    q1 = jax.tree.map(lambda x: (x / safe_gamma).astype(x.dtype), g_hat)
-    q1 = jax.tree.map(lambda x: jnp.where(ok, x, jnp.zeros((), x.dtype)), q1)
     index = jnp.arange(k_max)
     # Full reorthogonalisation (O(j n) per step) keeps Q_k orthonormal to rounding; above
     # _FULL_REORTH_MAX_N parameters GLTR's 3-term recurrence (O(n) per step, as CG) is used:
@@ -369,7 +366,9 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
                         done=done, pivot=pivot, z=z, pp=pp, xp=x_dot_p + c * pp, yy=yy,
                         interior=interior)
 
-    process0, _ = krylov.lanczos_init(q1, k_max)
+    # q_1 = M^{-1/2} g / gamma (zero when the solve cannot run): gamma is passed, not recomputed.
+    process0, _ = krylov.lanczos_init(g_hat, k_max, norm=jnp.where(ok, gamma, 0.0))
+    q1 = process0.q
     process0 = process0._replace(alphas=process0.alphas.astype(dtype),
                                  betas=process0.betas.astype(dtype),
                                  norm_estimate=process0.norm_estimate.astype(dtype))
