@@ -17,13 +17,14 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, masked
+from complexity_optax._src.common.counters import saturating_add
 from complexity_optax._src.common.hvp import value_grad_and_hvp
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
 from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
-__all__ = ["BatchModel", "linearize_batch", "nothing_to_update"]
+__all__ = ["BatchModel", "batch_update", "linearize_batch", "nothing_to_update", "step_counts"]
 
 
 class BatchModel(NamedTuple):
@@ -84,3 +85,35 @@ def nothing_to_update(method: str, params: PyTree, value_fn: Any) -> bool:
     if value_fn is None:
         raise ValueError(f"value_fn: {method}.update needs value_fn=, the loss")
     return checks.tree_size(params) == 0
+
+
+def batch_update(method: str, step: Callable[[BatchModel, Any, PyTree], tuple[PyTree, Any, Any]]
+                 ) -> Callable[..., tuple[PyTree, Any]]:
+    """The `update` of a regularised-Newton transformation around its `step`.
+
+    It checks `params` and `value_fn` (`nothing_to_update`), linearises the batch loss once
+    (`linearize_batch`: at least float32 arithmetic for bfloat16/float16 parameters, each trial
+    value taken at the rounded point `params + step` the caller gets), calls
+    `step(model, state, params) -> (step, accepted, new_state)` and returns the step where it
+    was accepted (zeros elsewhere) in the incoming updates' dtypes.
+    """
+    def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
+                  **extra_args):
+        if nothing_to_update(method, params, value_fn):
+            return jax.tree.map(jnp.zeros_like, updates), state
+        model = linearize_batch(method, updates, params, value, value_fn, full_params,
+                                extra_args)
+        new_step, accepted, new_state = step(model, state, params)
+        new_updates = optax.tree.where(accepted, new_step, optax.tree.zeros_like(new_step))
+        return optax.tree.cast_like(new_updates, updates), new_state
+
+    return update_fn
+
+
+def step_counts(state: Any, accepted: jax.Array, hvps: jax.Array) -> dict[str, jax.Array]:
+    """The counters every regularised-Newton state carries, after one `update`: calls, accepted
+    steps, gradients (one per call) and Hessian-vector products (saturating int32)."""
+    return {"step_count": saturating_add(state.step_count, 1),
+            "accepted_count": saturating_add(state.accepted_count, accepted),
+            "gradient_count": saturating_add(state.gradient_count, 1),
+            "hvp_count": saturating_add(state.hvp_count, hvps)}

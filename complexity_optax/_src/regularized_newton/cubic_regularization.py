@@ -23,7 +23,6 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
-from complexity_optax._src.common.counters import saturating_add
 from complexity_optax._src.common.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.common.solver_loop import Attempt, linearise_fn, run_solver_loop
 from complexity_optax._src.common.status import check_result
@@ -31,7 +30,7 @@ from complexity_optax._src.common.tree import compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.arc_step import arc_step, update_sigma
-from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
+from complexity_optax._src.regularized_newton.batch_model import batch_update, step_counts
 from complexity_optax._src.trust_region.rule import clamp_int32, validate_acceptance
 from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
@@ -236,43 +235,27 @@ def cubic_regularization(
             last_rho=zero_f, last_model_decrease=zero_f,
         )
 
-    def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
-                  **extra_args):
-        if nothing_to_update("cubic_regularization", params, value_fn):
-            return jax.tree.map(jnp.zeros_like, updates), state
-        # float32 arithmetic for bfloat16/float16 parameters (float64 kept); the step is
-        # returned in the parameters' dtype and the trial value is that of the rounded point
-        # the caller gets, `params + step` in that dtype.
-        model = linearize_batch("cubic_regularization", updates, params, value, value_fn,
-                                full_params, extra_args)
-        loss, work, lin_value, grads = model.loss, model.work, model.value, model.grads
-        hvp_fn, inputs_finite = model.hvp_fn, model.finite
+    def step(model, state, params):
         ell_state = optax.tree.where(
-            inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
-        out = arc_step(hvp_fn, grads, lin_value, params, state.sigma,
+            model.finite, ell.update(model.grads, state.ellipsoid_state), state.ellipsoid_state)
+        out = arc_step(model.hvp_fn, model.grads, model.value, params, state.sigma,
                        diagonal=ell.diagonal(ell_state),
-                       trial_fn=lambda t: (loss(work(t)), None), max_krylov=max_krylov,
-                       kappa=kappa, eta1=eta1, eta2=eta2, increase=increase, decrease=decrease,
-                       min_sigma=min_sigma)
-        step, sub, rho = out.step, out.solve, out.rho
-        valid = inputs_finite & out.finite & (rho > -jnp.inf)
-        accepted = inputs_finite & out.accepted
-        sigma = jnp.where(inputs_finite, out.sigma, state.sigma)
-        new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
-        new_updates = optax.tree.cast_like(new_updates, updates)
-        new_state = CubicRegularizationState(
+                       trial_fn=lambda t: (model.loss(model.work(t)), None),
+                       max_krylov=max_krylov, kappa=kappa, eta1=eta1, eta2=eta2,
+                       increase=increase, decrease=decrease, min_sigma=min_sigma)
+        sub, rho = out.solve, out.rho
+        valid = model.finite & out.finite & (rho > -jnp.inf)
+        accepted = model.finite & out.accepted
+        sigma = jnp.where(model.finite, out.sigma, state.sigma)
+        return out.step, accepted, CubicRegularizationState(
             sigma=sigma.astype(state.sigma.dtype),
             ellipsoid_state=optax.tree.cast_like(ell_state, state.ellipsoid_state),
-            step_count=saturating_add(state.step_count, 1),
-            accepted_count=saturating_add(state.accepted_count, accepted),
-            gradient_count=saturating_add(state.gradient_count, 1),
-            hvp_count=saturating_add(state.hvp_count,
-                                     jnp.where(inputs_finite, sub.iterations, 0)),
+            **step_counts(state, accepted, jnp.where(model.finite, sub.iterations, 0)),
             last_rho=jnp.where(valid, rho, 0.0).astype(jnp.float32),
             last_model_decrease=jnp.where(valid, sub.model_decrease, 0.0).astype(jnp.float32),
         )
-        return new_updates, new_state
 
+    update_fn = batch_update("cubic_regularization", step)
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 

@@ -56,7 +56,7 @@ from complexity_optax._src.common.status import check_result
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
 from complexity_optax._src.regularized_newton import result as R
-from complexity_optax._src.regularized_newton.batch_model import linearize_batch, nothing_to_update
+from complexity_optax._src.regularized_newton.batch_model import batch_update, step_counts
 from complexity_optax._src.regularized_newton.cubic_regularization import (
     max_steps_limit,
     unresolvable_move,
@@ -340,45 +340,31 @@ def saddle_free_newton(
         zero_f = jnp.zeros([], jnp.float32)
         return SaddleFreeNewtonState(zero_i, zero_i, zero_i, zero_i, zero_i, zero_f, zero_f)
 
-    def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
-                  **extra_args):
-        if nothing_to_update("saddle_free_newton", params, value_fn):
-            return jax.tree.map(jnp.zeros_like, updates), state
-        # float32 arithmetic for bfloat16/float16 parameters (float64 kept); each candidate
-        # is evaluated at the rounded point `params + step` that the caller would get.
-        model = linearize_batch("saddle_free_newton", updates, params, value, value_fn,
-                                full_params, extra_args)
-        loss, work, lin_value, grads = model.loss, model.work, model.value, model.grads
-        hvp_fn, inputs_finite = model.hvp_fn, model.finite
-        k = saddle_free_krylov(hvp_fn, grads, krylov_dim)
+    def step(model, state, params):
+        k = saddle_free_krylov(model.hvp_fn, model.grads, krylov_dim)
         dtype = k.eigenvalues.dtype
-        value_c = lin_value.astype(dtype)
+        value_c = model.value.astype(dtype)
         def evaluate(st):
-            return loss(work(optax.apply_updates(
-                    params, optax.tree.cast_like(st, params))))
-        step, best, delta = _line_search(evaluate, k, jnp.asarray(learning_rate, dtype),
-                                         damping, damping_growth, num_damping, value_c)
-        step = optax.tree.cast_like(step, params)
+            return model.loss(model.work(optax.apply_updates(
+                params, optax.tree.cast_like(st, params))))
+        new_step, best, delta = _line_search(evaluate, k, jnp.asarray(learning_rate, dtype),
+                                             damping, damping_growth, num_damping, value_c)
+        new_step = optax.tree.cast_like(new_step, params)
         decrease = value_c - best
         # Accepted unless the loss rises above rounding: a Newton step near the minimum whose
         # decrease float32 cannot resolve is still taken, as float64 takes it.
-        accepted = inputs_finite & (decrease >= -resolution(value_c)) & jnp.isfinite(best) & (
-            all_finite(step))
-        new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
-        new_updates = optax.tree.cast_like(new_updates, updates)
-        new_state = SaddleFreeNewtonState(
-            step_count=saturating_add(state.step_count, 1),
-            accepted_count=saturating_add(state.accepted_count, accepted),
-            gradient_count=saturating_add(state.gradient_count, 1),
-            hvp_count=saturating_add(state.hvp_count, jnp.where(inputs_finite, k.size, 0)),
+        accepted = model.finite & (decrease >= -resolution(value_c)) & jnp.isfinite(best) & (
+            all_finite(new_step))
+        return new_step, accepted, SaddleFreeNewtonState(
+            **step_counts(state, accepted, jnp.where(model.finite, k.size, 0)),
             value_count=saturating_add(state.value_count,
-                                       jnp.where(inputs_finite, num_damping, 0)),
+                                       jnp.where(model.finite, num_damping, 0)),
             last_damping=jnp.where(accepted, delta, state.last_damping).astype(jnp.float32),
             last_decrease=jnp.where(accepted, jnp.maximum(decrease, 0.0), 0.0).astype(
                 jnp.float32),
         )
-        return new_updates, new_state
 
+    update_fn = batch_update("saddle_free_newton", step)
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
