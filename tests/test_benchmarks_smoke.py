@@ -43,6 +43,25 @@ def test_trust_region_benchmark_quick(capsys):
     assert memory <= 10
 
 
+def test_trust_region_solve_cost_rows():
+    """`--solve-cost`: one row per size, scipy's and our steps and HVPs, and the parts loop does
+    the solve's work (its final gradient is the gradient at the start: each step moves the point by 1e-30 of
+    its work, below float64 resolution, which XLA cannot know, so nothing is hoisted)."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    bench = _load("trust_region")
+    lines = bench.solve_cost((100,), max_steps=5, repeats=1)
+    assert len(lines) == 2 and "ours/parts" in lines[0]
+    fields = lines[1].replace("|", " ").split()
+    assert fields[0] == "100" and fields[2] == "5" and fields[6] == "5"  # steps: scipy, ours
+    assert all(math.isfinite(float(v)) and float(v) > 0 for v in fields[-2:])
+    x0 = jnp.tile(jnp.array([-1.2, 1.0], jnp.float64), 50)
+    grad = bench._parts_loop(x0, steps=3, products=2)
+    import jax
+    np.testing.assert_allclose(grad, jax.grad(bench.rosenbrock)(x0), rtol=1e-6)
+
+
 @pytest.mark.slow  # the same script and helpers as the quick run above, at two more sizes
 def test_trust_region_benchmark_size_sweep(capsys):
     bench = _load("trust_region")
