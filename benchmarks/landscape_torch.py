@@ -16,10 +16,15 @@ alternated call by call:
 * top-5 eigenvalues: ours `top_eigenvalues(op, like, key, k=5)` (Lanczos to rtol 1e-4) against
   PyHessian's `eigenvalues(top_n=5)` (power iteration with deflation, tol 1e-3, at most 100
   iterations per eigenvalue), with both largest eigenvalues and the HVPs each used;
-* trace: ours `hutchinson_trace(num_samples=100)` against PyHessian's `trace()` (Hutchinson until
-  a relative change below 1e-3, at most 100 samples), with the HVPs each used;
+* trace: PyHessian's `trace()` (Hutchinson until a relative change of the running mean below
+  1e-3, at most 100 samples) against ours, `hutchinson_trace` with as many samples as PyHessian's
+  calls used (the median count of three untimed calls: the same estimator on the same budget),
+  with the HVPs each used; below 60,000 parameters also the exact trace (one product per
+  standard basis vector, untimed) and each estimate's relative error;
 * density: ours `spectral_density(num_probes=1, num_steps=100)` against PyHessian's
-  `density(iter=100, n_v=1)`: the same work, 100 Lanczos steps on one probe.
+  `density(iter=100, n_v=1)`: 100 Lanczos steps on one probe, ours at its default (the
+  three-term recurrence: the quadrature does not need an orthogonal basis), and as
+  `density_reorth` with full reorthogonalisation, as PyHessian does (the same work).
 
 Ours is timed jitted (a function of the parameters) and eagerly (a new `hessian_operator` per
 call, after a first call that compiles); the table gives PyHessian's time over ours for both
@@ -52,7 +57,7 @@ def _parse(argv):
     parser.add_argument("--threads", type=int, default=0, help="0: each framework's default")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--models", default="mlp,cnn,big")
-    parser.add_argument("--tools", default="hvp,top5,trace,density",
+    parser.add_argument("--tools", default="hvp,top5,trace,density,density_reorth",
                         help="per network, e.g. cnn=hvp,top5 to restrict one network")
     parser.add_argument("--cnn-tools", default="hvp,top5",
                         help="the CNN's tools (its estimators pay XLA's slow convolutions "
@@ -178,6 +183,21 @@ def _median(fn, repeats):
     return statistics.median(times)
 
 
+def exact_trace(op, like):
+    """tr(H) as the sum of e_i^T H e_i over the standard basis (one product per parameter)."""
+    from complexity_optax.landscape.spectral.diagonal_share import basis_vector_like
+
+    n = sum(leaf.size for leaf in jax.tree.leaves(like))
+
+    def entry(i):
+        e = basis_vector_like(i, like)
+        return sum(jnp.vdot(a, b) for a, b in zip(jax.tree.leaves(e), jax.tree.leaves(op(e)),
+                                                   strict=True))
+
+    diagonal = jax.jit(lambda idx: jax.lax.map(entry, idx, batch_size=256))(jnp.arange(n))
+    return float(jnp.sum(diagonal))
+
+
 def compare(name, x, y, repeats, tool_names):
     """Rows `(tool, torch s, jitted s, eager s, detail)` for one network."""
     import pyhessian
@@ -214,20 +234,32 @@ def compare(name, x, y, repeats, tool_names):
     v = jax.tree.map(jnp.ones_like, params)
     tv = [torch.ones_like(p) for p in hess.params]
 
+    # The trace at PyHessian's budget: the median number of samples its trace() used.
+    trace_counts = []
+    for _ in range(3):
+        counter[0] = 0
+        hess.trace()
+        trace_counts.append(counter[0])
+    trace_samples = max(int(statistics.median(trace_counts)), 1)
+
     def tools(p, key):
         op = landscape.hessian_operator(loss, p, [(x, y)])
         top = landscape.top_eigenvalues(op, p, key, k=5)
         return {"hvp": op(v),
                 "top5": (top.eigenvalues, top.num_steps),
-                "trace": landscape.hutchinson_trace(op, p, key, num_samples=100).estimate,
+                "trace": landscape.hutchinson_trace(op, p, key,
+                                                    num_samples=trace_samples).estimate,
                 "density": landscape.spectral_density(op, p, key, num_probes=1,
-                                                      num_steps=100).density}
+                                                      num_steps=100).density,
+                "density_reorth": landscape.spectral_density(
+                    op, p, key, num_probes=1, num_steps=100, reorthogonalize=True).density}
 
     torch_tools = {
         "hvp": lambda: original(hess.gradsH, hess.params, tv),
         "top5": lambda: hess.eigenvalues(top_n=5),
         "trace": lambda: hess.trace(),
         "density": lambda: hess.density(iter=100, n_v=1),
+        "density_reorth": lambda: hess.density(iter=100, n_v=1),
     }
     rows = []
     for tool in tool_names:
@@ -241,8 +273,9 @@ def compare(name, x, y, repeats, tool_names):
                 top = landscape.top_eigenvalues(op, p, key, k=5)
                 return top.eigenvalues, top.num_steps
             if tool == "trace":
-                return landscape.hutchinson_trace(op, p, key, num_samples=100).estimate
-            return landscape.spectral_density(op, p, key, num_probes=1, num_steps=100).density
+                return landscape.hutchinson_trace(op, p, key, num_samples=trace_samples).estimate
+            return landscape.spectral_density(op, p, key, num_probes=1, num_steps=100,
+                                              reorthogonalize=tool == "density_reorth").density
 
         ours = jax.block_until_ready(jitted(params, key))  # compile
         jax.block_until_ready(eager(params, key))  # the first eager call compiles
@@ -255,8 +288,9 @@ def compare(name, x, y, repeats, tool_names):
             t_jit.append(_median(lambda f=jitted: jax.block_until_ready(f(params, key)), 1))
             p_i = jax.tree.map(lambda a, i=i: a * (1.0 + 1e-6 * (i + 1)), params)
             t_eager.append(_median(lambda p_i=p_i: jax.block_until_ready(eager(p_i, key)), 1))
+        # top-5: + 5 residual products
         ours_hvps = {"hvp": 1, "top5": int(ours[1]) + 5 if tool == "top5" else 0,
-                     "trace": 100, "density": 100}[tool]  # top-5: + 5 residual products
+                     "trace": trace_samples, "density": 100, "density_reorth": 100}[tool]
         torch_per_hvp = statistics.median(t / c for t, c in zip(t_torch, torch_counts,
                                                                   strict=True))
         per_hvp = torch_per_hvp / (statistics.median(t_jit) / ours_hvps)
@@ -265,6 +299,10 @@ def compare(name, x, y, repeats, tool_names):
             detail += f"; lambda_max {float(ours[0][0]):.4g} vs {float(theirs[0][0]):.4g}"
         elif tool == "trace":
             detail += f"; trace {float(ours):.4g} vs {float(np.mean(theirs)):.4g}"
+            if n < 60_000:
+                exact = exact_trace(landscape.hessian_operator(loss, params, [(x, y)]), params)
+                detail += (f" (exact {exact:.4g}: errors {abs(float(ours) - exact) / exact:.0%} "
+                           f"vs {abs(float(np.mean(theirs)) - exact) / exact:.0%})")
         rows.append((tool, statistics.median(t_torch), statistics.median(t_jit),
                      statistics.median(t_eager), per_hvp, detail))
     pyhessian_hessian.hessian_vector_product = original

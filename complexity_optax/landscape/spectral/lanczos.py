@@ -78,6 +78,7 @@ def lanczos(
     num_steps: int,
     return_basis: bool = False,
     init_vector: Any = None,
+    reorthogonalize: bool = True,
 ) -> LanczosResult:
     r"""Runs `num_steps` Lanczos steps with full reorthogonalisation.
 
@@ -112,6 +113,11 @@ def lanczos(
       num_steps: the number of steps `m`, at most the dimension `N` of `like`.
       return_basis: whether to return the basis `Q` (memory `m·N`; it is built either way).
       init_vector: an optional start vector (a pytree like `like`); normalised here.
+      reorthogonalize: `False` keeps the three-term recurrence alone: `O(mN)` beyond the
+        matvecs instead of `O(m²N)`, but `Q` loses orthogonality as Ritz values converge
+        (copies, "ghosts", of converged eigenvalues appear in `T`). Gauss quadrature from `T`
+        stays accurate (Meurant & Strakoš, Acta Numerica 15, 2006), so the stochastic Lanczos
+        quadrature tools may drop it; eigenvalue counts and eigenvectors need it.
 
     Returns:
       A `LanczosResult(alphas, betas, residual_beta, basis)`.
@@ -137,12 +143,13 @@ def lanczos(
             f"num_steps must be at most the dimension of like ({dimension}), got {num_steps}"
         )
     return _linop.compiled_call(
-        lambda key, init: _lanczos(matvec, like, key, num_steps, return_basis, init),
+        lambda key, init: _lanczos(matvec, like, key, num_steps, return_basis, init,
+                                   reorthogonalize),
         key, init_vector)
 
 
 def _lanczos_setup(matvec: MatVec, like: Any, key: jax.Array, num_steps: int,
-                   init_vector: Any):
+                   init_vector: Any, reorthogonalize: bool = True):
     """`(step, init)` of a `num_steps`-step run of the package's one Lanczos process
     (`_src.common.lanczos`, restarted from a hashed vector on exhaustion):
     `step(j, state) -> state`."""
@@ -154,7 +161,8 @@ def _lanczos_setup(matvec: MatVec, like: Any, key: jax.Array, num_steps: int,
     def step(j, state):
         del j  # the state counts its own columns
         return krylov.lanczos_step(matvec, state,
-                                   restart=lambda salt: krylov.hashed_vector(like, salt))
+                                   restart=lambda salt: krylov.hashed_vector(like, salt),
+                                   reorthogonalize=reorthogonalize)
 
     return step, init
 
@@ -167,9 +175,9 @@ def _as_result(state: krylov.LanczosState, num_steps: int, m: Any) -> LanczosRes
 
 
 def _lanczos(matvec: MatVec, like: Any, key: jax.Array, num_steps: int, return_basis: bool,
-             init_vector: Any) -> LanczosResult:
+             init_vector: Any, reorthogonalize: bool = True) -> LanczosResult:
     """`lanczos` after its checks: `matvec` and `like` in the compute dtype."""
-    step, init = _lanczos_setup(matvec, like, key, num_steps, init_vector)
+    step, init = _lanczos_setup(matvec, like, key, num_steps, init_vector, reorthogonalize)
     out = _as_result(jax.lax.fori_loop(0, num_steps, step, init), num_steps, num_steps)
     return LanczosResult(out.alphas, out.betas[: num_steps - 1], out.residual_beta,
                          out.basis if return_basis else None)
