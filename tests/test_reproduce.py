@@ -20,7 +20,6 @@ from complexity_optax.demo.reproduce import (
     optimizers,
     protocol,
     training,
-    verdicts,
 )
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,33 +58,6 @@ def test_convnet_matches_flax_conv_and_pool():
 def test_init_network_rejects_unknown_name():
     with pytest.raises(ValueError, match="^name"):
         architectures.init_network("resnet", 0)
-
-
-# ---------------------------------------------------------------------------- verdict logic
-def test_compare_counts_seeds_and_median_ratio():
-    v = verdicts.compare("A beats B", [60.0, 70.0, 90.0], [100.0, 100.0, 80.0])
-    assert (v.held, v.seeds_held, v.seeds) == (True, 2, 3)
-    assert v.ratio == pytest.approx(0.7)
-    assert v.line().startswith("A beats B: yes, 2/3 seeds, ratio 0.70")
-
-
-def test_compare_higher_is_better_ties_and_missing():
-    # Ties within 1% are not wins; a seed where only B reached the target is a loss.
-    v = verdicts.compare("acc", [90.0, 80.0, None], [89.5, 70.0, 50.0], lower_is_better=False)
-    assert (v.held, v.seeds_held, v.seeds) == (False, 1, 3)
-    # A reached it, B never did: a win without a ratio.
-    v = verdicts.compare("bp", [10.0, 12.0], [None, None])
-    assert (v.held, v.seeds_held, v.ratio) == (True, 2, None)
-    v = verdicts.compare("bp", [None, float("nan")], [None, None])
-    assert v.held is None and "n/a" in v.line()
-
-
-def test_ratio_band_and_first_reaching():
-    v = verdicts.ratio_band("comparable", [60.0, 100.0, 500.0], [100.0, 100.0, 100.0])
-    assert (v.held, v.seeds_held, v.ratio) == (True, 2, pytest.approx(1.0))
-    assert verdicts.first_reaching([0, 5, 9], [3.0, float("nan"), 0.2], 0.5) == 9
-    assert verdicts.first_reaching([0, 5], [3.0, 2.0], 0.5) is None
-    assert verdicts.mean_std([1.0, 3.0, None]) == (2.0, 1.0, 2)
 
 
 # ------------------------------------------------------------------------ training accounting
@@ -172,6 +144,11 @@ def test_ratio_band_inside_outside_and_straddling():
     assert protocol.ratio_band("c", [110.0, 90.0, 105.0, 95.0], b).outcome == "holds"
     assert protocol.ratio_band("c", [500.0, 520.0, 480.0, 510.0], b).outcome == "fails"
     assert protocol.ratio_band("c", [50.0, 400.0, 100.0, 200.0], b).outcome == "inconclusive"
+
+
+def test_first_reaching_skips_non_finite_and_may_never_reach():
+    assert protocol.first_reaching([0, 5, 9], [3.0, float("nan"), 0.2], 0.5) == 9
+    assert protocol.first_reaching([0, 5], [3.0, 2.0], 0.5) is None
 
 
 def test_curves_are_read_at_equal_budgets():

@@ -49,7 +49,7 @@ import optax
 
 from complexity_optax import datasets
 from complexity_optax.demo import report
-from complexity_optax.demo.reproduce import optimizers, protocol, training, verdicts
+from complexity_optax.demo.reproduce import optimizers, protocol, training
 
 __all__ = ["METHODS", "SETTINGS", "plot", "run_experiment"]
 
@@ -267,7 +267,6 @@ def _summarise(net: str, n_train: int, runs: dict, seeds: int, epochs: int):
     return table, out
 
 
-_pm = verdicts.format_mean_std
 
 
 def plot(record: dict, stem: str) -> list[str]:

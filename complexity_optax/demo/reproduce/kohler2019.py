@@ -50,7 +50,7 @@ import numpy as np
 
 from complexity_optax import datasets
 from complexity_optax.demo import report
-from complexity_optax.demo.reproduce import optimizers, protocol, training, verdicts
+from complexity_optax.demo.reproduce import optimizers, protocol, training
 
 __all__ = ["PRESETS", "SETTINGS", "VARIANTS", "constants", "plot", "run_experiment",
            "summarise"]
@@ -415,8 +415,8 @@ def _summarise(net: str, info: dict):
                 a.append(None), b.append(None)
                 continue
             target = max(la, lb)
-            a.append(verdicts.first_reaching(r["backprops"], r["train_loss"], target))
-            b.append(verdicts.first_reaching(f["backprops"], f["train_loss"], target))
+            a.append(protocol.first_reaching(r["backprops"], r["train_loss"], target))
+            b.append(protocol.first_reaching(f["backprops"], f["train_loss"], target))
         out.append(protocol.ratio_band(
             f"{ell} comparable (within 2x) to the best first-order method ({fo}) in backprops "
             f"to the worse of their two limit losses on {name}", a, b, invalid=limited(ell),

@@ -157,6 +157,19 @@ def curve_at(xs: Sequence[float], ys: Sequence[float | None], at: Sequence[float
     return out
 
 
+def first_reaching(xs: Sequence[float], ys: Sequence[float | None], target: float):
+    """The first `xs[i]` with a finite `ys[i] <= target` (None if never reached).
+
+    Examples:
+      >>> first_reaching([0, 10, 20, 30], [2.0, 1.0, 0.4, 0.3], 0.5)
+      20
+    """
+    for x, y in zip(xs, ys, strict=False):
+        if _finite(y) and y <= target:
+            return x
+    return None
+
+
 def limit_window_start(budget: float, k: int = LIMIT_K, points: int = CURVE_POINTS) -> float:
     """Where the limit window begins: the first of the last `k` of the `points` budget
     positions (80% of the budget by default). A run must be a valid measurement by then."""

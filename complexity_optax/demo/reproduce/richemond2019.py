@@ -44,7 +44,7 @@ import optax
 
 from complexity_optax import datasets
 from complexity_optax.demo import report
-from complexity_optax.demo.reproduce import optimizers, protocol, training, verdicts
+from complexity_optax.demo.reproduce import optimizers, protocol, training
 
 __all__ = ["SCHEMES", "SETTINGS", "plot", "run_experiment"]
 
@@ -221,7 +221,6 @@ def _summarise(net, n_train, runs, seeds, budget):
     return table, out
 
 
-_pm = verdicts.format_mean_std
 
 
 def plot(record: dict, stem: str) -> list[str]:
