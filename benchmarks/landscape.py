@@ -6,8 +6,9 @@ Rows:
 * ``slq``: stochastic Lanczos quadrature (``complexity_optax.landscape.spectral_density``) on the
   Hessian of an MLP (about 1M parameters; a small one with ``--quick``). It costs
   ``probes × steps`` HVPs; the table reports the time per HVP inside SLQ (total SLQ time / HVP
-  count: Lanczos with full reorthogonalisation, the tridiagonal eigendecompositions and the
-  one-off linearisation are all charged to the HVPs) against one standalone jitted HVP
+  count: the Lanczos recurrence at `spectral_density`'s default (the three-term recurrence, no
+  reorthogonalisation), the tridiagonal eigendecompositions and the one-off linearisation are
+  all charged to the HVPs) against one standalone jitted HVP
   (forward-over-reverse at the same point), as a ratio.
 * ``ggn``, ``fisher``, ``hessian-op``: one product of the library's curvature operators
   (``gauss_newton_operator``, ``fisher_operator``, ``hessian_operator``) on the same batch,
@@ -242,7 +243,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(f"devices: {jax.devices()}; x64: {jax.config.jax_enable_x64}")
     rows = [slq_row(config), *curvature_rows(config), p_spin_row(config)]
     print(format_table(rows))
-    print("slq ratio: time per HVP inside SLQ / one standalone HVP (includes reorthogonalisation)")
+    print("slq ratio: time per HVP inside SLQ at its default / one standalone HVP (includes the "
+          "Lanczos work)")
     print("ggn/fisher/hessian-op ratio: one operator product / one standalone HVP")
     print("buffers: XLA temporary memory of the compiled call, in parameter-sized float32 buffers"
           f" (a standalone HVP: {rows[0]['hvp_buffers']:.1f})")
