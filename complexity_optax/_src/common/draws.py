@@ -10,6 +10,7 @@ bfloat16, float32 and float64, up to rounding.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -19,18 +20,26 @@ import optax
 
 
 def rademacher(key: jax.Array, shape, dtype=jnp.float32) -> jax.Array:
-    """±1 with probability ½ each, from explicit uint32 bits.
+    """±1 with probability ½ each, 32 signs from each random uint32 word.
 
     `jax.random.rademacher` draws through a uniform of the dtype of `p = 0.5`, which becomes
-    float64 when x64 is enabled, so its signs change with the x64 mode; these do not.
+    float64 when x64 is enabled, so its signs change with the x64 mode; these do not. Every bit
+    of the counter-based generator's output is an independent fair coin, so one word gives 32
+    signs: the generator, the costly part on a CPU, runs on `⌈n/32⌉` words, not `n` (a probe of
+    1.07e6 signs took 4.3 ms with one word per sign, as long as half a Hessian-vector product of
+    the 784-1024-256-10 MLP).
 
     Examples:
       >>> import jax
       >>> rademacher(jax.random.key(0), (4,))
-      Array([ 1., -1., -1.,  1.], dtype=float32)
+      Array([ 1.,  1.,  1., -1.], dtype=float32)
     """
-    bits = jax.random.bits(key, shape, jnp.uint32)
-    return (2 * (bits & 1).astype(jnp.int32) - 1).astype(dtype)
+    shape = tuple(shape)
+    size = math.prod(shape)
+    words = jax.random.bits(key, (-(-size // 32),), jnp.uint32)
+    bits = (words[:, None] >> jnp.arange(32, dtype=jnp.uint32)) & 1
+    signs = 2 * bits.reshape(-1)[:size].astype(jnp.int32) - 1
+    return signs.reshape(shape).astype(dtype)
 
 
 def draw_like(key: jax.Array, like: Any, sampler: Callable[..., jax.Array] = jax.random.normal,
