@@ -181,8 +181,11 @@ def run_solver_loop(
       (Array([1., 1.], dtype=float32), 0, 1, 2)
     """
     zero = jnp.zeros((), jnp.int32)
-    grad_shape, aux_shape = jax.eval_shape(lambda p: (lambda lin: (lin.grad, lin.aux))(
-        linearise(p)), x0)
+    def grad_and_aux(p):
+        lin = linearise(p)  # traced once, for the shapes of the carry
+        return lin.grad, lin.aux
+
+    grad_shape, aux_shape = jax.eval_shape(grad_and_aux, x0)
     init = LoopState(
         params=x0, value=jnp.zeros((), dtype),
         grad=jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), grad_shape),
