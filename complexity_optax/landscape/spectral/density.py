@@ -10,6 +10,16 @@ distribution `(1/N) Σ_i δ_{λ_i}`. `m` Lanczos steps from `q` give the `m`-poi
 quadrature of `μ_q`: nodes the Ritz values `θ_j` (eigenvalues of `T`) and weights the squared
 first components `S_{1j}²` of the eigenvectors of `T`; it integrates polynomials of degree
 `2m − 1` exactly. Averaging over probes and smoothing with a Gaussian kernel gives the density.
+
+**Reorthogonalisation.** In floating point the Lanczos vectors lose orthogonality as Ritz values
+converge, and copies ("ghosts") of converged eigenvalues appear in `T`; the quadrature stays
+accurate all the same (the weights split between the copies; Meurant & Strakoš, Acta Numerica
+15, 2006). So `lanczos_quadrature`, `spectral_density` and `log_spectral_density` run on the
+three-term recurrence by default (`reorthogonalize=False`, `O(mN)` beyond the matvecs instead
+of `O(m²N)`): against the dense Hessians of a trained MLP and CNN the smoothed density's L1
+error is the same either way (`tests/test_spectral_networks.py`), and 100 steps on a
+1.07e6-parameter MLP run 2.5–2.9× faster. `lanczos_tridiagonals` keeps full
+reorthogonalisation by default: its tridiagonals also feed the index's Gauss–Radau brackets.
 """
 
 from __future__ import annotations
@@ -94,10 +104,8 @@ def lanczos_tridiagonals(
       num_steps: Lanczos steps per probe (at most the dimension `N`).
       batch_size: probes run together with `vmap` (`None`: one after the other, least
         memory and, on a CPU, never slower).
-      reorthogonalize: full reorthogonalisation of each probe's Lanczos vectors (`lanczos`);
-        `False` costs `O(mN)` instead of `O(m²N)` beyond the matvecs and leaves the Gauss
-        quadrature accurate (Meurant & Strakoš, Acta Numerica 15, 2006; the dense-Hessian
-        checks of `tests/test_spectral_networks.py` hold either way).
+      reorthogonalize: full reorthogonalisation of each probe's Lanczos vectors (`lanczos`;
+        the module docstring says when it can be dropped).
 
     Returns:
       A stacked `LanczosResult` (`basis` is `None`).
@@ -196,12 +204,8 @@ def lanczos_quadrature(
       num_probes: number of random start vectors.
       num_steps: Lanczos steps per probe (at most the dimension `N`).
       batch_size: probes run together with `vmap` (`None`: one after the other, least memory).
-      reorthogonalize: full reorthogonalisation of each probe's Lanczos vectors (`lanczos`),
-        `O(m²N)` beyond the matvecs. Off by default: the Gauss quadrature stays accurate on
-        the three-term recurrence alone, `O(mN)` (Meurant & Strakoš, Acta Numerica 15, 2006):
-        against dense Hessians of a trained MLP and CNN the smoothed density's L1 error is
-        the same either way (`tests/test_spectral_networks.py`), and a 100-step probe on a
-        1.07e6-parameter MLP runs ~2.5x faster (`benchmarks/landscape_torch.py`).
+      reorthogonalize: full reorthogonalisation of each probe's Lanczos vectors (`lanczos`);
+        off by default, as the quadrature does not need it (module docstring).
 
     Returns:
       `SpectralQuadrature(nodes, weights)`, each of shape `(num_probes, num_steps)`.
@@ -303,12 +307,8 @@ def spectral_density(
       num_points: the default grid's size (ignored when `grid` is given).
       sigma: kernel width; default `(max θ − min θ) / m` (at least `1e-6·(|max θ|+1)`).
       batch_size: probes run together with `vmap` (`None`: one after the other).
-      reorthogonalize: full reorthogonalisation of each probe's Lanczos vectors (`lanczos`),
-        `O(m²N)` beyond the matvecs. Off by default: the Gauss quadrature stays accurate on
-        the three-term recurrence alone, `O(mN)` (Meurant & Strakoš, Acta Numerica 15, 2006):
-        against dense Hessians of a trained MLP and CNN the smoothed density's L1 error is
-        the same either way (`tests/test_spectral_networks.py`), and a 100-step probe on a
-        1.07e6-parameter MLP runs ~2.5x faster (`benchmarks/landscape_torch.py`).
+      reorthogonalize: full reorthogonalisation of each probe's Lanczos vectors (`lanczos`);
+        off by default, as the quadrature does not need it (module docstring).
 
     Returns:
       `SpectralDensity(grid, density, nodes, weights, sigma)`.
@@ -392,12 +392,8 @@ def log_spectral_density(
       num_points: grid size, from $\log_{10} f$ to $\log_{10}\max\theta$ plus $4\sigma$.
       sigma: kernel width in decades (default $0.1$).
       batch_size: probes run together with `vmap` (`None`: one after the other).
-      reorthogonalize: full reorthogonalisation of each probe's Lanczos vectors (`lanczos`),
-        `O(m²N)` beyond the matvecs. Off by default: the Gauss quadrature stays accurate on
-        the three-term recurrence alone, `O(mN)` (Meurant & Strakoš, Acta Numerica 15, 2006):
-        against dense Hessians of a trained MLP and CNN the smoothed density's L1 error is
-        the same either way (`tests/test_spectral_networks.py`), and a 100-step probe on a
-        1.07e6-parameter MLP runs ~2.5x faster (`benchmarks/landscape_torch.py`).
+      reorthogonalize: full reorthogonalisation of each probe's Lanczos vectors (`lanczos`);
+        off by default, as the quadrature does not need it (module docstring).
 
     Returns:
       `SpectralDensity(grid, density, nodes, weights, sigma)` with `grid` in $\log_{10}$
