@@ -386,3 +386,27 @@ def test_tools_trace_once_under_jit():
     first, second = run(jax.random.key(0)), run(jax.random.key(1))
     assert float(first.estimate) == pytest.approx(6.0) == float(second.estimate)
     assert len(traces) == 1
+
+
+def test_rademacher_signs_are_fair_independent_and_dtype_free():
+    """32 signs per random word (`common.draws.rademacher`): over 2^20 signs the mean, the
+    correlation of neighbours (same word) and of signs 32 apart (next word) are within 5
+    standard errors (1/sqrt(n)) of 0; each bit position of the word is fair on its own; the same
+    key gives the same signs in every dtype, and sizes that are not multiples of 32 work."""
+    from complexity_optax._src.common.draws import rademacher
+
+    n = 1 << 20
+    z = np.asarray(rademacher(jax.random.key(3), (n,)))
+    bound = 5.0 / math.sqrt(n)
+    assert set(np.unique(z)) == {-1.0, 1.0}
+    assert abs(z.mean()) < bound
+    assert abs(np.mean(z[:-1] * z[1:])) < bound
+    assert abs(np.mean(z[:-32] * z[32:])) < bound
+    by_position = z.reshape(-1, 32).mean(axis=0)
+    assert np.all(np.abs(by_position) < 5.0 / math.sqrt(n // 32))
+    short = np.asarray(rademacher(jax.random.key(3), (37,)))
+    for dtype in (jnp.bfloat16, jnp.float16, jnp.int32):
+        np.testing.assert_array_equal(
+            np.asarray(rademacher(jax.random.key(3), (37,), dtype)).astype(np.float32), short)
+    assert rademacher(jax.random.key(0), (3, 0)).shape == (3, 0)
+    assert rademacher(jax.random.key(0), (5, 7)).shape == (5, 7)
