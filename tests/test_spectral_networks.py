@@ -169,6 +169,7 @@ def _extremes(loss, params, x, y, key):
     warned = any(issubclass(w.category, RuntimeWarning) for w in caught)
     return {"bottom": ls.bottom_eigenvalues(op, None, key),
             "top_default": ls.top_eigenvalues(op, None, key),
+            "density_default": ls.spectral_density(op, None, key),
             "bottom_21": old, "bottom_21_warned": warned}
 
 
@@ -262,6 +263,19 @@ def test_density_matches_smoothed_dense_histogram(network, quadrature):
     l1 = float(jnp.sum(jnp.abs(rho - reference)) * (grid[1] - grid[0]))
     print(name, quadrature, "density L1", l1)
     assert l1 < 0.1, (name, quadrature, l1)
+
+
+def test_spectral_density_at_its_defaults_matches_the_dense_spectrum(network):
+    """`spectral_density(op, None, key)` with every default (8 probes x 64 steps on the
+    three-term recurrence, its own kernel width and grid) against the dense eigenvalues smoothed
+    with the same width on the same grid."""
+    name, _, eigenvalues, results = network
+    sd = results["density_default"]
+    reference = ls.gaussian_smoothed_density(sd.grid, jnp.asarray(eigenvalues, jnp.float32),
+                                             jnp.ones(eigenvalues.size), sd.sigma)
+    l1 = float(jnp.sum(jnp.abs(sd.density - reference)) * (sd.grid[1] - sd.grid[0]))
+    print(name, "default density L1", l1, "sigma", float(sd.sigma))
+    assert l1 < 0.1, (name, l1)
 
 
 def test_traces_within_three_standard_errors_and_hutchpp_variance(network):
