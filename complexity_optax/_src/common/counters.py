@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from complexity_optax._src.common.checks import INT32_MAX
 
-__all__ = ["INT32_MAX", "saturating_add"]
+__all__ = ["INT32_MAX", "saturating_add", "step_counts"]
 
 
 def saturating_add(count: jax.Array, increment: Any) -> jax.Array:
@@ -25,3 +25,21 @@ def saturating_add(count: jax.Array, increment: Any) -> jax.Array:
     increment = jnp.asarray(increment, jnp.int32)
     return jnp.where(count <= INT32_MAX - increment, count + increment, INT32_MAX).astype(
         jnp.int32)
+
+
+def step_counts(state: Any, accepted: jax.Array, hvps: Any) -> dict[str, jax.Array]:
+    """The four counters of the second-order transformations' states after one `update`:
+    calls, accepted steps, gradients (one per call) and Hessian-vector products (saturating).
+
+    Examples:
+      >>> import types, jax.numpy as jnp
+      >>> zero = jnp.int32(0)
+      >>> state = types.SimpleNamespace(step_count=zero, accepted_count=zero,
+      ...                               gradient_count=zero, hvp_count=zero)
+      >>> {k: int(v) for k, v in step_counts(state, True, 7).items()}
+      {'step_count': 1, 'accepted_count': 1, 'gradient_count': 1, 'hvp_count': 7}
+    """
+    return {"step_count": saturating_add(state.step_count, 1),
+            "accepted_count": saturating_add(state.accepted_count, accepted),
+            "gradient_count": saturating_add(state.gradient_count, 1),
+            "hvp_count": saturating_add(state.hvp_count, hvps)}

@@ -17,14 +17,13 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, masked
-from complexity_optax._src.common.counters import saturating_add
 from complexity_optax._src.common.hvp import value_grad_and_hvp
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.tree import all_finite, upcast
 from complexity_optax._src.common.types import MatVec, PyTree
 from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
-__all__ = ["BatchModel", "batch_update", "linearize_batch", "nothing_to_update", "step_counts"]
+__all__ = ["BatchModel", "batch_update", "linearize_batch", "nothing_to_update"]
 
 
 class BatchModel(NamedTuple):
@@ -109,11 +108,3 @@ def batch_update(method: str, step: Callable[[BatchModel, Any, PyTree], tuple[Py
 
     return update_fn
 
-
-def step_counts(state: Any, accepted: jax.Array, hvps: jax.Array) -> dict[str, jax.Array]:
-    """The counters every regularised-Newton state carries, after one `update`: calls, accepted
-    steps, gradients (one per call) and Hessian-vector products (saturating int32)."""
-    return {"step_count": saturating_add(state.step_count, 1),
-            "accepted_count": saturating_add(state.accepted_count, accepted),
-            "gradient_count": saturating_add(state.gradient_count, 1),
-            "hvp_count": saturating_add(state.hvp_count, hvps)}

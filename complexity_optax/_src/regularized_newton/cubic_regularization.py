@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.counters import step_counts
 from complexity_optax._src.common.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.common.solver_loop import Attempt, linearise_fn, run_solver_loop
 from complexity_optax._src.common.status import check_result
@@ -30,7 +31,7 @@ from complexity_optax._src.common.tree import compute_dtype
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.arc_step import arc_step, update_sigma
-from complexity_optax._src.regularized_newton.batch_model import batch_update, step_counts
+from complexity_optax._src.regularized_newton.batch_model import batch_update
 from complexity_optax._src.trust_region.rule import clamp_int32, validate_acceptance
 from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 

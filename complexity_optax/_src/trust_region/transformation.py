@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, masked
-from complexity_optax._src.common.counters import saturating_add
+from complexity_optax._src.common.counters import step_counts
 from complexity_optax._src.common.ellipsoids import (
     Ellipsoid,
     get_ellipsoid,
@@ -347,10 +347,7 @@ def trust_region(
         new_state = TrustRegionState(
             radius=new_radius.astype(state.radius.dtype),
             ellipsoid_state=optax.tree.cast_like(ell_state, state.ellipsoid_state),
-            step_count=saturating_add(state.step_count, 1),
-            accepted_count=saturating_add(state.accepted_count, accepted),
-            gradient_count=saturating_add(state.gradient_count, 1),
-            hvp_count=saturating_add(state.hvp_count, iterations),
+            **step_counts(state, accepted, iterations),
             last_rho=jnp.where(valid, verdict.rho, 0.0).astype(state.last_rho.dtype),
             last_model_decrease=jnp.where(valid, solve.model_decrease, 0.0).astype(
                 state.last_model_decrease.dtype),
