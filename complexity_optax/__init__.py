@@ -20,6 +20,7 @@ from complexity_optax._src.annealsgd.field import (
     add_annealed_field,
     field_alignment,
 )
+from complexity_optax._src.common.convolutions import canonical_convolutions
 
 # --- trust region ---
 from complexity_optax._src.common.ellipsoids import (
@@ -125,6 +126,7 @@ __all__ = [
     "get_ellipsoid",
     "identity_ellipsoid",
     "rmsprop_ellipsoid",
+    "canonical_convolutions",
     "hvp",
     "value_grad_and_hvp",
     "TrustRegionResult",

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from complexity_optax._src.common.convolutions import on_cpu_backend
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo.data import DigitsData
@@ -83,7 +84,7 @@ def make_epoch_fn(
     loss_fn: Callable[..., jax.Array], tx: Any, method: methods_lib.Method
 ) -> Callable[..., tuple[Any, Any, jax.Array]]:
     """Returns the pure `epoch(params, opt_state, x, y, idx) -> (params, opt_state, loss)`."""
-    value_and_grad = jax.value_and_grad(loss_fn)
+    value_and_grad = on_cpu_backend(jax.value_and_grad(loss_fn))  # a `lax.scan` body
 
     def step(carry, batch):
         params, opt_state = carry

@@ -15,6 +15,7 @@ from typing import Any
 
 import jax
 
+from complexity_optax._src.common.convolutions import on_cpu_backend
 from complexity_optax._src.common.types import PyTree
 
 
@@ -49,7 +50,7 @@ def hvp(fun: Callable[..., jax.Array], params: PyTree, vector: PyTree, *args: An
     References:
       Pearlmutter, "Fast exact multiplication by the Hessian", Neural Computation, 1994.
     """
-    grad_fn = jax.grad(lambda p: fun(p, *args))
+    grad_fn = on_cpu_backend(jax.grad(lambda p: fun(p, *args)))
     return jax.jvp(grad_fn, (params,), (vector,))[1]
 
 
@@ -90,6 +91,7 @@ def value_grad_and_hvp(
     """
 
     if has_aux:
+        @on_cpu_backend
         def grad_with_value_aux(p: PyTree) -> tuple[PyTree, Any]:
             (value, aux), grad = jax.value_and_grad(fun, has_aux=True)(p, *args)
             return grad, (value, aux)
@@ -97,6 +99,7 @@ def value_grad_and_hvp(
         grad, hvp_fn, (value, aux) = jax.linearize(grad_with_value_aux, params, has_aux=True)
         return value, grad, hvp_fn, aux
 
+    @on_cpu_backend
     def grad_with_value(p: PyTree) -> tuple[PyTree, jax.Array]:
         value, grad = jax.value_and_grad(fun)(p, *args)
         return grad, value

@@ -56,6 +56,7 @@ import numpy as np
 import optax
 
 from complexity_optax._src.common import checks
+from complexity_optax._src.common.convolutions import on_cpu_backend
 from complexity_optax._src.common.draws import draw_like
 from complexity_optax._src.common.kwargs import fn_kwargs
 from complexity_optax._src.common.sgd import check_momentum, sgd_scaling
@@ -274,7 +275,7 @@ def scale_by_local_entropy(
         if value_fn is None:
             raise ValueError("value_fn: entropy_sgd.update needs value_fn=, the loss on the batch")
         kwargs = fn_kwargs(value_fn, extra_args)
-        grad_fn = jax.grad(lambda p: value_fn(p, **kwargs))
+        grad_fn = on_cpu_backend(jax.grad(lambda p: value_fn(p, **kwargs)))  # in a loop body
         theta = upcast(params)
         g0 = upcast(updates)
         gamma_t = jnp.asarray(schedule(state.count), jnp.float32)

@@ -38,6 +38,7 @@ import numpy as np
 import optax
 from flax import nnx
 
+from complexity_optax._src.common.convolutions import on_cpu_backend
 from complexity_optax.demo.reproduce import architectures
 
 __all__ = [
@@ -223,10 +224,12 @@ def _epoch_fn(task: Task, spec: MethodSpec, tx: Any, params, state, xb, yb):
         return _EPOCH_CACHE[cache_key], 0.0
     loss_fn = task.loss_fn
     probe = spec.probe
+    # the step runs in a `lax.scan` body: convolutions in XLA CPU's fast layout
+    value_and_grad = on_cpu_backend(jax.value_and_grad(loss_fn))
 
     def step(carry, batch):
         params, state = carry
-        value, grads = jax.value_and_grad(loss_fn)(params, batch)
+        value, grads = value_and_grad(params, batch)
         updates, new_state = tx.update(grads, state, params, value=value, value_fn=loss_fn,
                                        batch=batch)
         new_params = optax.apply_updates(params, updates)

@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from complexity_optax._src.common.convolutions import on_cpu_backend
 from complexity_optax._src.common.types import PyTree
 from complexity_optax.landscape.spectral.linear_operator import (
     LinearOperator,
@@ -72,10 +73,8 @@ def stack_batches(batches: Any) -> tuple:
 def _batch_mean(per_batch: Callable[[Any, tuple], Any], stacked: tuple, v: Any) -> Any:
     """`mean_b per_batch(v, batch_b)` by `lax.scan` over the stacked batches.
 
-    One batch is applied directly, not in a one-trip scan: inside a loop body XLA's CPU
-    backend compiled the convolutions of a CNN's forward-over-reverse product 9x slower
-    (952 ms against 108 ms for the same product on 512 MNIST digits,
-    `benchmarks/landscape_torch.py`).
+    One batch is applied directly, not in a one-trip scan (a loop body costs XLA a copy of
+    the carry; its convolutions are brought to the fast layout by `_operator` either way).
     """
     count = jax.tree.leaves(stacked)[0].shape[0]
     if count == 1:
@@ -90,7 +89,12 @@ def _batch_mean(per_batch: Callable[[Any, tuple], Any], stacked: tuple, v: Any) 
 
 def _operator(per_batch: Callable[[Any, tuple], Any], stacked: tuple,
               params: PyTree) -> LinearOperator:
-    """The `LinearOperator` `v -> mean_b per_batch(v, batch_b)`; eagerly one compiled program."""
+    """The `LinearOperator` `v -> mean_b per_batch(v, batch_b)`; eagerly one compiled program.
+
+    On the CPU backend the product's convolutions run in XLA's canonical layout
+    (`canonical_convolutions`): the spectral tools call it inside loop bodies.
+    """
+    per_batch = on_cpu_backend(per_batch)
 
     def matvec(v):
         return compiled_call(lambda v: _batch_mean(per_batch, stacked, v), v)
