@@ -48,6 +48,7 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
+from complexity_optax._src.common import functions
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report
@@ -96,29 +97,32 @@ def _train(config: LandscapeConfig, data, seed: int):
     return spectrum.train(spec, data, lambda epoch, loss: None)
 
 
-@functools.partial(jax.jit, static_argnames=("loss_fn",))
-def _top_eigenpairs(params, x, y, key, *, loss_fn):
+# `loss_fn` is a pytree (`functions.as_pytree`): a new closure of the same code over arrays of the
+# same shapes reuses the compiled program.
+@jax.jit
+def _top_eigenpairs(loss_fn, params, x, y, key):
     _, _, hvp = co.value_grad_and_hvp(loss_fn, params, x, y)
     # The library's default stopping rule: Ritz residuals ≤ 1e-4·‖H‖.
     ritz = landscape.top_eigenvalues(hvp, params, key, k=2, return_vectors=True)
     return ritz.eigenvalues, ritz.eigenvectors
 
 
-@functools.partial(jax.jit, static_argnames=("loss_fn",))
-def _loss_at_alpha(params, direction, x, y, alpha, *, loss_fn):
+@jax.jit
+def _loss_at_alpha(loss_fn, params, direction, x, y, alpha):
     return loss_fn(jax.tree.map(lambda p, d: p + (alpha * d).astype(p.dtype), params,
                                 direction), x, y)
 
 
 def _loss_along(loss_fn, params, direction, x, y, alpha: float) -> float:
     """`L(θ + α d)` for one float `alpha` (one compiled program for every α)."""
-    return float(_loss_at_alpha(params, direction, x, y, jnp.float32(alpha), loss_fn=loss_fn))
+    return float(_loss_at_alpha(functions.as_pytree(loss_fn), params, direction, x, y,
+                                jnp.float32(alpha)))
 
 
 def _top_eigen_directions(loss_fn, params, x, y, key):
     """The two top Hessian eigenpairs at `params` (Lanczos, one compiled program), vectors as
     parameter pytrees."""
-    eigenvalues, eigenvectors = _top_eigenpairs(params, x, y, key, loss_fn=loss_fn)
+    eigenvalues, eigenvectors = _top_eigenpairs(functions.as_pytree(loss_fn), params, x, y, key)
     return np.asarray(eigenvalues), landscape.eigenvector_directions(eigenvectors)
 
 

@@ -45,6 +45,7 @@ import optax
 
 import complexity_optax as co
 from complexity_optax import landscape
+from complexity_optax._src.common import functions
 from complexity_optax.demo import methods as methods_lib
 from complexity_optax.demo import model as model_lib
 from complexity_optax.demo import report
@@ -112,14 +113,22 @@ def train(config: SpectrumConfig, data, on_epoch: Callable[[int, float], None]) 
 
 
 # ------------------------------------------------------------------------------------ analyse
-@functools.partial(jax.jit, static_argnames=("loss_fn", "probes", "steps", "samples", "columns"))
 def analyse_hessian(params, x, y, key, *, loss_fn, probes, steps, samples, columns):
     """Every Hessian statistic at `params` in one compiled program (see the module docstring).
+
+    `loss_fn` is passed to the program as a pytree (`common.functions.as_pytree`): a new closure
+    of the same code over arrays of the same shapes reuses the compiled program.
 
     Returns a dict of arrays: `loss`, `grad_norm`, the `density` (grid, density, nodes,
     weights, sigma), `top` eigenvalues and residuals, `index` and its standard error, the
     `mean` eigenvalue and its standard error, the `share` and the SLQ moments `m1`, `m2`.
     """
+    return _analyse_hessian(functions.as_pytree(loss_fn), params, x, y, key, probes=probes,
+                            steps=steps, samples=samples, columns=columns)
+
+
+@functools.partial(jax.jit, static_argnames=("probes", "steps", "samples", "columns"))
+def _analyse_hessian(loss_fn, params, x, y, key, *, probes, steps, samples, columns):
     loss, grad, hvp = co.value_grad_and_hvp(loss_fn, params, x, y)
     k_density, k_top, k_trace, k_share = jax.random.split(key, 4)
     tridiagonals = landscape.lanczos_tridiagonals(hvp, params, k_density, num_probes=probes,

@@ -116,11 +116,19 @@ def _split(value: Any) -> tuple[list, Any]:
     """
     converted = jax.tree.map(_convert_callable, value, is_leaf=callable)
     leaves, treedef = jax.tree.flatten(converted)
-    if not callable(value) and not any(map(_is_array, leaves)):
+    if not callable(value) and not any(map(_is_array, leaves)) and not _holds_functions(value):
         leaves, treedef = [value], jax.tree.structure(0)
     dynamic = [leaf for leaf in leaves if _is_array(leaf)]
     static = tuple(None if _is_array(leaf) else _Static(leaf) for leaf in leaves)
     return dynamic, (treedef, static)
+
+
+def _holds_functions(value: Any) -> bool:
+    """A tuple (a `NamedTuple` too) that holds functions: optax's `chain` keeps its members'
+    `init`/`update` in tuples, so a new optimizer of the same code and hyper-parameters is
+    described by value, not by the identity of the tuple (a tuple cannot be mutated)."""
+    return isinstance(value, tuple) and any(
+        callable(x) and not _is_array(x) for x in jax.tree.leaves(value, is_leaf=callable))
 
 
 def _join(dynamic: list, description: Any) -> Any:

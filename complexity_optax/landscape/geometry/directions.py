@@ -24,7 +24,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from complexity_optax._src.common import checks
+from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.convolutions import on_cpu_backend
 from complexity_optax._src.common.types import PyTree
 
 __all__ = [
@@ -213,20 +214,25 @@ def _coordinates(name: str, values) -> jax.Array:
     return values
 
 
-@functools.partial(jax.jit, static_argnames=("loss_fn", "batch_size"))
-def _slice_1d(params, direction, alphas, args, *, loss_fn, batch_size):
+# `loss_fn` is a pytree (`functions.as_pytree`): its code is static, its arrays are traced.
+@functools.partial(jax.jit, static_argnames=("batch_size",))
+def _slice_1d(loss_fn, params, direction, alphas, args, *, batch_size):
+    loss = on_cpu_backend(loss_fn)  # a `lax.map` body: convolutions in XLA CPU's fast layout
+
     def at(alpha):
-        return loss_fn(_axpy_tree(params, [(alpha, direction)]), *args)
+        return loss(_axpy_tree(params, [(alpha, direction)]), *args)
 
     return jax.lax.map(at, alphas, batch_size=batch_size)
 
 
-@functools.partial(jax.jit, static_argnames=("loss_fn", "batch_size"))
-def _slice_2d(params, d1, d2, alphas, betas, args, *, loss_fn, batch_size):
+@functools.partial(jax.jit, static_argnames=("batch_size",))
+def _slice_2d(loss_fn, params, d1, d2, alphas, betas, args, *, batch_size):
     a, b = jnp.meshgrid(alphas, betas, indexing="ij")
 
+    loss = on_cpu_backend(loss_fn)
+
     def at(ab):
-        return loss_fn(_axpy_tree(params, [(ab[0], d1), (ab[1], d2)]), *args)
+        return loss(_axpy_tree(params, [(ab[0], d1), (ab[1], d2)]), *args)
 
     flat = jax.lax.map(at, jnp.stack([a.ravel(), b.ravel()], axis=1), batch_size=batch_size)
     return flat.reshape(a.shape)
@@ -240,8 +246,9 @@ def loss_slice_1d(loss_fn: Callable[..., jax.Array], params: PyTree, direction: 
     *args)` bit for bit (up to the compiler's fusion of `loss_fn`).
 
     Args:
-      loss_fn: `loss_fn(params, *args) -> scalar`; hashable (a module-level function or a
-        closure kept alive between calls, so that the jitted slice is reused).
+      loss_fn: `loss_fn(params, *args) -> scalar`. Passed to the jitted slice as a pytree
+        (`common.functions.as_pytree`): a new closure of the same code over arrays of the same
+        shapes reuses the compiled program.
       params: the centre $\theta$ (any pytree).
       direction: $d$, a pytree like `params` (e.g. `random_direction`).
       alphas: 1-d array of coordinates.
@@ -265,8 +272,8 @@ def loss_slice_1d(loss_fn: Callable[..., jax.Array], params: PyTree, direction: 
       problems*, ICLR 2015; Li et al., NeurIPS 2018.
     """
     _check_batch(batch_size)
-    return _slice_1d(params, direction, _coordinates("alphas", alphas), tuple(args),
-                     loss_fn=loss_fn, batch_size=batch_size)
+    return _slice_1d(functions.as_pytree(loss_fn), params, direction,
+                     _coordinates("alphas", alphas), tuple(args), batch_size=batch_size)
 
 
 def loss_slice_2d(loss_fn: Callable[..., jax.Array], params: PyTree, direction1: PyTree,
@@ -275,7 +282,8 @@ def loss_slice_2d(loss_fn: Callable[..., jax.Array], params: PyTree, direction1:
     r"""The loss on a plane: `out[i, j]` $= L(\theta + \alpha_i d_1 + \beta_j d_2)$.
 
     Args:
-      loss_fn: `loss_fn(params, *args) -> scalar` (hashable, see `loss_slice_1d`).
+      loss_fn: `loss_fn(params, *args) -> scalar` (a new closure of the same code over arrays
+        of the same shapes reuses the compiled program, see `loss_slice_1d`).
       params: the centre $\theta$.
       direction1: $d_1$, a pytree like `params`.
       direction2: $d_2$, a pytree like `params`.
@@ -300,6 +308,6 @@ def loss_slice_2d(loss_fn: Callable[..., jax.Array], params: PyTree, direction1:
       Li et al., *Visualizing the loss landscape of neural nets*, NeurIPS 2018.
     """
     _check_batch(batch_size)
-    return _slice_2d(params, direction1, direction2, _coordinates("alphas", alphas),
-                     _coordinates("betas", betas), tuple(args), loss_fn=loss_fn,
+    return _slice_2d(functions.as_pytree(loss_fn), params, direction1, direction2,
+                     _coordinates("alphas", alphas), _coordinates("betas", betas), tuple(args),
                      batch_size=batch_size)

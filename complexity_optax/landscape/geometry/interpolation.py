@@ -13,13 +13,14 @@ References:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 
+from complexity_optax._src.common import functions
+from complexity_optax._src.common.convolutions import on_cpu_backend
 from complexity_optax._src.common.types import PyTree
 
 __all__ = ["interpolate_params", "linear_path_losses", "loss_barrier"]
@@ -60,9 +61,11 @@ def interpolate_params(params_a: PyTree, params_b: PyTree, t: Any) -> PyTree:
         lambda a, b: ((1 - t) * a + t * b).astype(jnp.result_type(a)), params_a, params_b)
 
 
-@functools.partial(jax.jit, static_argnames=("loss_fn",))
-def _path_losses(params_a, params_b, ts, args, *, loss_fn):
-    return jax.lax.map(lambda t: loss_fn(interpolate_params(params_a, params_b, t), *args), ts)
+@jax.jit
+def _path_losses(loss_fn, params_a, params_b, ts, args):
+    # `loss_fn` is a pytree (`functions.as_pytree`): its code is static, its arrays are traced.
+    loss = on_cpu_backend(loss_fn)  # a `lax.map` body: convolutions in XLA CPU's fast layout
+    return jax.lax.map(lambda t: loss(interpolate_params(params_a, params_b, t), *args), ts)
 
 
 def linear_path_losses(loss_fn: Callable[..., jax.Array], params_a: PyTree, params_b: PyTree,
@@ -73,7 +76,9 @@ def linear_path_losses(loss_fn: Callable[..., jax.Array], params_a: PyTree, para
     `loss_fn(params_a, *args)` and `loss_fn(params_b, *args)`.
 
     Args:
-      loss_fn: `loss_fn(params, *args) -> scalar` (hashable: reuse the same function object).
+      loss_fn: `loss_fn(params, *args) -> scalar`. Passed to the jitted program as a pytree
+        (`common.functions.as_pytree`): a new closure of the same code over arrays of the same
+        shapes reuses the compiled program.
       params_a: $\theta_A$.
       params_b: $\theta_B$.
       ts: 1-d array of path coordinates.
@@ -99,7 +104,7 @@ def linear_path_losses(loss_fn: Callable[..., jax.Array], params_a: PyTree, para
         raise ValueError(f"ts must be a non-empty 1-d array, got shape {ts.shape}")
     if not jnp.issubdtype(ts.dtype, jnp.floating):
         ts = ts.astype(jnp.float32)
-    return _path_losses(params_a, params_b, ts, tuple(args), loss_fn=loss_fn)
+    return _path_losses(functions.as_pytree(loss_fn), params_a, params_b, ts, tuple(args))
 
 
 def loss_barrier(ts: Any, losses: Any) -> jax.Array:

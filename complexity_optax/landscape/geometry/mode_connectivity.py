@@ -38,8 +38,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks
+from complexity_optax._src.common import checks, functions
 from complexity_optax._src.common import tree as tree_lib
+from complexity_optax._src.common.convolutions import on_cpu_backend
 from complexity_optax._src.common.types import PyTree
 from complexity_optax.landscape.geometry import interpolation
 
@@ -104,10 +105,12 @@ def curve_point(start: PyTree, control: PyTree, end: PyTree, t: Any, *,
     return jax.tree.map(lambda x, y: jnp.where(t <= 0.5, x, y), first, second)
 
 
-@functools.partial(jax.jit, static_argnames=("loss_fn", "kind"))
-def _curve_losses(start, control, end, ts, args, *, loss_fn, kind):
-    return jax.lax.map(lambda t: loss_fn(curve_point(start, control, end, t, kind=kind), *args),
-                       ts)
+# `loss_fn` (and `_fit`'s `optimizer`) is a pytree (`functions.as_pytree`): its code is static,
+# its arrays are traced.
+@functools.partial(jax.jit, static_argnames=("kind",))
+def _curve_losses(loss_fn, start, control, end, ts, args, *, kind):
+    loss = on_cpu_backend(loss_fn)  # a `lax.map` body: convolutions in XLA CPU's fast layout
+    return jax.lax.map(lambda t: loss(curve_point(start, control, end, t, kind=kind), *args), ts)
 
 
 def curve_losses(loss_fn: Callable[..., jax.Array], start: PyTree, control: PyTree,
@@ -115,7 +118,9 @@ def curve_losses(loss_fn: Callable[..., jax.Array], start: PyTree, control: PyTr
     r"""The loss along a curve: $L(\phi_\theta(t))$ for every $t$ in `ts` (one jitted `lax.map`).
 
     Args:
-      loss_fn: `loss_fn(params, *args) -> scalar` (hashable).
+      loss_fn: `loss_fn(params, *args) -> scalar`. Passed to the jitted program as a pytree
+        (`common.functions.as_pytree`): a new closure of the same code over arrays of the same
+        shapes reuses the compiled program.
       start: $w_1$.
       control: $\theta$ (e.g. `fit_connecting_curve(...).control`).
       end: $w_2$.
@@ -145,12 +150,12 @@ def curve_losses(loss_fn: Callable[..., jax.Array], start: PyTree, control: PyTr
         raise ValueError(f"ts must be a non-empty 1-d array, got shape {ts.shape}")
     if not jnp.issubdtype(ts.dtype, jnp.floating):
         ts = ts.astype(jnp.float32)
-    return _curve_losses(start, control, end, ts, tuple(args), loss_fn=loss_fn, kind=kind)
+    return _curve_losses(functions.as_pytree(loss_fn), start, control, end, ts, tuple(args),
+                         kind=kind)
 
 
-@functools.partial(jax.jit, static_argnames=("loss_fn", "optimizer", "num_steps", "num_points",
-                                             "kind"))
-def _fit(start, end, control, key, args, *, loss_fn, optimizer, num_steps, num_points, kind):
+@functools.partial(jax.jit, static_argnames=("num_steps", "num_points", "kind"))
+def _fit(loss_fn, optimizer, start, end, control, key, args, *, num_steps, num_points, kind):
     def curve_loss(theta, ts):
         values = jax.vmap(lambda t: loss_fn(curve_point(start, theta, end, t, kind=kind),
                                             *args))(ts)
@@ -159,7 +164,9 @@ def _fit(start, end, control, key, args, *, loss_fn, optimizer, num_steps, num_p
     def step(carry, step_key):
         theta, state = carry
         ts = (jnp.arange(num_points) + jax.random.uniform(step_key, (num_points,))) / num_points
-        value, grad = jax.value_and_grad(curve_loss)(theta, ts)
+        # The gradient through a convolutional `loss_fn` inside the scan's loop body: in the
+        # layout XLA's CPU backend runs fast (`common.convolutions`).
+        value, grad = on_cpu_backend(jax.value_and_grad(curve_loss))(theta, ts)
         updates, new_state = optimizer.update(grad, state, theta)
         finite = jnp.isfinite(value) & tree_lib.all_finite((updates, new_state))
         keep = functools.partial(jax.tree.map, lambda new, old: jnp.where(finite, new, old))
@@ -184,14 +191,17 @@ def fit_connecting_curve(loss_fn: Callable[..., jax.Array], start: PyTree, end: 
     and optimizer state are kept as they were).
 
     Args:
-      loss_fn: `loss_fn(params, *args) -> scalar` (hashable; full-batch `args`).
+      loss_fn: `loss_fn(params, *args) -> scalar` (full-batch `args`). Passed to the jitted
+        program as a pytree (`common.functions.as_pytree`): a new closure of the same code over
+        arrays of the same shapes reuses the compiled program.
       start: the first minimum $w_1$.
       end: the second minimum $w_2$ (same structure and shapes).
       key: a `jax.random` key for the $t_i$.
       *args: passed to `loss_fn`.
       kind: `"bezier"` (default) or `"polychain"`.
-      optimizer: an optax transformation (default `optax.adam(1e-2)`); reuse the same object
-        across calls to reuse the compiled program.
+      optimizer: an optax transformation (default `optax.adam(1e-2)`), passed as a pytree
+        too: a new object of the same code and hyper-parameters (`optax.adam(1e-2)` written
+        again) reuses the compiled program, and the arrays its functions close over are traced.
       num_steps: optimisation steps, >= 1.
       num_points: points $m$ on the curve per step, >= 1.
       init_control: the initial $\theta$ (default $(w_1 + w_2)/2$).
@@ -227,9 +237,9 @@ def fit_connecting_curve(loss_fn: Callable[..., jax.Array], start: PyTree, end: 
         init_control = interpolation.interpolate_params(start, end, 0.5)
     else:
         interpolation._check_same_structure(start, init_control)
-    control, losses = _fit(start, end, init_control, key, tuple(args), loss_fn=loss_fn,
-                           optimizer=optimizer, num_steps=num_steps, num_points=num_points,
-                           kind=kind)
+    control, losses = _fit(functions.as_pytree(loss_fn), functions.as_pytree(optimizer), start,
+                           end, init_control, key, tuple(args), num_steps=num_steps,
+                           num_points=num_points, kind=kind)
     return CurveFit(control, losses)
 
 
