@@ -263,7 +263,7 @@ def test_bfloat16_quadratic_stops_at_the_precision_floor(ellipsoid):
 
 
 def test_exact_upcast_keeps_the_bfloat16_rounding_under_jit():
-    from complexity_optax._src.trust_region.transformation import exact_upcast
+    from complexity_optax._src.common.tree import exact_upcast
 
     p = jnp.ones(4, jnp.bfloat16)
     s = jnp.full(4, 2.0**-10, jnp.float32)  # below half an ulp of 1 in bfloat16 (2^-8)

@@ -91,22 +91,21 @@ CASES = {
     "lanczos_subproblem-grad-empty_dict": (lambda: co.lanczos_subproblem(_matvec, {}, 1.0),
                                            "grad", TR, None, FINITE),
     # trust-region transformation and solver: empty and size-0 pytrees
+    # (fixed: nothing to optimise is a no-op, as in ARC and saddle-free Newton, and a size-0
+    # leaf adds nothing to a norm)
     "trust_region-params-empty_dict": (lambda: _step(co.trust_region(), {}), "params", TR,
-                                       "empty params: 'at least one array or dtype is required'",
-                                       FINITE),
+                                       None, FINITE),
     "trust_region-params-size0": (lambda: _step(co.trust_region(), {"a": jnp.zeros(0)}),
-                                  "params", TR,
-                                  "size-0 params: a max reduction with no identity", FINITE),
+                                  "params", TR, None, FINITE),
     "trust_region-params-size0_and_normal": (
         lambda: _step(co.trust_region(), {"a": jnp.zeros(0), "b": jnp.ones(2)}), "params", TR,
-        ("a size-0 leaf next to a normal one: a max reduction with no identity (also "
-         "common/tree.py tree_norm)"), FINITE),
+        None, FINITE),
     "trust_region_rmsprop-params-size0": (
         lambda: _step(co.trust_region(ellipsoid="rmsprop"), {"a": jnp.zeros(0)}), "params", TR,
-        "size-0 params: a max reduction with no identity", FINITE),
+        None, FINITE),
     "trust_region_lanczos-params-size0": (
         lambda: _step(co.trust_region(subproblem="lanczos"), {"a": jnp.zeros(0)}), "params", TR,
-        "size-0 params: a max reduction with no identity", FINITE),
+        None, FINITE),
     "minimize_trust_region-x0-size0": (
         lambda: co.minimize_trust_region(_loss, jnp.zeros(0)), "x0", TR, None),
     "minimize_trust_region-x0-int32": (

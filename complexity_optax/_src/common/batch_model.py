@@ -1,7 +1,7 @@
 # Copyright 2026 The complexity_optax Authors. Licensed under the Apache License, Version 2.0.
-"""The batch model of the regularised-Newton transformations: one linearisation of `value_fn`.
+"""The batch model of the second-order transformations: one linearisation of `value_fn`.
 
-`cubic_regularization` and `saddle_free_newton` (like `trust_region`) take the value, gradient
+`trust_region`, `cubic_regularization` and `saddle_free_newton` take the value, gradient
 and Hessian-vector products of one linearisation of `value_fn` at the current parameters: the
 incoming updates are only checked to be finite, so what comes before them in a chain does not
 change the step (`docs/conventions.md`, "The incoming gradient of the second-order methods").
@@ -19,9 +19,8 @@ import optax
 from complexity_optax._src.common import checks, masked
 from complexity_optax._src.common.hvp import value_grad_and_hvp
 from complexity_optax._src.common.kwargs import fn_kwargs
-from complexity_optax._src.common.tree import all_finite, upcast
+from complexity_optax._src.common.tree import all_finite, upcast, work_map
 from complexity_optax._src.common.types import MatVec, PyTree
-from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
 __all__ = ["BatchModel", "batch_update", "linearize_batch", "nothing_to_update"]
 
@@ -58,7 +57,7 @@ def linearize_batch(method: str, updates: PyTree, params: PyTree, value: Any,
     def loss(p):
         return value_fn(complete(p), **kwargs)
 
-    work = exact_upcast if is_low_precision(params) else (lambda p: p)
+    work = work_map(params)
     lin_value, grads, hvp_fn = value_grad_and_hvp(loss, upcast(params))
     lin_value = jnp.asarray(lin_value)
     grads = upcast(grads)
@@ -88,7 +87,7 @@ def nothing_to_update(method: str, params: PyTree, value_fn: Any) -> bool:
 
 def batch_update(method: str, step: Callable[[BatchModel, Any, PyTree], tuple[PyTree, Any, Any]]
                  ) -> Callable[..., tuple[PyTree, Any]]:
-    """The `update` of a regularised-Newton transformation around its `step`.
+    """The `update` of a second-order transformation around its `step`.
 
     It checks `params` and `value_fn` (`nothing_to_update`), linearises the batch loss once
     (`linearize_batch`: at least float32 arithmetic for bfloat16/float16 parameters, each trial

@@ -23,17 +23,16 @@ import jax.numpy as jnp
 import optax
 
 from complexity_optax._src.common import checks, functions
+from complexity_optax._src.common.batch_model import batch_update
 from complexity_optax._src.common.counters import step_counts
 from complexity_optax._src.common.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.common.solver_loop import Attempt, linearise_fn, run_solver_loop
 from complexity_optax._src.common.status import check_result
-from complexity_optax._src.common.tree import compute_dtype
+from complexity_optax._src.common.tree import compute_dtype, work_map
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.arc_step import arc_step, update_sigma
-from complexity_optax._src.regularized_newton.batch_model import batch_update
 from complexity_optax._src.trust_region.rule import clamp_int32, validate_acceptance
-from complexity_optax._src.trust_region.transformation import exact_upcast, is_low_precision
 
 __all__ = [
     "CubicRegularizationState", "cubic_regularization", "max_steps_limit", "minimize_cubic",
@@ -65,7 +64,7 @@ def working_precision(x0: PyTree) -> tuple[Any, Any, Callable[[PyTree], PyTree]]
     iterates stay in the parameters' dtype. float32 and float64 are kept as they are.
     """
     params_dtype = jnp.result_type(*jax.tree.leaves(x0))
-    work = exact_upcast if is_low_precision(x0) else (lambda p: p)
+    work = work_map(x0)
     return params_dtype, compute_dtype(params_dtype), work
 
 

@@ -25,7 +25,7 @@ from complexity_optax._src.common.status import (
     is_successful,
     status_message,
 )
-from complexity_optax._src.common.tree import compute_dtype
+from complexity_optax._src.common.tree import compute_dtype, work_map
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.rule import (
     PRESETS,
@@ -37,10 +37,6 @@ from complexity_optax._src.trust_region.shape import norm_diagonal, tree_norm_in
 from complexity_optax._src.trust_region.step import trust_region_step
 from complexity_optax._src.trust_region.subproblem import (
     default_max_iters,
-)
-from complexity_optax._src.trust_region.transformation import (
-    exact_upcast,
-    is_low_precision,
 )
 
 #: ``status`` codes of `TrustRegionResult` (the values of `TrustRegionStatus`).
@@ -286,7 +282,7 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
     # float16 parameters, fun, hessp and the subproblem see float32 parameters, while the
     # iterates and the trial points are rounded to the parameters' dtype.
     dtype = compute_dtype(jnp.result_type(*jax.tree.leaves(x0)))
-    work = exact_upcast if is_low_precision(x0) else (lambda p: p)
+    work = work_map(x0)
     def f(v):
         return jnp.asarray(v, dtype)
     rule = PRESETS["scipy"]._replace(

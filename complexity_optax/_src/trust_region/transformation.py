@@ -21,16 +21,15 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from complexity_optax._src.common import checks, masked
+from complexity_optax._src.common import checks
+from complexity_optax._src.common.batch_model import batch_update
 from complexity_optax._src.common.counters import step_counts
 from complexity_optax._src.common.ellipsoids import (
     Ellipsoid,
     get_ellipsoid,
     rmsprop_ellipsoid,
 )
-from complexity_optax._src.common.hvp import value_grad_and_hvp
-from complexity_optax._src.common.kwargs import fn_kwargs
-from complexity_optax._src.common.tree import all_finite, compute_dtype, upcast
+from complexity_optax._src.common.tree import upcast
 from complexity_optax._src.trust_region.rule import (
     StepOutcome,
     TrustRegionPreset,
@@ -108,56 +107,6 @@ def _default_initial_radius(ell: Ellipsoid, radius_norm: str) -> float:
     raise ValueError(
         f"initial_radius must be given for the ellipsoid {ell.name!r} (defaults exist only for "
         f"{sorted(DEFAULT_INITIAL_RADIUS)}, or with radius_norm='scaled')")
-
-
-value_fn_kwargs = fn_kwargs
-
-
-def is_low_precision(params: Any) -> bool:
-    """Whether some leaf of `params` is narrower than float32 (bfloat16, float16).
-
-    Then both entry points do the solver's arithmetic in float32 (`upcast`): the value, the
-    gradient, the HVPs, the subproblem and the ratio, while the parameters, the trial point
-    $\theta + s$ and the returned step stay in the parameters' own dtype. bfloat16 cannot
-    resolve a step below $2^{-8}|\theta|$, nor a decrease below $2^{-8}|f|$.
-
-    Examples:
-      >>> import jax.numpy as jnp
-      >>> is_low_precision({"w": jnp.zeros(2, jnp.bfloat16)}), is_low_precision(jnp.zeros(2))
-      (True, False)
-    """
-    return any(compute_dtype(jnp.asarray(x).dtype) != jnp.asarray(x).dtype
-               for x in jax.tree.leaves(params))
-
-
-def exact_upcast(tree: Any) -> Any:
-    r"""`upcast(tree)` that keeps every value of the narrow dtype exactly as stored.
-
-    XLA may elide the rounding of a float32 value to bfloat16/float16 that is converted back to
-    float32 at once (excess precision, `xla_allow_excess_precision`): `upcast(p + s)` may then
-    be the unrounded float32 sum, so $f$ would be evaluated at a point that the caller never
-    gets. Audit: a bfloat16 quadratic (cond 1e3, n = 20) had its best f at step 23, then
-    accepted every step until max_steps = 300, alternating between two points
-    (f = -1.5963469 and -1.5963545): each trial value was that of the unrounded point.
-    `lax.reduce_precision` to the leaf's own exponent and mantissa widths is an explicit rounding
-    that XLA keeps.
-
-    Examples:
-      >>> import jax, jax.numpy as jnp
-      >>> x = jnp.array([1.0 + 2.0**-10], jnp.float32)
-      >>> float(jax.jit(lambda x: exact_upcast(x.astype(jnp.bfloat16))[0])(x))
-      1.0
-    """
-    def one(x):
-        x = jnp.asarray(x)
-        wide = compute_dtype(x.dtype)
-        if wide == x.dtype:
-            return x
-        info = jnp.finfo(x.dtype)
-        return jax.lax.reduce_precision(x.astype(wide), exponent_bits=info.nexp,
-                                        mantissa_bits=info.nmant)
-
-    return jax.tree.map(one, tree)
 
 
 def trust_region(
@@ -310,38 +259,18 @@ def trust_region(
             last_outcome=jnp.asarray(StepOutcome.SKIPPED, jnp.int32),
         )
 
-    def update_fn(updates, state, params=None, *, value=None, value_fn=None, full_params=None,
-                  **extra_args):
-        if params is None:
-            raise ValueError("params: trust_region.update needs the current parameters")
-        if value_fn is None:
-            raise ValueError("value_fn: trust_region.update needs value_fn=, the loss on the batch")
-        kwargs = value_fn_kwargs(value_fn, extra_args)
-        complete = masked.completion(params, full_params, "trust_region")
-        low_precision = is_low_precision(params)
-
-        def loss(p):
-            return value_fn(complete(p), **kwargs)
-
-        work = upcast(params) if low_precision else params
-        lin_value, grads, hvp_fn = value_grad_and_hvp(loss, work)
-        inputs_finite = (all_finite(updates) & all_finite(grads)
-                         & jnp.isfinite(lin_value)
-                         & (True if value is None else jnp.isfinite(jnp.asarray(value))))
-        grads = optax.tree.where(inputs_finite, grads, optax.tree.zeros_like(grads))
-
+    def step_fn(model, state, params):
+        inputs_finite, grads = model.finite, model.grads
         ell_state = optax.tree.where(
             inputs_finite, ell.update(grads, state.ellipsoid_state), state.ellipsoid_state)
         diag = norm_diagonal(ell.diagonal(ell_state), radius_norm, diagonal_floor)
         out = trust_region_step(
-            subproblem, hvp_fn, grads, lin_value, params, state.radius, diagonal=diag,
-            trial_fn=(lambda t: loss(exact_upcast(t))) if low_precision else loss, rule=rule,
-            max_iters=cg_cap(params), work_params=work)
-        step, solve, verdict = out.step, out.solve, out.assessment
+            subproblem, model.hvp_fn, grads, model.value, params, state.radius, diagonal=diag,
+            trial_fn=lambda t: model.loss(model.work(t)), rule=rule, max_iters=cg_cap(params),
+            work_params=upcast(params))
+        solve, verdict = out.solve, out.assessment
         accepted = inputs_finite & verdict.accepted
         new_radius = jnp.where(inputs_finite, verdict.radius, state.radius)
-        new_updates = optax.tree.where(accepted, step, optax.tree.zeros_like(step))
-        new_updates = optax.tree.cast_like(new_updates, updates)
         iterations = jnp.where(inputs_finite, solve.iterations, 0)
         valid = inputs_finite & (verdict.outcome != StepOutcome.NONFINITE)
         new_state = TrustRegionState(
@@ -354,6 +283,6 @@ def trust_region(
             last_outcome=jnp.where(inputs_finite, verdict.outcome,
                                    StepOutcome.SKIPPED).astype(jnp.int32),
         )
-        return new_updates, new_state
+        return out.step, accepted, new_state
 
-    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
+    return optax.GradientTransformationExtraArgs(init_fn, batch_update("trust_region", step_fn))
