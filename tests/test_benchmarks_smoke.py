@@ -107,6 +107,18 @@ def test_cnn_defaults_runs_a_method_to_its_backprop_budget():
     assert 0.0 <= out["test_accuracy"] <= 1.0 and out["train_loss"] > 0
 
 
+def test_convolution_layouts_rows_and_exactness(capsys):
+    """Both programs of each row compute the same thing: the rewrite moves values and sums the
+    same products, so they agree to float32 rounding (32 digits, one repeat, PyTorch's layout)."""
+    rows = _load("convolution_layouts").main(["--repeats", "1", "--batch", "32",
+                                              "--layouts", "NCHW"])
+    assert [(r[0], r[1]) for r in rows] == [
+        ("NCHW", name) for name in ("hvp alone", "hvp in loop", "sgd epoch")]
+    assert all(r[2] > 0 and r[3] > 0 for r in rows)
+    assert all(r[4] < 1e-4 for r in rows), rows
+    assert "plain/canonical" in capsys.readouterr().out
+
+
 def test_transform_overhead_docs_block_is_the_record():
     record = (_BENCHMARKS / "results" / "transform_overhead_cpu.txt").read_text()
     page = (_BENCHMARKS.parent / "docs" / "benchmarks.md").read_text(encoding="utf-8")
