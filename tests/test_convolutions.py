@@ -110,6 +110,13 @@ def test_nested_bodies_are_rewritten_and_grouped_convolutions_kept():
     plain = lambda a, b=2.0: {"y": jnp.sin(a) * b}  # noqa: E731
     assert canonical_convolutions(plain)(x, b=3.0)["y"].shape == x.shape
     np.testing.assert_array_equal(canonical_convolutions(plain)(x, b=3.0)["y"], jnp.sin(x) * 3)
+    # outputs that are not traced come back as the function returns them
+    with_aux = lambda a: (conv(a), {"count": 3, "tag": None, "name": "conv"})  # noqa: E731
+    out, aux = canonical_convolutions(with_aux)(x)
+    assert aux == {"count": 3, "tag": None, "name": "conv"} and type(aux["count"]) is int
+    np.testing.assert_allclose(out, conv(x), rtol=1e-6)
+    with pytest.raises(TypeError, match="fun must be callable"):
+        canonical_convolutions(3)
 
 
 def _cnn_loss(params, x, y):

@@ -69,7 +69,7 @@ def linearize_batch(method: str, updates: PyTree, params: PyTree, value: Any,
 
 
 def nothing_to_update(method: str, params: PyTree, value_fn: Any) -> bool:
-    """The checks at the top of a regularised-Newton `update`: a `ValueError` naming `params` or
+    """The checks at the top of a second-order `update`: a `ValueError` naming `params` or
     `value_fn` when one is missing; `True` when `params` holds nothing to optimise (an empty
     pytree or only size-0 leaves), for which the update is a no-op (zero updates, the state
     unchanged, no loss evaluated).

@@ -147,7 +147,11 @@ def canonical_convolutions(fun: Callable[..., Any]) -> Callable[..., Any]:
       fun: any function of arrays and pytrees of arrays that `jax.make_jaxpr` can trace.
 
     Returns:
-      A function with `fun`'s signature and outputs.
+      A function with `fun`'s signature and outputs (outputs that are not traced, a Python
+      int in an auxiliary dict say, are returned as `fun` returns them).
+
+    Raises:
+      TypeError: `fun` is not callable.
 
     Examples:
       >>> import jax, jax.numpy as jnp
@@ -167,20 +171,28 @@ def canonical_convolutions(fun: Callable[..., Any]) -> Callable[..., Any]:
       [jax-ml/jax#12868](https://github.com/jax-ml/jax/issues/12868).
     """
 
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+
     @functools.wraps(fun)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         flat, tree = jax.tree.flatten((args, kwargs))
+        outputs = {}
 
-        def flat_fun(*leaves: Any) -> Any:
+        def flat_fun(*leaves: Any) -> list[Any]:
             call_args, call_kwargs = jax.tree.unflatten(tree, leaves)
-            return fun(*call_args, **call_kwargs)
+            out_leaves, outputs["tree"] = jax.tree.flatten(fun(*call_args, **call_kwargs))
+            # what is not traced (a Python int in an aux dict, a constant) is returned as it is
+            outputs["kept"] = [None if isinstance(x, jax.core.Tracer) else x for x in out_leaves]
+            return [x for x in out_leaves if isinstance(x, jax.core.Tracer)]
 
-        closed, out_shape = jax.make_jaxpr(flat_fun, return_shape=True)(*flat)
+        closed = jax.make_jaxpr(flat_fun)(*flat)
         if _has_convolution(closed.jaxpr):
-            outs = _evaluate(closed.jaxpr, closed.consts, *flat)
+            traced = iter(_evaluate(closed.jaxpr, closed.consts, *flat))
         else:
-            outs = jex_core.jaxpr_as_fun(closed)(*flat)
-        return jax.tree.unflatten(jax.tree.structure(out_shape), outs)
+            traced = iter(jex_core.jaxpr_as_fun(closed)(*flat))
+        return jax.tree.unflatten(outputs["tree"], [next(traced) if x is None else x
+                                                    for x in outputs["kept"]])
 
     return wrapped
 
