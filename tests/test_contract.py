@@ -244,7 +244,12 @@ def test_multi_steps_accumulates_two_gradients(name):
     p2, state, _ = step_ms(p1, state, g2, v2, BATCH2)
     mean = jax.tree.map(lambda a, b: (a + b) / 2, g1, g2)
     expected, _, _ = C.jitted_step(name)(PARAMS, C.init_state(name, PARAMS), mean, v2, BATCH2)
-    assert_trees_close(p2, expected)
+    # Two programs (the step inside MultiSteps and alone) round differently, and a second-order
+    # step amplifies that (saddle-free Newton's |H|^-1 g: 3e-6 on a 0.013 entry of a step of
+    # norm 4): the step is compared as a vector, to 1e-5 of its norm, elementwise to float32's.
+    step = np.concatenate([np.ravel(np.asarray(e) - np.asarray(p)) for e, p in
+                           zip(jax.tree.leaves(expected), jax.tree.leaves(PARAMS), strict=True)])
+    assert_trees_close(p2, expected, atol=1e-5 * float(np.linalg.norm(step)))
     assert not np.allclose(p2["kernel"], PARAMS["kernel"])
 
 

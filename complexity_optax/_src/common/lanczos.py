@@ -79,8 +79,7 @@ class LanczosState(NamedTuple):
       broke_down: whether the last residual vanished (the space is invariant).
       norm_estimate: $\\max_i \\|A q_i\\|$, the scale of the exhaustion test.
       finite: every $\\alpha$ and $\\beta$ so far is finite.
-      q: the next vector (row `size` of the basis), carried so a column reads no basis row.
-      q_prev: the vector before it (row `size - 1`; zero at the start).
+      q: the next vector (row `size` of the basis), carried: the product's input.
     """
 
     basis: PyTree
@@ -91,7 +90,6 @@ class LanczosState(NamedTuple):
     norm_estimate: jax.Array
     finite: jax.Array
     q: PyTree
-    q_prev: PyTree
 
 
 def basis_rows(max_size: int) -> int:
@@ -179,7 +177,7 @@ def lanczos_init(start: PyTree, max_size: int,
     zero = jnp.zeros((), dtype)
     return LanczosState(basis, jnp.zeros((max_size,), dtype), jnp.zeros((max_size,), dtype),
                         jnp.zeros((), jnp.int32), jnp.asarray(False), zero,
-                        jnp.asarray(True), q1, optax.tree.zeros_like(q1)), norm
+                        jnp.asarray(True), q1), norm
 
 
 def lanczos_step(matvec: MatVec, state: LanczosState,
@@ -196,7 +194,10 @@ def lanczos_step(matvec: MatVec, state: LanczosState,
     """
     j = state.size
     dtype = state.alphas.dtype
-    q, q_prev = state.q, state.q_prev
+    q = state.q
+    # q_{j-1} is read from its basis row inside the fused update, not carried: a second
+    # carried vector cost a copy of it (and one of q) per column inside a loop.
+    q_prev = jax.tree.map(lambda b: b[jnp.maximum(j - 1, 0)], state.basis)
     beta_prev = jnp.where(j > 0, state.betas[jnp.maximum(j - 1, 0)], 0.0)
     w = jax.tree.map(lambda x, ref: jnp.asarray(x).astype(ref.dtype), matvec(q), q)
     alpha = tree_dot(q, w, dtype)
@@ -232,7 +233,6 @@ def lanczos_step(matvec: MatVec, state: LanczosState,
         norm_estimate=norm_estimate,
         finite=state.finite & column_finite,
         q=nxt,
-        q_prev=q,
     )
 
 
