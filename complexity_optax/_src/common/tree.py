@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 
 __all__ = ["all_finite", "compute_dtype", "exact_upcast", "is_low_precision", "tree_dimension",
-           "tree_norm", "upcast", "work_map"]
+           "tree_norm", "upcast", "work_map", "working_precision"]
 
 
 def all_finite(tree: Any) -> jax.Array:
@@ -112,6 +112,25 @@ def work_map(params: Any) -> Callable[[Any], Any]:
       dtype('float32')
     """
     return exact_upcast if is_low_precision(params) else (lambda p: p)
+
+
+def working_precision(params: Any) -> tuple[Any, Any, Callable[[Any], Any]]:
+    """`(params dtype, compute dtype, work)` of a full-batch solve from `params`.
+
+    The full-batch solvers (trust region, ARC, saddle-free Newton) compute in at least float32:
+    with bfloat16/float16 parameters, `fun`, its HVPs, the subproblem and the ratio see float32
+    values of the stored parameters (`work = work_map(params)`, so a rounded trial point is
+    evaluated as rounded), while the iterates stay in the parameters' dtype. float32 and
+    float64 are kept as they are.
+
+    Examples:
+      >>> import jax.numpy as jnp
+      >>> stored, arithmetic, work = working_precision(jnp.zeros(2, jnp.bfloat16))
+      >>> stored, arithmetic, work(jnp.ones(2, jnp.bfloat16)).dtype
+      (dtype(bfloat16), dtype('float32'), dtype('float32'))
+    """
+    params_dtype = jnp.result_type(*jax.tree.leaves(params))
+    return params_dtype, compute_dtype(params_dtype), work_map(params)
 
 
 def tree_dimension(like: Any) -> int:

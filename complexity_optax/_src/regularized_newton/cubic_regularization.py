@@ -28,7 +28,7 @@ from complexity_optax._src.common.counters import step_counts
 from complexity_optax._src.common.ellipsoids import Ellipsoid, get_ellipsoid
 from complexity_optax._src.common.solver_loop import Attempt, linearise_fn, run_solver_loop
 from complexity_optax._src.common.status import check_result
-from complexity_optax._src.common.tree import compute_dtype, work_map
+from complexity_optax._src.common.tree import compute_dtype, working_precision
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.arc_step import arc_step, update_sigma
@@ -53,19 +53,6 @@ def max_steps_limit(n: int, max_steps: int | None = None) -> int:
     if max_steps is not None:
         checks.check_int("max_steps", max_steps, minimum=1)
     return clamp_int32(200 * int(n) if max_steps is None else max_steps)
-
-
-def working_precision(x0: PyTree) -> tuple[Any, Any, Callable[[PyTree], PyTree]]:
-    """`(params dtype, compute dtype, work)` of a full-batch solve.
-
-    The arithmetic is at least float32 (as in `minimize_trust_region`): with bfloat16/float16
-    parameters, `fun`, its HVPs, the subproblem and the ratio see float32 values of the stored
-    parameters (`work` = `exact_upcast`, so a rounded trial point is evaluated as rounded); the
-    iterates stay in the parameters' dtype. float32 and float64 are kept as they are.
-    """
-    params_dtype = jnp.result_type(*jax.tree.leaves(x0))
-    work = work_map(x0)
-    return params_dtype, compute_dtype(params_dtype), work
 
 
 def unresolvable_move(params: PyTree, trial: PyTree) -> jax.Array:

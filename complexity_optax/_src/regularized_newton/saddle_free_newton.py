@@ -54,13 +54,12 @@ from complexity_optax._src.common.batch_model import batch_update
 from complexity_optax._src.common.counters import saturating_add, step_counts
 from complexity_optax._src.common.solver_loop import Attempt, linearise_fn, run_solver_loop
 from complexity_optax._src.common.status import check_result
-from complexity_optax._src.common.tree import all_finite, upcast
+from complexity_optax._src.common.tree import all_finite, upcast, working_precision
 from complexity_optax._src.common.types import MatVec, PyTree
 from complexity_optax._src.regularized_newton import result as R
 from complexity_optax._src.regularized_newton.cubic_regularization import (
     max_steps_limit,
     unresolvable_move,
-    working_precision,
 )
 
 __all__ = [

@@ -25,7 +25,7 @@ from complexity_optax._src.common.status import (
     is_successful,
     status_message,
 )
-from complexity_optax._src.common.tree import compute_dtype, work_map
+from complexity_optax._src.common.tree import working_precision
 from complexity_optax._src.common.types import PyTree
 from complexity_optax._src.trust_region.rule import (
     PRESETS,
@@ -281,8 +281,7 @@ def _solve_impl(fun, hessp, ell: Ellipsoid, static: tuple, x0: PyTree, args: tup
     # The solver's arithmetic is at least float32 (as in `trust_region`): with bfloat16 or
     # float16 parameters, fun, hessp and the subproblem see float32 parameters, while the
     # iterates and the trial points are rounded to the parameters' dtype.
-    dtype = compute_dtype(jnp.result_type(*jax.tree.leaves(x0)))
-    work = work_map(x0)
+    _, dtype, work = working_precision(x0)
     def f(v):
         return jnp.asarray(v, dtype)
     rule = PRESETS["scipy"]._replace(
