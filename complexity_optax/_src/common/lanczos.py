@@ -105,13 +105,30 @@ def project(basis: PyTree, vector: PyTree) -> jax.Array:
     return sum(jax.tree.leaves(terms))
 
 
-def combine(basis: PyTree, coefficients: jax.Array) -> PyTree:
-    """`Q c = Σ_i c_i q_i` for the stacked basis (`c` zero-padded to the basis' rows)."""
+def combine(basis: PyTree, coefficients: jax.Array, filled: Any = None) -> PyTree:
+    """`Q c = Σ_i c_i q_i` for the stacked basis (`c` zero-padded to the basis' rows).
+
+    With `filled` (a traced row count; `c` is zero from there on) only the chunks of `CHUNK`
+    rows that hold the first `filled` rows are read: a solve that stops after k of its K rows
+    reads about k rows, not K.
+    """
     leaves = jax.tree.leaves(basis)
     if not leaves:  # an empty pytree: an empty combination
         return jax.tree.map(lambda q: q[0], basis)
-    c = jnp.pad(coefficients, (0, leaves[0].shape[0] - coefficients.shape[0]))
-    return jax.tree.map(lambda q: jnp.tensordot(c.astype(q.dtype), q, axes=1), basis)
+    rows = leaves[0].shape[0]
+    c = jnp.pad(coefficients, (0, rows - coefficients.shape[0]))
+    if filled is None or rows <= CHUNK:
+        return jax.tree.map(lambda q: jnp.tensordot(c.astype(q.dtype), q, axes=1), basis)
+
+    def chunk_sum(i, total):
+        ci = jax.lax.dynamic_slice_in_dim(c, i * CHUNK, CHUNK)
+        return jax.tree.map(
+            lambda t, q: t + jnp.tensordot(ci.astype(q.dtype),
+                                           jax.lax.dynamic_slice_in_dim(q, i * CHUNK, CHUNK),
+                                           axes=1), total, basis)
+
+    zero = jax.tree.map(lambda q: jnp.zeros(q.shape[1:], q.dtype), basis)
+    return jax.lax.fori_loop(0, (filled + CHUNK - 1) // CHUNK, chunk_sum, zero)
 
 
 def project_out(basis: PyTree, vector: PyTree, filled: Any = None) -> PyTree:

@@ -175,6 +175,24 @@ def tridiagonal_tr(alphas: jax.Array, betas: jax.Array, active: jax.Array, gamma
                                negative_curvature=lam1 < 0)
 
 
+def _newton_solution(alphas: jax.Array, betas: jax.Array, active: jax.Array, gamma: jax.Array,
+                     radius: jax.Array) -> TridiagonalSolution:
+    r"""`tridiagonal_tr`'s solution when $T$ (the `active` rows) is positive definite and its
+    Newton step $y = -\gamma T^{-1} e_1$ lies inside the radius (the interior phase's case):
+    one tridiagonal solve. The inactive rows are decoupled identity rows (zero there)."""
+    dtype = alphas.dtype
+    diag = jnp.where(active, alphas, 1.0)
+    upper = jnp.where(active[:-1] & active[1:], betas[:-1], 0.0)
+    zero = jnp.zeros((1,), dtype)
+    rhs = jnp.zeros_like(alphas).at[0].set(-gamma / radius)
+    h = jax.lax.linalg.tridiagonal_solve(jnp.concatenate([zero, upper]), diag,
+                                         jnp.concatenate([upper, zero]), rhs[:, None])[:, 0]
+    h = jnp.where(active & jnp.all(jnp.isfinite(h)), h, 0.0)
+    return TridiagonalSolution(h=h, model=0.5 * (gamma / radius) * h[0],
+                               on_boundary=jnp.asarray(False),
+                               negative_curvature=jnp.asarray(False))
+
+
 class _Lanczos(NamedTuple):
     process: krylov.LanczosState  # the package's one Lanczos process on H_hat, from g_hat
     residual: jax.Array  # |beta_j h_j| of the last small solve (the Lagrangian's gradient)
@@ -379,12 +397,14 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
                     interior=jnp.asarray(True))
     final = jax.lax.while_loop(lambda st: ~st.done, body, init)
     k = final.process.size
-    sol = tridiagonal_tr(final.process.alphas, final.process.betas, index < k, gamma,
-                         work_radius)
+    # Still in the interior phase: the Newton step of T_k, one O(k) tridiagonal solve (the
+    # eigendecomposition of the K-square T would cost O(K^3) for a known answer).
+    sol = jax.lax.cond(final.interior, _newton_solution, tridiagonal_tr, final.process.alphas,
+                       final.process.betas, index < k, gamma, work_radius)
     # An infinite radius admits only an interior (Newton) step.
     h = jnp.where(finite_radius | ~sol.on_boundary, sol.h, 0.0)
     # u = s / radius in the original variables: M^{-1/2} Q_k (h / radius).
-    u_hat = krylov.combine(final.process.basis, h.astype(dtype))
+    u_hat = krylov.combine(final.process.basis, h.astype(dtype), k)
     # Without full reorthogonalisation Q_k may drift from orthonormal: never past the radius.
     u_norm = jnp.sqrt(jnp.maximum(tree_dot(u_hat, u_hat, dtype), 0.0))
     u_hat = jax.tree.map(lambda a: (a / jnp.maximum(u_norm, 1.0)).astype(a.dtype), u_hat)
