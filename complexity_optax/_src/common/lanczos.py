@@ -108,32 +108,38 @@ def project(basis: PyTree, vector: PyTree) -> jax.Array:
 def combine(basis: PyTree, coefficients: jax.Array, filled: Any = None) -> PyTree:
     """`Q c = Σ_i c_i q_i` for the stacked basis (`c` zero-padded to the basis' rows).
 
-    With `filled` (a traced row count; `c` is zero from there on) only the chunks of `CHUNK`
-    rows that hold the first `filled` rows are read when that is less work: a chunk costs its
-    rows plus two passes for the running sum, so a solve that stops after k of its K rows
-    reads about k(1 + 2/CHUNK) rows instead of K, and a full basis is one product as before.
+    With `filled` (a traced row count) only the first `filled` rows count: the coefficients
+    from there on are taken as zero (row `filled` of a Lanczos basis holds the next vector, not
+    a basis vector), and only the chunks of `CHUNK` rows that hold the counted rows are read when
+    that is less work: a chunk costs its rows plus two passes for the running sum, so a solve
+    that stops after k of its K rows reads about k(1 + 2/CHUNK) rows instead of K, and a full
+    basis is one product.
     """
     leaves = jax.tree.leaves(basis)
     if not leaves:  # an empty pytree: an empty combination
         return jax.tree.map(lambda q: q[0], basis)
     rows = leaves[0].shape[0]
     c = jnp.pad(coefficients, (0, rows - coefficients.shape[0]))
-    if filled is None or rows <= CHUNK:
-        return jax.tree.map(lambda q: jnp.tensordot(c.astype(q.dtype), q, axes=1), basis)
-
-    def chunk_sum(i, total):
-        ci = jax.lax.dynamic_slice_in_dim(c, i * CHUNK, CHUNK)
-        return jax.tree.map(
-            lambda t, q: t + jnp.tensordot(ci.astype(q.dtype),
-                                           jax.lax.dynamic_slice_in_dim(q, i * CHUNK, CHUNK),
-                                           axes=1), total, basis)
-
-    def chunked(c):
-        zero = jax.tree.map(lambda q: jnp.zeros(q.shape[1:], q.dtype), basis)
-        return jax.lax.fori_loop(0, chunks, chunk_sum, zero)
 
     def whole(c):
         return jax.tree.map(lambda q: jnp.tensordot(c.astype(q.dtype), q, axes=1), basis)
+
+    if filled is None:
+        return whole(c)
+    c = jnp.where(jnp.arange(rows) < filled, c, 0)
+    if rows <= CHUNK:
+        return whole(c)
+
+    def chunked(c):
+        def chunk_sum(i, total):
+            ci = jax.lax.dynamic_slice_in_dim(c, i * CHUNK, CHUNK)
+            return jax.tree.map(
+                lambda t, q: t + jnp.tensordot(ci.astype(q.dtype),
+                                               jax.lax.dynamic_slice_in_dim(q, i * CHUNK, CHUNK),
+                                               axes=1), total, basis)
+
+        zero = jax.tree.map(lambda q: jnp.zeros(q.shape[1:], q.dtype), basis)
+        return jax.lax.fori_loop(0, chunks, chunk_sum, zero)
 
     chunks = (filled + CHUNK - 1) // CHUNK
     return jax.lax.cond(chunks * (CHUNK + 2) < rows, chunked, whole, c)

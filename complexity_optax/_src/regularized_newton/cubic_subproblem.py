@@ -327,8 +327,7 @@ def cubic_subproblem(
     # Its model gradient in the Krylov space is beta_1 t e_2 (the first row vanishes by t's choice).
     model_grad = jnp.where(use_cauchy, jnp.abs(final.betas[0]) * t_c, model_grad)
     nonzero = gnorm > 0
-    # Only the Krylov rows (before `size`) carry the step; the chunks after them are not read.
-    u = jnp.where(jnp.arange(u.shape[0]) < final.size, u, 0.0)
+    # Only the Krylov rows (before `size`) carry the step.
     y = krylov.combine(final.basis, u, final.size)
     step = y if inv_sqrt is None else jax.tree.map(lambda x, d: x * d, y, inv_sqrt)
     step = jax.tree.map(lambda s: jnp.where(nonzero, s, 0.0), step)

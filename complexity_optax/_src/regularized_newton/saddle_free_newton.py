@@ -111,8 +111,7 @@ def _direction(k: SaddleFreeKrylov, damping: jax.Array) -> PyTree:
     shift = jnp.abs(k.eigenvalues) + damping * k.scale
     floor = jnp.finfo(dtype).eps * jnp.maximum(k.scale, jnp.finfo(dtype).tiny)
     u = -k.eigenvectors @ (k.coefficients / jnp.maximum(shift, floor))
-    # Only the Krylov rows (before `size`) carry the step; the chunks after them are not read.
-    u = jnp.where(jnp.arange(u.shape[0]) < k.size, u, 0.0)
+    # Only the Krylov rows (before `size`) carry the step.
     return krylov.combine(k.basis, u, k.size)
 
 
