@@ -55,10 +55,24 @@ class LinearOperator(NamedTuple):
         return self.matvec(v)
 
 
+def _struct(x: Any) -> jax.ShapeDtypeStruct:
+    if isinstance(x, jax.ShapeDtypeStruct):
+        return x
+    if isinstance(x, jax.Array):  # no array op: an eager tool builds this at every call
+        return jax.ShapeDtypeStruct(x.shape, x.dtype)
+    x = jnp.asarray(x)  # NumPy and Python values: the dtype jax gives them
+    return jax.ShapeDtypeStruct(x.shape, x.dtype)
+
+
 def template(like: Any) -> Any:
-    """`like` as a pytree of `jax.ShapeDtypeStruct` (values dropped)."""
-    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(jnp.shape(x), jnp.asarray(x).dtype)
-                        if not isinstance(x, jax.ShapeDtypeStruct) else x, like)
+    """`like` as a pytree of `jax.ShapeDtypeStruct` (values dropped).
+
+    Examples:
+      >>> import numpy as np
+      >>> template({"w": np.zeros((2, 3)), "b": 1.0})["w"]
+      ShapeDtypeStruct(shape=(2, 3), dtype=float32)
+    """
+    return jax.tree.map(_struct, like)
 
 
 def resolve_like(matvec: MatVec, like: Any) -> Any:

@@ -70,24 +70,38 @@ def stack_batches(batches: Any) -> tuple:
     return jax.tree.map(lambda *xs: jnp.stack(xs), *batches)
 
 
-def _batch_mean(per_batch: Callable[[Any, tuple], Any], stacked: tuple, v: Any) -> Any:
+def _batch_data(batches: Any) -> tuple[tuple, bool]:
+    """`(data, single)`: one batch as it is (its arrays, no stacking copy: an eager product pays
+    no device copy of the data per operator), several stacked by `stack_batches`."""
+    batches = list(batches)
+    if len(batches) != 1:
+        return stack_batches(batches), False
+    batch = batches[0]
+    batch = tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
+    return jax.tree.map(lambda a: a if isinstance(a, jax.Array) else jnp.asarray(a),
+                        batch), True
+
+
+def _batch_mean(per_batch: Callable[[Any, tuple], Any], data: tuple, single: bool,
+                v: Any) -> Any:
     """`mean_b per_batch(v, batch_b)` by `lax.scan` over the stacked batches.
 
-    One batch is applied directly, not in a one-trip scan (a loop body costs XLA a copy of
-    the carry; its convolutions are brought to the fast layout by `_operator` either way).
+    One batch (`single`) is applied directly, not in a one-trip scan (a loop body costs XLA a
+    copy of the carry; its convolutions are brought to the fast layout by `_operator` either
+    way).
     """
-    count = jax.tree.leaves(stacked)[0].shape[0]
-    if count == 1:
-        return per_batch(v, jax.tree.map(lambda a: a[0], stacked))
+    if single:
+        return per_batch(v, data)
+    count = jax.tree.leaves(data)[0].shape[0]
 
     def body(total, batch):
         return optax.tree.add(total, per_batch(v, batch)), None
 
-    total, _ = jax.lax.scan(body, optax.tree.zeros_like(v), stacked)
+    total, _ = jax.lax.scan(body, optax.tree.zeros_like(v), data)
     return optax.tree.scale(1.0 / count, total)
 
 
-def _operator(per_batch: Callable[[Any, tuple], Any], stacked: tuple,
+def _operator(per_batch: Callable[[Any, tuple], Any], batches: Iterable[tuple],
               params: PyTree) -> LinearOperator:
     """The `LinearOperator` `v -> mean_b per_batch(v, batch_b)`; eagerly one compiled program.
 
@@ -95,9 +109,10 @@ def _operator(per_batch: Callable[[Any, tuple], Any], stacked: tuple,
     (`canonical_convolutions`): the spectral tools call it inside loop bodies.
     """
     per_batch = on_cpu_backend(per_batch)
+    data, single = _batch_data(batches)
 
     def matvec(v):
-        return compiled_call(lambda v: _batch_mean(per_batch, stacked, v), v)
+        return compiled_call(lambda v: _batch_mean(per_batch, data, single, v), v)
 
     return LinearOperator(matvec, template(params))
 
@@ -132,13 +147,12 @@ def hessian_operator(loss_fn: Callable[..., jax.Array], params: PyTree,
     References:
       Pearlmutter, Neural Computation 6(1), 1994.
     """
-    stacked = stack_batches(batches)
 
     def per_batch(v, batch):
         grad = jax.grad(lambda p: loss_fn(p, *batch))
         return jax.jvp(grad, (params,), (_cast_like(v, params),))[1]
 
-    return _operator(per_batch, stacked, params)
+    return _operator(per_batch, batches, params)
 
 
 def gauss_newton_operator(model_fn: Callable[..., Any], output_loss_fn: Callable[..., jax.Array],
@@ -172,7 +186,6 @@ def gauss_newton_operator(model_fn: Callable[..., Any], output_loss_fn: Callable
     References:
       Schraudolph, Neural Computation 14(7), 2002; Martens, JMLR 21, 2020.
     """
-    stacked = stack_batches(batches)
 
     def per_batch(v, batch):
         inputs, targets = batch[0], batch[1]
@@ -182,7 +195,7 @@ def gauss_newton_operator(model_fn: Callable[..., Any], output_loss_fn: Callable
         hjv = jax.jvp(grad_out, (outputs,), (jv,))[1]
         return model_vjp(hjv)[0]
 
-    return _operator(per_batch, stacked, params)
+    return _operator(per_batch, batches, params)
 
 
 def fisher_operator(per_example_loss_fn: Callable[..., jax.Array], params: PyTree,
@@ -211,7 +224,6 @@ def fisher_operator(per_example_loss_fn: Callable[..., jax.Array], params: PyTre
     References:
       Martens, JMLR 21, 2020; Kunstner, Hennig & Balles, NeurIPS 2019.
     """
-    stacked = stack_batches(batches)
 
     def per_batch(v, batch):
         def losses_fn(p):
@@ -220,7 +232,7 @@ def fisher_operator(per_example_loss_fn: Callable[..., jax.Array], params: PyTre
         c = jax.jvp(losses_fn, (params,), (_cast_like(v, params),))[1]
         return losses_vjp(c / losses.shape[0])[0]
 
-    return _operator(per_batch, stacked, params)
+    return _operator(per_batch, batches, params)
 
 
 __all__ = ["fisher_operator", "gauss_newton_operator", "hessian_operator", "stack_batches"]
