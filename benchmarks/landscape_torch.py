@@ -9,7 +9,9 @@ Three networks on 512 of the bundled real MNIST digits, float32, cross-entropy: 
 pooling, a dense layer: 20,490) and an MLP 784-1024-256-10 (1,068,810). Both frameworks get the
 same weights (the JAX arrays copied into the `torch.nn.Module`; the CNN is NCHW/OIHW on both
 sides). Per network and per tool the median wall time of `--repeats` calls, the frameworks
-alternated call by call:
+alternated call by call (a call under 50 ms is timed as the mean of as many back-to-back calls
+as last 50 ms, the same count for the three, so a one-millisecond product is not one noisy
+sample):
 
 * one Hessian-vector product: ours `hessian_operator(loss, params, batches)(v)` (jitted) against
   PyHessian's `hessian_vector_product` on its retained graph (one double-backward);
@@ -174,13 +176,12 @@ def _eig_shim(a, eigenvectors=False):
     return torch.stack([values, torch.zeros_like(values)], dim=1), vectors
 
 
-def _median(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def _mean_of(fn, calls):
+    """Seconds per call of `calls` back-to-back calls."""
+    start = time.perf_counter()
+    for _ in range(calls):
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return (time.perf_counter() - start) / calls
 
 
 def exact_trace(op, like):
@@ -279,15 +280,20 @@ def compare(name, x, y, repeats, tool_names):
 
         ours = jax.block_until_ready(jitted(params, key))  # compile
         jax.block_until_ready(eager(params, key))  # the first eager call compiles
+        start = time.perf_counter()
         theirs = torch_tools[tool]()
+        # A call under 50 ms is timed as the mean of enough back-to-back calls to last 50 ms
+        # (the same count for all three), so that a 1 ms product is not one noisy sample.
+        inner = max(1, min(100, int(0.05 / max(time.perf_counter() - start, 1e-4))))
         t_torch, t_jit, t_eager, torch_counts = [], [], [], []
         for i in range(repeats):  # alternated
             counter[0] = 0
-            t_torch.append(_median(torch_tools[tool], 1))
-            torch_counts.append(max(counter[0], 1))  # the bare product is not counted: 1
-            t_jit.append(_median(lambda f=jitted: jax.block_until_ready(f(params, key)), 1))
+            t_torch.append(_mean_of(torch_tools[tool], inner))
+            torch_counts.append(max(counter[0] // inner, 1))  # the bare product is not counted
+            t_jit.append(_mean_of(lambda f=jitted: jax.block_until_ready(f(params, key)), inner))
             p_i = jax.tree.map(lambda a, i=i: a * (1.0 + 1e-6 * (i + 1)), params)
-            t_eager.append(_median(lambda p_i=p_i: jax.block_until_ready(eager(p_i, key)), 1))
+            t_eager.append(_mean_of(lambda p_i=p_i: jax.block_until_ready(eager(p_i, key)),
+                                    inner))
         # top-5: + 5 residual products
         ours_hvps = {"hvp": 1, "top5": int(ours[1]) + 5 if tool == "top5" else 0,
                      "trace": trace_samples, "density": 100, "density_reorth": 100}[tool]

@@ -373,3 +373,20 @@ def test_above_the_full_reorthogonalisation_size_the_three_term_recurrence_keeps
         assert true >= 0.999 * decrease(b.step), (radius, true, decrease(b.step))
         assert float(jnp.linalg.norm(a.step)) <= radius * (1 + 1e-5)
         assert abs(true - float(a.model_decrease)) <= 1e-4 * abs(true)
+
+
+def test_a_non_finite_column_is_left_out_of_the_small_problem():
+    # H = diag(1, 2, 3), g = (1, 1, 1): q_1 = g / sqrt(3), q_2 = (-1, 0, 1) / sqrt(2). The
+    # product is NaN for a vector with no second component, so the second column is
+    # non-finite: the step is the solution on K_1 (alpha_1 = 2, gamma = sqrt(3)), the Newton
+    # step -g / 2 with model decrease gamma^2 / (2 alpha_1) = 3/4, after 2 Lanczos products
+    # and 1 for the model.
+    h = jnp.array([1.0, 2.0, 3.0])
+
+    def hvp(v):
+        return jnp.where(jnp.abs(v[1]) > 1e-3 * jnp.linalg.norm(v), h * v, jnp.nan)
+
+    res = co.lanczos_subproblem(hvp, jnp.ones(3), 10.0, max_iters=3, rtol=0.0)
+    np.testing.assert_allclose(res.step, -0.5 * np.ones(3), rtol=1e-5)
+    np.testing.assert_allclose(float(res.model_decrease), 0.75, rtol=1e-5)
+    assert int(res.iterations) == 3 and not bool(res.hit_boundary)

@@ -345,10 +345,6 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
         process = krylov.lanczos_step(hat_hvp, st.process, reorthogonalize=full_reorth)
         alpha, beta = process.alphas[j], process.betas[j]
         finite = jnp.isfinite(alpha) & jnp.isfinite(beta)
-        # A non-finite column is not part of T (the solve stops with the columns before it).
-        alphas = process.alphas.at[j].set(jnp.where(finite, alpha, 0.0))
-        betas = process.betas.at[j].set(jnp.where(finite, beta, 0.0))
-        process = process._replace(alphas=alphas, betas=betas)
         # D-Lanczos: T_j = L D L^T, l_j = beta_{j-1} / d_{j-1}, d_j = alpha_j - l_j beta_{j-1};
         # with p_j = q_j - l_j p_{j-1} and q_j orthogonal to p_{j-1}, x_{j-1}:
         # ||p_j||^2 = 1 + l_j^2 ||p_{j-1}||^2, x_{j-1}.p_j = -l_j x_{j-1}.p_{j-1}, and
@@ -365,17 +361,17 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
         yy = st.yy + 2.0 * c * x_dot_p + c * c * pp
         inside = jnp.sqrt(jnp.maximum(yy, 0.0)) <= work_radius
         interior = positive & (inside | ~finite_radius)
-        index_active = index <= j
 
         def interior_residual(_):
             return jnp.abs(beta * c)
 
         def boundary_residual(_):
-            sol = tridiagonal_tr(alphas, betas, index_active, gamma, work_radius)
+            # (Only while every column is finite: a non-finite one ends the solve.)
+            sol = tridiagonal_tr(process.alphas, process.betas, index <= j, gamma, work_radius)
             h_last = jnp.sum(jnp.where(index == j, sol.h, 0.0))
             return jnp.abs(beta * h_last) * work_radius
 
-        residual = jax.lax.cond(interior, interior_residual, boundary_residual, None)
+        residual = jax.lax.cond(interior | ~finite, interior_residual, boundary_residual, None)
         invariant = process.broke_down
         converged = ~(residual > tol)
         done = ~finite | invariant | converged | (j + 1 >= k_max)
@@ -396,7 +392,12 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
                     pp=jnp.zeros((), dtype), xp=jnp.zeros((), dtype), yy=jnp.zeros((), dtype),
                     interior=jnp.asarray(True))
     final = jax.lax.while_loop(lambda st: ~st.done, body, init)
-    k = final.process.size
+    size = final.process.size  # Lanczos steps run (one product each)
+    # A non-finite column (the last one, which stopped the solve) is not part of T: the step
+    # is the solution on the columns before it.
+    last = jnp.maximum(size - 1, 0)
+    last_ok = jnp.isfinite(final.process.alphas[last]) & jnp.isfinite(final.process.betas[last])
+    k = jnp.where(last_ok, size, last)
     # Still in the interior phase: the Newton step of T_k, one O(k) tridiagonal solve (the
     # eigendecomposition of the K-square T would cost O(K^3) for a known answer).
     sol = jax.lax.cond(final.interior, _newton_solution, tridiagonal_tr, final.process.alphas,
@@ -435,9 +436,9 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
     return SteihaugResult(
         step=optax.tree.cast_like(step, grad),
         model_decrease=model_decrease.astype(dtype),
-        iterations=jnp.where(ran, k + 1, 0).astype(jnp.int32),
+        iterations=jnp.where(ran, size + 1, 0).astype(jnp.int32),
         hit_boundary=ran & boundary,
         negative_curvature=ran & sol.negative_curvature,
         # Not capped at k = n: the Krylov space is then the whole space (the solve is exact).
-        capped=ran & ~final.converged & ~final.invariant & (k >= max_iters) & (k < n),
+        capped=ran & ~final.converged & ~final.invariant & (size >= max_iters) & (size < n),
     )
