@@ -28,8 +28,8 @@ sample):
   three-term recurrence: the quadrature does not need an orthogonal basis), and as
   `density_reorth` with full reorthogonalisation, as PyHessian does (the same work).
 
-Ours is timed jitted (a function of the parameters) and eagerly (a new `hessian_operator` per
-call, after a first call that compiles); the table gives PyHessian's time over ours for both
+Ours is timed jitted (a function of the parameters and the data) and eagerly (a new
+`hessian_operator` per call, after a first call that compiles); the table gives PyHessian's time over ours for both
 (> 1: ours faster), and the same ratio per HVP (PyHessian's trace stops at its tolerance after
 a varying number of samples, counted in each timed call). Our product recomputes the
 linearisation (forward, backward, tangent) at every call; PyHessian's reuses the graph it
@@ -39,11 +39,17 @@ nest unless it is in the NHWC/HWIO layout (jax-ml/jax#12868); the library's prod
 compute their convolutions in that layout (`canonical_convolutions`), and the CNN runs every
 tool (`--cnn-tools` restricts it).
 `--threads 1` pins both frameworks to one thread (XLA's CPU flags are set before JAX starts);
-the default leaves both at their defaults. hessian-eigenthings, the other
+the default leaves both at their defaults. XLA's CPU backend runs a convolution on one thread
+(its process time equals its wall time, where a matrix product uses every core), while
+PyTorch's oneDNN uses all of them: `--devices 2` splits the CPU into two XLA devices
+(`--xla_force_host_platform_device_count`) and shards the batch across them (the parameters
+replicated), so that each core runs half of every convolution, as a user with `jax.sharding`
+would; PyTorch keeps its default threads. hessian-eigenthings, the other
 tool the issue names, is not on PyPI and is not compared.
 
-The records `benchmarks/results/landscape_torch_cpu.txt` (default threads) and
-`landscape_torch_1thread_cpu.txt` are this script's output.
+The records `benchmarks/results/landscape_torch_cpu.txt` (default threads),
+`landscape_torch_1thread_cpu.txt` and `landscape_torch_2devices_cpu.txt` are this script's
+output.
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=0, help="0: each framework's default")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--devices", type=int, default=1,
+                        help="split the CPU into this many XLA devices and shard the batch")
     parser.add_argument("--models", default="mlp,cnn,big")
     parser.add_argument("--tools", default="hvp,top5,trace,density,density_reorth",
                         help="per network, e.g. cnn=hvp,top5 to restrict one network")
@@ -71,6 +79,9 @@ ARGS = _parse(sys.argv[1:] if __name__ == "__main__" else [])
 if ARGS.threads:
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen="
                                "false intra_op_parallelism_threads=1").strip()
+if ARGS.devices > 1:
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_"
+                               f"device_count={ARGS.devices}").strip()
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -176,6 +187,26 @@ def _eig_shim(a, eigenvectors=False):
     return torch.stack([values, torch.zeros_like(values)], dim=1), vectors
 
 
+def _mesh():
+    return jax.make_mesh((len(jax.devices()),), ("batch",),
+                         axis_types=(jax.sharding.AxisType.Auto,))
+
+
+def _sharded(a):
+    """`a` split along its first (batch) axis over the CPU devices (`--devices`)."""
+    if ARGS.devices <= 1:
+        return a
+    return jax.device_put(a, jax.sharding.NamedSharding(_mesh(), jax.sharding.PartitionSpec(
+        "batch")))
+
+
+def _replicated(tree):
+    if ARGS.devices <= 1:
+        return tree
+    return jax.device_put(tree, jax.sharding.NamedSharding(_mesh(),
+                                                           jax.sharding.PartitionSpec()))
+
+
 def _mean_of(fn, calls):
     """Seconds per call of `calls` back-to-back calls."""
     start = time.perf_counter()
@@ -210,7 +241,7 @@ def compare(name, x, y, repeats, tool_names):
         torch.eig = _eig_shim  # PyHessian 0.1's density calls torch.eig, removed in torch 1.9
 
     title, init, logits_fn = MODELS[name]
-    params = init(jax.random.key(0))
+    params = _replicated(init(jax.random.key(0)))
 
     def loss(p, xb, yb):
         logits = logits_fn(p, xb)
@@ -243,8 +274,8 @@ def compare(name, x, y, repeats, tool_names):
         trace_counts.append(counter[0])
     trace_samples = max(int(statistics.median(trace_counts)), 1)
 
-    def tools(p, key):
-        op = landscape.hessian_operator(loss, p, [(x, y)])
+    def tools(p, key, xb, yb):  # the data as arguments: a closed-over array loses its sharding
+        op = landscape.hessian_operator(loss, p, [(xb, yb)])
         top = landscape.top_eigenvalues(op, p, key, k=5)
         return {"hvp": op(v),
                 "top5": (top.eigenvalues, top.num_steps),
@@ -264,7 +295,7 @@ def compare(name, x, y, repeats, tool_names):
     }
     rows = []
     for tool in tool_names:
-        jitted = jax.jit(lambda p, key, tool=tool: tools(p, key)[tool])
+        jitted = jax.jit(lambda p, key, xb, yb, tool=tool: tools(p, key, xb, yb)[tool])
 
         def eager(p, key, tool=tool):
             op = landscape.hessian_operator(loss, p, [(x, y)])  # a new operator every call
@@ -278,7 +309,7 @@ def compare(name, x, y, repeats, tool_names):
             return landscape.spectral_density(op, p, key, num_probes=1, num_steps=100,
                                               reorthogonalize=tool == "density_reorth").density
 
-        ours = jax.block_until_ready(jitted(params, key))  # compile
+        ours = jax.block_until_ready(jitted(params, key, x, y))  # compile
         jax.block_until_ready(eager(params, key))  # the first eager call compiles
         start = time.perf_counter()
         theirs = torch_tools[tool]()
@@ -290,7 +321,8 @@ def compare(name, x, y, repeats, tool_names):
             counter[0] = 0
             t_torch.append(_mean_of(torch_tools[tool], inner))
             torch_counts.append(max(counter[0] // inner, 1))  # the bare product is not counted
-            t_jit.append(_mean_of(lambda f=jitted: jax.block_until_ready(f(params, key)), inner))
+            t_jit.append(_mean_of(lambda f=jitted: jax.block_until_ready(f(params, key, x, y)),
+                                  inner))
             p_i = jax.tree.map(lambda a, i=i: a * (1.0 + 1e-6 * (i + 1)), params)
             t_eager.append(_mean_of(lambda p_i=p_i: jax.block_until_ready(eager(p_i, key)),
                                     inner))
@@ -321,11 +353,13 @@ def main() -> None:
     if ARGS.threads:
         torch.set_num_threads(ARGS.threads)
     data = datasets.load_mnist()
-    x = jnp.asarray(data.x_train[:512].reshape(512, 1, 28, 28), jnp.float32)
-    y = jnp.asarray(data.y_train[:512])
+    x = _sharded(jnp.asarray(data.x_train[:512].reshape(512, 1, 28, 28), jnp.float32))
+    y = _sharded(jnp.asarray(data.y_train[:512]))
     print(f"jax {jax.__version__} ({jax.devices()[0].platform}), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads), pyhessian 0.1; threads: "
-          f"{ARGS.threads or 'defaults'}; batch 512 MNIST digits; medians of {ARGS.repeats}")
+          f"{ARGS.threads or 'defaults'}; batch 512 MNIST digits; medians of {ARGS.repeats}"
+          + (f"; ours on {len(jax.devices())} CPU devices, the batch sharded across them"
+             if ARGS.devices > 1 else ""))
     print(f"{'network':22s} {'params':>10s} {'tool':14s} {'PyHessian s':>12s} {'ours jit s':>11s} "
           f"{'ours eager s':>13s} {'PyH/jit':>8s} {'PyH/eager':>10s} {'per HVP':>10s}  detail")
     for name in ARGS.models.split(","):
