@@ -393,11 +393,9 @@ def _lanczos_subproblem(hvp_fn, grad, radius, preconditioner, rtol, theta, max_i
                     interior=jnp.asarray(True))
     final = jax.lax.while_loop(lambda st: ~st.done, body, init)
     size = final.process.size  # Lanczos steps run (one product each)
-    # A non-finite column (the last one, which stopped the solve) is not part of T: the step
-    # is the solution on the columns before it.
-    last = jnp.maximum(size - 1, 0)
-    last_ok = jnp.isfinite(final.process.alphas[last]) & jnp.isfinite(final.process.betas[last])
-    k = jnp.where(last_ok, size, last)
+    # A non-finite column (the last one: it stopped the solve, and the process' `finite` flag
+    # says so) is not part of T: the step is the solution on the columns before it.
+    k = jnp.where(final.process.finite, size, jnp.maximum(size - 1, 0))
     # Still in the interior phase: the Newton step of T_k, one O(k) tridiagonal solve (the
     # eigendecomposition of the K-square T would cost O(K^3) for a known answer).
     sol = jax.lax.cond(final.interior, _newton_solution, tridiagonal_tr, final.process.alphas,
