@@ -51,6 +51,11 @@ from complexity_optax.landscape.spectral.linear_operator import (
 )
 
 
+def _as_tuple(batch: Any) -> tuple:
+    """A batch as a tuple of arrays (a lone array is a one-element batch)."""
+    return tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
+
+
 def stack_batches(batches: Any) -> tuple:
     """The batches as one tuple of arrays with a leading batch-index axis.
 
@@ -66,7 +71,7 @@ def stack_batches(batches: Any) -> tuple:
     batches = list(batches)
     if not batches:
         raise ValueError("batches must contain at least one batch, got none")
-    batches = [tuple(b) if isinstance(b, (list, tuple)) else (b,) for b in batches]
+    batches = [_as_tuple(b) for b in batches]
     return jax.tree.map(lambda *xs: jnp.stack(xs), *batches)
 
 
@@ -76,10 +81,8 @@ def _batch_data(batches: Any) -> tuple[tuple, bool]:
     batches = list(batches)
     if len(batches) != 1:
         return stack_batches(batches), False
-    batch = batches[0]
-    batch = tuple(batch) if isinstance(batch, (list, tuple)) else (batch,)
     return jax.tree.map(lambda a: a if isinstance(a, jax.Array) else jnp.asarray(a),
-                        batch), True
+                        _as_tuple(batches[0])), True
 
 
 def _batch_mean(per_batch: Callable[[Any, tuple], Any], data: tuple, single: bool,
